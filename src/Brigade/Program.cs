@@ -1,0 +1,3 @@
+using Brigade.Cli;
+
+return await BrigadeCli.Build().Parse(args).InvokeAsync();
