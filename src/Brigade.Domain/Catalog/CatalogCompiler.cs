@@ -1,0 +1,278 @@
+using System.Globalization;
+using Brigade.Geo;
+
+namespace Brigade.Catalog;
+
+/// <summary>The catalog file is invalid. <see cref="Problems"/> names every problem found, with where it is.</summary>
+public sealed class CatalogException(IReadOnlyList<string> problems)
+    : Exception("Invalid catalog:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "  - " + p)))
+{
+    public IReadOnlyList<string> Problems { get; } = problems;
+}
+
+/// <summary>Validates a <see cref="CatalogDocument"/> and builds the runtime <see cref="RestaurantCatalog"/>.</summary>
+public static class CatalogCompiler
+{
+    public const int MaxStepsPerRecipe = 64;
+    private static readonly TimeSpan MaxStepTime = TimeSpan.FromHours(12);
+
+    public static RestaurantCatalog Compile(CatalogDocument doc)
+    {
+        var problems = new List<string>();
+        var restaurants = new List<Restaurant>();
+        var defaultZone = doc.TimeZone ?? "UTC";
+        if (doc.Restaurants is not { Count: > 0 })
+            problems.Add("catalog: there are no restaurants");
+
+        var restaurantIds = new HashSet<string>(StringComparer.Ordinal);
+        var outletIds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (r, ri) in (doc.Restaurants ?? []).Select((r, i) => (r, i)))
+        {
+            var rpath = $"restaurants[{r.Id ?? ri.ToString(CultureInfo.InvariantCulture)}]";
+            if (!IsId(r.Id)) { problems.Add($"{rpath}.id: '{r.Id}' is not a valid id (lowercase letters, digits and dashes)"); continue; }
+            if (!restaurantIds.Add(r.Id!)) problems.Add($"{rpath}.id: duplicate restaurant id '{r.Id}'");
+
+            var components = new List<PreppedComponent>();
+            foreach (var c in r.Components ?? [])
+            {
+                var cpath = $"{rpath}.components[{c.Id}]";
+                if (!IsId(c.Id)) { problems.Add($"{cpath}.id: '{c.Id}' is not a valid id"); continue; }
+                if (components.Any(x => x.Id == c.Id)) problems.Add($"{cpath}: duplicate component id");
+                if (c.Batch < 1) problems.Add($"{cpath}.batch: must be at least 1, not {c.Batch}");
+                if (c.Prep is not { Count: > 0 }) problems.Add($"{cpath}.prep: a prepped component needs a prep recipe");
+                var prep = CompileSteps(c.Prep ?? [], $"{cpath}.prep", null, problems);
+                if (prep.Any(s => s.Produces is not null)) problems.Add($"{cpath}.prep: a prep recipe cannot itself produce components");
+                components.Add(new PreppedComponent(c.Id!, c.Name ?? c.Id!, Math.Max(1, c.Batch), prep));
+            }
+
+            var menu = new List<MenuItem>();
+            if (r.Menu is not { Count: > 0 }) problems.Add($"{rpath}.menu: the menu is empty");
+            foreach (var m in r.Menu ?? [])
+            {
+                var mpath = $"{rpath}.menu[{m.Id}]";
+                if (!IsId(m.Id)) { problems.Add($"{mpath}.id: '{m.Id}' is not a valid id"); continue; }
+                if (menu.Any(x => x.Id == m.Id)) problems.Add($"{mpath}: duplicate menu item id");
+                if (m.PriceCents < 0) problems.Add($"{mpath}.priceCents: negative price {m.PriceCents}");
+                if (m.Steps is not { Count: > 0 }) problems.Add($"{mpath}.steps: a menu item needs at least one step");
+                var steps = CompileSteps(m.Steps ?? [], $"{mpath}.steps", components, problems);
+                menu.Add(new MenuItem(m.Id!, m.Name ?? m.Id!, m.Description ?? "", m.PriceCents, steps));
+            }
+
+            var restaurant = new Restaurant(r.Id!, r.Name ?? r.Id!, r.Cuisine ?? "", r.Description ?? "", menu, components);
+            var outlets = new List<Outlet>();
+            if (r.Outlets is not { Count: > 0 }) problems.Add($"{rpath}.outlets: a restaurant needs at least one outlet");
+            foreach (var o in r.Outlets ?? [])
+            {
+                var outlet = CompileOutlet(o, restaurant, $"{rpath}.outlets[{o.Id}]", defaultZone, outletIds, problems);
+                if (outlet is not null) outlets.Add(outlet);
+            }
+            restaurant.Outlets = outlets;
+            restaurants.Add(restaurant);
+        }
+
+        if (problems.Count > 0) throw new CatalogException(problems);
+        return new RestaurantCatalog(doc.Name ?? "catalog", restaurants);
+    }
+
+    private static List<RecipeStep> CompileSteps(List<StepDocument> steps, string path, List<PreppedComponent>? components, List<string> problems)
+    {
+        if (steps.Count > MaxStepsPerRecipe) problems.Add($"{path}: at most {MaxStepsPerRecipe} steps, not {steps.Count}");
+        var result = new List<RecipeStep>(steps.Count);
+        for (var i = 0; i < steps.Count; i++)
+        {
+            var s = steps[i];
+            var spath = $"{path}[{i}]";
+            if (!IsId(s.Station)) problems.Add($"{spath}.station: '{s.Station}' is not a valid station id");
+            CheckSeconds(s.WorkSeconds, $"{spath}.workSeconds", problems);
+            CheckSeconds(s.EquipmentSeconds, $"{spath}.equipmentSeconds", problems);
+            if (s.Equipment is null && s.EquipmentSeconds > 0)
+                problems.Add($"{spath}.equipmentSeconds: set, but the step names no equipment");
+            if (s.Equipment is not null && !IsId(s.Equipment)) problems.Add($"{spath}.equipment: '{s.Equipment}' is not a valid id");
+            if (s.WorkSeconds + s.EquipmentSeconds <= 0) problems.Add($"{spath}: a step must take some time");
+            if (s.Produces is not null && components is not null && components.All(c => c.Id != s.Produces))
+                problems.Add($"{spath}.produces: unknown component '{s.Produces}'");
+            result.Add(new RecipeStep(s.Name ?? $"step {i + 1}", s.Station ?? "", Seconds(s.WorkSeconds), s.Equipment,
+                Seconds(s.EquipmentSeconds), s.Attended, s.Produces));
+        }
+        return result;
+    }
+
+    private static Outlet? CompileOutlet(OutletDocument o, Restaurant restaurant, string path, string defaultZone,
+        HashSet<string> outletIds, List<string> problems)
+    {
+        if (!IsId(o.Id)) { problems.Add($"{path}.id: '{o.Id}' is not a valid id"); return null; }
+        if (!outletIds.Add(o.Id!)) problems.Add($"{path}.id: duplicate outlet id '{o.Id}' (outlet ids are unique across the catalog)");
+        if (o.Lat is null || o.Lon is null || !GeoPoint.IsValid(o.Lat.Value, o.Lon.Value))
+            problems.Add($"{path}: lat/lon missing or out of range ({o.Lat}, {o.Lon})");
+        var location = new GeoPoint(o.Lat ?? 0, o.Lon ?? 0);
+
+        TimeZoneInfo tz = TimeZoneInfo.Utc;
+        var tzName = o.TimeZone ?? defaultZone;
+        try { tz = TimeZoneInfo.FindSystemTimeZoneById(tzName); }
+        catch (TimeZoneNotFoundException) { problems.Add($"{path}.timeZone: unknown time zone '{tzName}'"); }
+        catch (InvalidTimeZoneException) { problems.Add($"{path}.timeZone: invalid time zone '{tzName}'"); }
+
+        var hours = new List<(DayOfWeek, DailyWindow)>();
+        foreach (var (h, hi) in (o.Hours ?? []).Select((h, i) => (h, i)))
+        {
+            var hpath = $"{path}.hours[{hi}]";
+            var window = ParseWindow(h.Open, h.Close, hpath, problems);
+            if (h.Days is not { Count: > 0 }) { problems.Add($"{hpath}.days: name the days (mon..sun or daily)"); continue; }
+            foreach (var d in h.Days)
+            {
+                var days = ParseDays(d);
+                if (days is null) problems.Add($"{hpath}.days: unknown day '{d}'");
+                else if (window is { } w) hours.AddRange(days.Select(day => (day, w)));
+            }
+        }
+
+        var offPeak = new List<DailyWindow>();
+        foreach (var (w, wi) in (o.OffPeak ?? []).Select((w, i) => (w, i)))
+            if (ParseWindow(w.From, w.To, $"{path}.offPeak[{wi}]", problems) is { } window) offPeak.Add(window);
+
+        if (o.MaxPromiseMinutes <= 0) problems.Add($"{path}.maxPromiseMinutes: must be positive");
+        if (o.LeaseSeconds <= 0) problems.Add($"{path}.leaseSeconds: must be positive");
+        if (o.MaxAttempts < 1) problems.Add($"{path}.maxAttempts: must be at least 1");
+
+        GeoPoint[]? polygon = null;
+        var radius = 5000.0;
+        if (o.Zone?.Polygon is { } poly)
+        {
+            if (poly.Count < 3 || poly.Any(v => v.Length != 2 || !GeoPoint.IsValid(v[0], v[1])))
+                problems.Add($"{path}.zone.polygon: needs at least 3 valid [lat, lon] vertices");
+            else polygon = poly.Select(v => new GeoPoint(v[0], v[1])).ToArray();
+        }
+        else if (o.Zone?.RadiusKm is { } km)
+        {
+            if (!(km > 0)) problems.Add($"{path}.zone.radiusKm: must be positive");
+            radius = km * 1000;
+        }
+
+        // Staff first: a station's default scaling policy depends on who is rostered to it.
+        var staff = new List<ChefSpec>();
+        var stationIds = (o.Stations ?? []).Select(s => s.Id).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        foreach (var c in o.Staff ?? [])
+        {
+            var cpath = $"{path}.staff[{c.Id}]";
+            if (!IsId(c.Id)) { problems.Add($"{cpath}.id: '{c.Id}' is not a valid id"); continue; }
+            if (staff.Any(x => x.Id == c.Id)) problems.Add($"{cpath}: duplicate chef id");
+            if (c.Skills is not { Count: > 0 }) problems.Add($"{cpath}.skills: a chef needs at least one station skill");
+            foreach (var skill in c.Skills ?? [])
+                if (!stationIds.Contains(skill)) problems.Add($"{cpath}.skills: unknown station '{skill}'");
+            if (!(c.Speed > 0) || c.Speed > 10) problems.Add($"{cpath}.speed: must be in (0, 10], not {c.Speed}");
+            staff.Add(new ChefSpec(c.Id!, c.Name ?? c.Id!, c.Skills ?? ["?"], c.Speed, c.Standby, c.OnDuty));
+        }
+
+        var stations = new List<StationSpec>();
+        foreach (var s in o.Stations ?? [])
+        {
+            var spath = $"{path}.stations[{s.Id}]";
+            if (!IsId(s.Id)) { problems.Add($"{spath}.id: '{s.Id}' is not a valid id"); continue; }
+            if (stations.Any(x => x.Id == s.Id)) problems.Add($"{spath}: duplicate station id");
+            var mode = s.Mode?.ToLowerInvariant() switch
+            {
+                null or "simulated" => StationMode.Simulated,
+                "human" => StationMode.Human,
+                _ => (StationMode?)null,
+            };
+            if (mode is null) problems.Add($"{spath}.mode: must be 'simulated' or 'human', not '{s.Mode}'");
+            var rostered = staff.Where(c => c.HomeStation == s.Id).ToList();
+            var primaries = rostered.Count(c => !c.Standby);
+            if (!staff.Any(c => c.Skills.Contains(s.Id!))) problems.Add($"{spath}: no chef has the skill for this station");
+            var min = s.Autoscale?.Min ?? Math.Max(1, primaries);
+            var max = s.Autoscale?.Max ?? Math.Max(min, rostered.Count);
+            if (min < 0 || max < min) problems.Add($"{spath}.autoscale: need 0 <= min <= max, not min {min}, max {max}");
+            var target = s.Autoscale?.TargetWaitSeconds ?? s.TargetWaitSeconds;
+            if (!(target > 0)) problems.Add($"{spath}.targetWaitSeconds: must be positive");
+            if (s.MaxQueuedTasks < 1) problems.Add($"{spath}.maxQueuedTasks: must be at least 1");
+            if (s.Autoscale is { CooldownSeconds: < 0 }) problems.Add($"{spath}.autoscale.cooldownSeconds: negative");
+            stations.Add(new StationSpec(s.Id!, s.Name ?? s.Id!, mode ?? StationMode.Simulated, Seconds(Math.Max(0, target)),
+                s.MaxQueuedTasks, min, max, Seconds(Math.Max(0, s.Autoscale?.CooldownSeconds ?? 300))));
+        }
+        if (stations.Count == 0) problems.Add($"{path}.stations: an outlet needs at least one station");
+
+        var equipment = new List<EquipmentSpec>();
+        foreach (var e in o.Equipment ?? [])
+        {
+            var epath = $"{path}.equipment[{e.Id}]";
+            if (!IsId(e.Id)) { problems.Add($"{epath}.id: '{e.Id}' is not a valid id"); continue; }
+            if (equipment.Any(x => x.Id == e.Id)) problems.Add($"{epath}: duplicate equipment id");
+            if (e.Count is < 1 or > 1000) problems.Add($"{epath}.count: must be between 1 and 1000, not {e.Count}");
+            if (e.Capacity is < 1 or > 1000) problems.Add($"{epath}.capacity: must be between 1 and 1000, not {e.Capacity}");
+            equipment.Add(new EquipmentSpec(e.Id!, e.Type ?? e.Id!, e.Count, e.Capacity));
+        }
+
+        var stock = new List<StockSpec>();
+        foreach (var st in o.Stock ?? [])
+        {
+            var spath = $"{path}.stock[{st.Component}]";
+            if (st.Component is null || restaurant.FindComponent(st.Component) is null)
+                problems.Add($"{spath}.component: unknown component '{st.Component}'");
+            if (st.Par < 0 || st.Initial < 0) problems.Add($"{spath}: par and initial must not be negative");
+            stock.Add(new StockSpec(st.Component ?? "", st.Par, st.Initial));
+        }
+
+        // Every recipe this outlet may cook must find its stations and equipment here.
+        void CheckRecipe(IEnumerable<RecipeStep> steps, string what)
+        {
+            foreach (var step in steps)
+            {
+                if (stations.All(s => s.Id != step.Station))
+                    problems.Add($"{path}: {what} step '{step.Name}' needs station '{step.Station}', which this outlet lacks");
+                if (step.Equipment is not null && equipment.All(e => e.Id != step.Equipment))
+                    problems.Add($"{path}: {what} step '{step.Name}' needs equipment '{step.Equipment}', which this outlet lacks");
+            }
+        }
+        foreach (var item in restaurant.Menu) CheckRecipe(item.Steps, $"menu item '{item.Id}'");
+        foreach (var c in restaurant.Components) CheckRecipe(c.Prep, $"component '{c.Id}'");
+
+        return new Outlet(o.Id!, o.Name ?? o.Id!, restaurant, location, tz, new OpeningHours(hours),
+            TimeSpan.FromMinutes(Math.Max(0, o.MaxPromiseMinutes)), Seconds(Math.Max(0, o.LeaseSeconds)), Math.Max(1, o.MaxAttempts),
+            new DeliveryZone(location, radius, polygon), stations, equipment, staff, stock, offPeak);
+    }
+
+    private static DailyWindow? ParseWindow(string? from, string? to, string path, List<string> problems)
+    {
+        if (!TryTime(from, out var f)) { problems.Add($"{path}: '{from}' is not a time (HH:mm)"); return null; }
+        if (!TryTime(to, out var t)) { problems.Add($"{path}: '{to}' is not a time (HH:mm)"); return null; }
+        return new DailyWindow(f, t);
+    }
+
+    private static bool TryTime(string? s, out TimeOnly t)
+    {
+        if (s == "24:00") { t = TimeOnly.MaxValue; return true; }
+        return TimeOnly.TryParseExact(s, "HH:mm", CultureInfo.InvariantCulture, DateTimeStyles.None, out t);
+    }
+
+    private static DayOfWeek[]? ParseDays(string d) => d.ToLowerInvariant() switch
+    {
+        "daily" => Enum.GetValues<DayOfWeek>(),
+        "weekdays" => [DayOfWeek.Monday, DayOfWeek.Tuesday, DayOfWeek.Wednesday, DayOfWeek.Thursday, DayOfWeek.Friday],
+        "weekends" => [DayOfWeek.Saturday, DayOfWeek.Sunday],
+        "mon" => [DayOfWeek.Monday],
+        "tue" => [DayOfWeek.Tuesday],
+        "wed" => [DayOfWeek.Wednesday],
+        "thu" => [DayOfWeek.Thursday],
+        "fri" => [DayOfWeek.Friday],
+        "sat" => [DayOfWeek.Saturday],
+        "sun" => [DayOfWeek.Sunday],
+        _ => null,
+    };
+
+    private static void CheckSeconds(double s, string path, List<string> problems)
+    {
+        if (!double.IsFinite(s) || s < 0) problems.Add($"{path}: must be zero or more seconds, not {s}");
+        else if (s > MaxStepTime.TotalSeconds) problems.Add($"{path}: {s} seconds is longer than {MaxStepTime.TotalHours} hours");
+    }
+
+    private static TimeSpan Seconds(double s) => double.IsFinite(s) && s >= 0 ? TimeSpan.FromSeconds(Math.Min(s, MaxStepTime.TotalSeconds)) : TimeSpan.Zero;
+
+    /// <summary>Ids are stable, URL-safe slugs: lowercase letters, digits and dashes, 1–64 characters.</summary>
+    public static bool IsId(string? id)
+    {
+        if (string.IsNullOrEmpty(id) || id.Length > 64) return false;
+        foreach (var ch in id)
+            if (!(ch is >= 'a' and <= 'z' or >= '0' and <= '9' or '-' or '_')) return false;
+        return true;
+    }
+}

@@ -1,0 +1,327 @@
+using Brigade.Catalog;
+
+namespace Brigade.Kitchen;
+
+// The fold. Apply is the only code that mutates kitchen state; decisions call Emit, which applies
+// the event and records it, so what is written to the log is exactly what changed the state.
+public sealed partial class KitchenEngine
+{
+    private void Emit(List<IDomainEvent> output, IKitchenEvent e)
+    {
+        Apply(e);
+        output.Add(e);
+    }
+
+    /// <summary>Fold one event of this kitchen's stream into its state (also used to replay the log).</summary>
+    public void Apply(IKitchenEvent e)
+    {
+        if (_epoch == 0) _epoch = e.At.UtcTicks;
+        switch (e)
+        {
+            case TaskStarted s: ApplyStarted(s); break;
+            case TaskCompleted c: ApplyCompleted(c); break;
+            case TaskHandsFree h: ApplyHandsFree(h); break;
+            case OrderQueued q: ApplyQueued(q); break;
+            case TaskReturned r: ApplyReturned(r); break;
+            case TaskLeaseExtended l: ApplyLeaseExtended(l); break;
+            case TicketCompleted: break;
+            case OrderCooked c: _orders.Remove(c.OrderId); break;
+            case OrderCookingFailed f: DropOrder(f.OrderId); break;
+            case OrderWithdrawn w: DropOrder(w.OrderId); break;
+            case KitchenAlertRaised: break;
+            case StockUsed u: ApplyStockUsed(u); break;
+            case StockReturned r: ApplyStockReturned(r); break;
+            case PrepQueued p: ApplyPrepQueued(p); break;
+            case StockPrepared p: ApplyStockPrepared(p); break;
+            case ChefAdded a: AddChefState(a.ChefId, a.Name, a.Skills, a.Speed, a.Standby, true, a.At.UtcTicks); break;
+            case ChefClockedIn c: ChangePaid(c.ChefId, c.At, chef => chef.OnDuty = true); break;
+            case ChefClockedOut c: ChangePaid(c.ChefId, c.At, chef => chef.OnDuty = false); break;
+            case ChefFellSick c: ChangePaid(c.ChefId, c.At, chef => chef.Sick = true); break;
+            case ChefRecovered c: ChangePaid(c.ChefId, c.At, chef => chef.Sick = false); break;
+            case ChefActivated c: ChangePaid(c.ChefId, c.At, chef => chef.Active = true); break;
+            case ChefStoodDown c: ChangePaid(c.ChefId, c.At, chef => chef.Active = false); break;
+            case StationScaled s:
+                var station = _stations[_stationIndex[s.Station]];
+                station.TargetActive = s.To;
+                station.LastScaledAt = s.At.UtcTicks;
+                break;
+            case EquipmentBroke b: _equipment[_equipmentIndex[b.Equipment]].Broken[b.Unit] = true; break;
+            case EquipmentFixed f: _equipment[_equipmentIndex[f.Equipment]].Broken[f.Unit] = false; break;
+            default: throw new InvalidOperationException($"Unknown kitchen event {e.GetType().Name}");
+        }
+        Version++;
+    }
+
+    private void ApplyQueued(OrderQueued q)
+    {
+        var at = q.At.UtcTicks;
+        var order = new KOrder
+        {
+            Id = q.OrderId,
+            Seq = q.Seq,
+            QueuedAt = at,
+            EstimatedReady = q.EstimatedReadyAt.UtcTicks,
+            RemainingByStation = new int[_stations.Length],
+        };
+        _nextSeq = Math.Max(_nextSeq, q.Seq + 1);
+        for (var i = 0; i < q.Tasks.Count; i++)
+        {
+            var spec = q.Tasks[i];
+            var task = NewTask(spec, i, at);
+            task.Order = order;
+            order.Tasks.Add(task);
+            order.RemainingByStation[task.Station]++;
+            order.Remaining++;
+            _stations[task.Station].BacklogTicks += task.BacklogTicks;
+            if (task.Equipment >= 0) _equipment[task.Equipment].BacklogTicks += task.EquipTicks;
+            Link(task, spec);
+        }
+        _orders[q.OrderId] = order;
+    }
+
+    private void ApplyPrepQueued(PrepQueued p)
+    {
+        var ci = _componentIndex[p.Component];
+        var prep = new KPrep { Component = p.Component, ComponentIndex = ci, Seq = p.Seq, Quantity = _components[ci].Batch };
+        _nextSeq = Math.Max(_nextSeq, p.Seq + 1);
+        for (var i = 0; i < p.Tasks.Count; i++)
+        {
+            var task = NewTask(p.Tasks[i], i, p.At.UtcTicks);
+            task.Prep = prep;
+            prep.Tasks.Add(task);
+            prep.Remaining++;
+            Link(task, p.Tasks[i]);
+        }
+        _inPrep[ci] += prep.Quantity;
+        _prepBatches[ci]++;
+    }
+
+    private KTask NewTask(QueuedTask spec, int index, long at)
+    {
+        var task = new KTask
+        {
+            Id = spec.Id,
+            Station = _stationIndex[spec.Station],
+            Equipment = spec.Equipment is null ? -1 : _equipmentIndex[spec.Equipment],
+            Spec = spec,
+            WorkTicks = (long)(spec.WorkSeconds * TimeSpan.TicksPerSecond),
+            EquipTicks = (long)(spec.EquipmentSeconds * TimeSpan.TicksPerSecond),
+            IndexInOwner = index,
+            QueuedAt = at,
+        };
+        _nextTaskId = Math.Max(_nextTaskId, spec.Id + 1);
+        _tasks[spec.Id] = task;
+        return task;
+    }
+
+    private void Link(KTask task, QueuedTask spec)
+    {
+        if (spec.After != 0 && _tasks.TryGetValue(spec.After, out var before) && before.Phase is not (TaskPhase.Done or TaskPhase.Dropped))
+        {
+            before.Next = task;
+            task.Phase = TaskPhase.Blocked;
+        }
+        else
+        {
+            Enqueue(task, LaneNormal);
+        }
+    }
+
+    /// <summary>
+    /// Queue key: lane (2 bits) | ticket sequence (41 bits) | index in ticket (20 bits). Lower runs
+    /// first, so queues are FIFO by ticket, steps of one order keep their order, and a returned
+    /// task (lane 0) goes back to the head of its queue.
+    /// </summary>
+    private void Enqueue(KTask task, int lane)
+    {
+        task.Phase = TaskPhase.Queued;
+        task.QueueKey = ((long)lane << 61) | ((task.Seq & ((1L << 41) - 1)) << 20) | (uint)(task.IndexInOwner & 0xFFFFF);
+        var station = _stations[task.Station];
+        if (task.IsPrep)
+        {
+            station.PrepQueue.Enqueue(task, task.QueueKey);
+        }
+        else
+        {
+            station.Queues[task.Equipment + 1].Enqueue(task, task.QueueKey);
+            station.Queued++;
+        }
+    }
+
+    private void ApplyStarted(TaskStarted s)
+    {
+        var task = _tasks[s.TaskId];
+        var chef = _chefById[s.ChefId];
+        var at = s.At.UtcTicks;
+        var station = _stations[task.Station];
+        if (task.Phase == TaskPhase.Queued && !task.IsPrep) station.Queued--;
+        if (!task.IsPrep)
+        {
+            station.BacklogTicks -= task.BacklogTicks;
+            if (task.Equipment >= 0) _equipment[task.Equipment].BacklogTicks -= task.EquipTicks;
+        }
+        station.WaitTicksTotal += at - task.QueuedAt;
+        station.Started++;
+        task.Phase = TaskPhase.Working;
+        task.Chef = chef.Index;
+        task.Unit = s.Unit;
+        task.Token = s.Token;
+        task.LeaseUntil = s.LeaseUntil.UtcTicks;
+        task.StartedAt = at;
+        if (s.Unit >= 0) _equipment[task.Equipment].Used[s.Unit]++;
+        chef.Task = task;
+        _nextToken = Math.Max(_nextToken, s.Token + 1);
+        if (task.Order is { } order) order.Started = true;
+
+        if (station.Spec.Mode == StationMode.Simulated)
+            Schedule(TimerKind.Work, task, at + ChefTicks(task, chef));
+        else
+            Schedule(TimerKind.Lease, task, task.LeaseUntil);
+    }
+
+    private void ApplyHandsFree(TaskHandsFree h)
+    {
+        var task = _tasks[h.TaskId];
+        var at = h.At.UtcTicks;
+        ReleaseChef(task, at);
+        task.Phase = TaskPhase.HandsFree;
+        Schedule(TimerKind.Equipment, task, at + task.EquipTicks);
+    }
+
+    private void ApplyCompleted(TaskCompleted c)
+    {
+        var task = _tasks[c.TaskId];
+        var at = c.At.UtcTicks;
+        ReleaseChef(task, at);
+        ReleaseUnit(task);
+        task.Phase = TaskPhase.Done;
+        _tasks.Remove(task.Id);
+        _stations[task.Station].CompletedTasks++;
+        if (task.Next is { } next)
+        {
+            next.QueuedAt = at;
+            Enqueue(next, LaneNormal);
+        }
+        if (task.Order is { } order)
+        {
+            order.RemainingByStation[task.Station]--;
+            order.Remaining--;
+        }
+        else if (task.Prep is { } prep)
+        {
+            prep.Remaining--;
+        }
+    }
+
+    private void ApplyReturned(TaskReturned r)
+    {
+        var task = _tasks[r.TaskId];
+        ReleaseChef(task, r.At.UtcTicks);
+        ReleaseUnit(task);
+        task.Attempts = r.Attempts;
+        task.Chef = -1;
+        if (!task.IsPrep)
+        {
+            _stations[task.Station].BacklogTicks += task.BacklogTicks;
+            if (task.Equipment >= 0) _equipment[task.Equipment].BacklogTicks += task.EquipTicks;
+        }
+        Enqueue(task, LaneReturned);
+    }
+
+    private void ApplyLeaseExtended(TaskLeaseExtended l)
+    {
+        var task = _tasks[l.TaskId];
+        task.LeaseUntil = l.LeaseUntil.UtcTicks;
+        Schedule(TimerKind.Lease, task, task.LeaseUntil);
+    }
+
+    private void DropOrder(string orderId)
+    {
+        if (!_orders.Remove(orderId, out var order)) return;
+        foreach (var task in order.Tasks)
+        {
+            switch (task.Phase)
+            {
+                case TaskPhase.Done or TaskPhase.Dropped:
+                    continue;
+                case TaskPhase.Working or TaskPhase.HandsFree:
+                    ReleaseChef(task, task.StartedAt);
+                    ReleaseUnit(task);
+                    break;
+                case TaskPhase.Queued or TaskPhase.Blocked:
+                    if (task.Phase == TaskPhase.Queued) _stations[task.Station].Queued--;
+                    _stations[task.Station].BacklogTicks -= task.BacklogTicks;
+                    if (task.Equipment >= 0) _equipment[task.Equipment].BacklogTicks -= task.EquipTicks;
+                    break;
+            }
+            task.Phase = TaskPhase.Dropped;
+            _tasks.Remove(task.Id);
+        }
+    }
+
+    /// <summary>Timers due at the same tick fire in the order they were set, so runs are deterministic and read naturally.</summary>
+    private void Schedule(TimerKind kind, KTask task, long due) =>
+        _timers.Enqueue(new KTimer(kind, task, task.Token), new TimerKey(due, _timerSeq++));
+
+    private void ReleaseChef(KTask task, long at)
+    {
+        if (task.Chef < 0) return;
+        var chef = _chefs[task.Chef];
+        if (chef.Task != task) return;
+        chef.Task = null;
+        chef.BusyTicks += Math.Max(0, at - task.StartedAt);
+        if (task.Phase == TaskPhase.Working) chef.TasksDone++;
+    }
+
+    private void ReleaseUnit(KTask task)
+    {
+        if (task.Unit < 0) return;
+        _equipment[task.Equipment].Used[task.Unit]--;
+        task.Unit = -1;
+    }
+
+    private void ApplyStockUsed(StockUsed u)
+    {
+        var ci = _componentIndex[u.Component];
+        _stock[ci] = u.Level;
+        if (_orders.TryGetValue(u.OrderId, out var order)) order.ReservedStock.Add(u.Component);
+    }
+
+    private void ApplyStockReturned(StockReturned r) => _stock[_componentIndex[r.Component]] = r.Level;
+
+    private void ApplyStockPrepared(StockPrepared p)
+    {
+        var ci = _componentIndex[p.Component];
+        _stock[ci] = p.Level;
+        _inPrep[ci] -= p.Quantity;
+        _prepBatches[ci]--;
+    }
+
+    private void ChangePaid(string chefId, DateTimeOffset at, Action<KChef> change)
+    {
+        var chef = _chefById[chefId];
+        var wasPaid = chef.Paid;
+        change(chef);
+        var t = at.UtcTicks;
+        if (wasPaid && !chef.Paid) chef.PaidTicks += Math.Max(0, t - Math.Max(chef.PaidSince, _epoch));
+        else if (!wasPaid && chef.Paid) chef.PaidSince = t;
+    }
+
+    private void AddChefState(string id, string name, IReadOnlyList<string> skills, double speed, bool standby, bool onDuty, long at)
+    {
+        var chef = new KChef
+        {
+            Index = _chefs.Count,
+            Id = id,
+            Name = name,
+            Skills = skills.Select(s => _stationIndex[s]).ToArray(),
+            Speed = speed,
+            Standby = standby,
+            OnDuty = onDuty,
+            Active = !standby,
+            PaidSince = at,
+        };
+        _chefs.Add(chef);
+        _chefById[id] = chef;
+    }
+}

@@ -1,0 +1,179 @@
+using Brigade.Catalog;
+
+namespace Brigade.Kitchen;
+
+// The kitchen's in-memory state. These types are internal and mutable for speed, and only
+// Kitchen.Apply changes them. Times are UTC ticks of the kitchen clock.
+
+public enum TaskPhase : byte
+{
+    /// <summary>Waiting for the previous step of the same unit.</summary>
+    Blocked,
+    /// <summary>In its station's queue.</summary>
+    Queued,
+    /// <summary>A chef is working on it (and holds its equipment slot, if any).</summary>
+    Working,
+    /// <summary>Unattended equipment is running; the chef has moved on.</summary>
+    HandsFree,
+    Done,
+    Dropped,
+}
+
+internal sealed class KTask
+{
+    public required long Id;
+    public KOrder? Order;
+    public KPrep? Prep;
+    public required int Station;
+    public required int Equipment;
+    public required QueuedTask Spec;
+    public long WorkTicks;
+    public long EquipTicks;
+    public int IndexInOwner;
+    public KTask? Next;
+    public TaskPhase Phase;
+    public long QueueKey;
+    public int Chef = -1;
+    public int Unit = -1;
+    public long Token;
+    public int Attempts;
+    public long LeaseUntil;
+    public long StartedAt;
+    public long QueuedAt;
+
+    /// <summary>Chef time for a chef of speed 1: the hands-on work, plus the equipment time if attended.</summary>
+    public long BacklogTicks => Spec.Attended ? WorkTicks + EquipTicks : WorkTicks;
+    public long Seq => Order?.Seq ?? Prep!.Seq;
+    public bool IsPrep => Prep is not null;
+}
+
+internal sealed class KOrder
+{
+    public required string Id;
+    public required long Seq;
+    public required long QueuedAt;
+    public required long EstimatedReady;
+    public readonly List<KTask> Tasks = [];
+    public readonly List<string> ReservedStock = [];
+    /// <summary>Unfinished tasks per station index: a ticket is done when its count reaches zero.</summary>
+    public required int[] RemainingByStation;
+    public int Remaining;
+    public bool Started;
+    public bool Finished;
+}
+
+internal sealed class KPrep
+{
+    public required string Component;
+    public required int ComponentIndex;
+    public required long Seq;
+    public required int Quantity;
+    public readonly List<KTask> Tasks = [];
+    public int Remaining;
+}
+
+internal sealed class KChef
+{
+    public required int Index;
+    public required string Id;
+    public required string Name;
+    public required int[] Skills;
+    public required double Speed;
+    public required bool Standby;
+    public bool OnDuty;
+    public bool Sick;
+    public bool Active;
+    public KTask? Task;
+    public long BusyTicks;
+    public long PaidTicks;
+    public long PaidSince;
+    public int TasksDone;
+
+    public int Home => Skills[0];
+    public bool Available => OnDuty && !Sick && Active;
+    public bool Paid => OnDuty && !Sick && Active;
+    public bool Free => Available && Task is null;
+}
+
+internal sealed class KStation
+{
+    public required int Index;
+    public required StationSpec Spec;
+    /// <summary>Queue 0 holds tasks needing no equipment; queue e+1 those needing equipment e. FIFO is by key.</summary>
+    public required PriorityQueue<KTask, long>[] Queues;
+    public readonly PriorityQueue<KTask, long> PrepQueue = new();
+    public int Queued;
+    /// <summary>Chef time (at speed 1) of order tasks not yet started: queued and blocked.</summary>
+    public long BacklogTicks;
+    public int TargetActive;
+    public long LastScaledAt = long.MinValue;
+    public long QuietSince = long.MinValue;
+    public long CompletedTasks;
+    public long WaitTicksTotal;
+    public long Started;
+}
+
+internal sealed class KEquipment
+{
+    public required int Index;
+    public required EquipmentSpec Spec;
+    public required int[] Used;
+    public required bool[] Broken;
+    /// <summary>Equipment time of order tasks not yet started.</summary>
+    public long BacklogTicks;
+
+    public int FreeUnit()
+    {
+        for (var u = 0; u < Used.Length; u++)
+            if (!Broken[u] && Used[u] < Spec.Capacity) return u;
+        return -1;
+    }
+
+    public int WorkingSlots()
+    {
+        var slots = 0;
+        for (var u = 0; u < Used.Length; u++)
+            if (!Broken[u]) slots += Spec.Capacity;
+        return slots;
+    }
+}
+
+internal enum TimerKind : byte
+{
+    Work,
+    Equipment,
+    Lease,
+}
+
+internal readonly record struct KTimer(TimerKind Kind, KTask Task, long Token);
+
+internal readonly record struct TimerKey(long Due, long Seq) : IComparable<TimerKey>
+{
+    public int CompareTo(TimerKey other) => Due != other.Due ? Due.CompareTo(other.Due) : Seq.CompareTo(other.Seq);
+}
+
+/// <summary>The kitchen's answer to "can you take this order?".</summary>
+public sealed record Admission(bool Accepted, DateTimeOffset EstimatedReadyAt, TimeSpan RetryAfter, string? Reason)
+{
+    public static Admission Refused(string reason, TimeSpan retryAfter, DateTimeOffset estimate) => new(false, estimate, retryAfter, reason);
+}
+
+/// <summary>Outcome of a staff or chef command at the kitchen.</summary>
+public enum KitchenOutcome
+{
+    Ok,
+    NotFound,
+    Conflict,
+    Stale,
+    Invalid,
+}
+
+public readonly record struct KitchenResult(KitchenOutcome Outcome, string? Message = null, long TaskId = 0, long Token = 0)
+{
+    public bool IsOk => Outcome == KitchenOutcome.Ok;
+    public static KitchenResult Ok(long taskId = 0, long token = 0) => new(KitchenOutcome.Ok, null, taskId, token);
+    public static KitchenResult NotFound(string message) => new(KitchenOutcome.NotFound, message);
+    public static KitchenResult Conflict(string message) => new(KitchenOutcome.Conflict, message);
+    public static KitchenResult Stale(string message) => new(KitchenOutcome.Stale, message);
+    public static KitchenResult Invalid(string message) => new(KitchenOutcome.Invalid, message);
+}

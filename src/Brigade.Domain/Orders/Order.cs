@@ -1,0 +1,126 @@
+using Brigade.Geo;
+
+namespace Brigade.Orders;
+
+public enum OrderStatus
+{
+    Placed,
+    Accepted,
+    Preparing,
+    Ready,
+    CourierAssigned,
+    PickedUp,
+    Delivered,
+    Collected,
+    Cancelled,
+    Rejected,
+    Failed,
+}
+
+/// <summary>When the order reached each status. Null until it does.</summary>
+public sealed record OrderTimeline
+{
+    public DateTimeOffset? PlacedAt { get; init; }
+    public DateTimeOffset? AcceptedAt { get; init; }
+    public DateTimeOffset? PreparingAt { get; init; }
+    public DateTimeOffset? ReadyAt { get; init; }
+    public DateTimeOffset? CourierAssignedAt { get; init; }
+    public DateTimeOffset? PickedUpAt { get; init; }
+    public DateTimeOffset? DeliveredAt { get; init; }
+    public DateTimeOffset? CollectedAt { get; init; }
+    public DateTimeOffset? CancelledAt { get; init; }
+    public DateTimeOffset? RejectedAt { get; init; }
+    public DateTimeOffset? FailedAt { get; init; }
+}
+
+/// <summary>
+/// An order, folded from its stream. Immutable: each event gives a new value, so the engine and
+/// the read side (API, SSE) share one fold and readers never see a half-applied change.
+/// </summary>
+public sealed record Order
+{
+    public required string Id { get; init; }
+    public required string RestaurantId { get; init; }
+    public string? OutletId { get; init; }
+    public required IReadOnlyList<OrderLine> Lines { get; init; }
+    public GeoPoint? DeliverTo { get; init; }
+    public required string CustomerId { get; init; }
+    public int TotalCents { get; init; }
+    public string? HandoffCode { get; init; }
+    public required string IdempotencyKey { get; init; }
+    public required string RequestHash { get; init; }
+    public OrderStatus Status { get; init; }
+    public DateTimeOffset? EstimatedReadyAt { get; init; }
+    public DateTimeOffset? InitialEstimatedReadyAt { get; init; }
+    public DateTimeOffset? EstimatedDeliveryAt { get; init; }
+    public string? CourierId { get; init; }
+    public string? Reason { get; init; }
+    public OrderTimeline Timeline { get; init; } = new();
+    /// <summary>Number of events in the order's stream: the stream version, and the SSE event id.</summary>
+    public long Version { get; init; }
+
+    public bool IsPickup => DeliverTo is null;
+    public bool IsTerminal => IsTerminalStatus(Status);
+    /// <summary>Cancellation is allowed until cooking starts.</summary>
+    public bool CanCancel => Status is OrderStatus.Placed or OrderStatus.Accepted;
+
+    public static bool IsTerminalStatus(OrderStatus s) =>
+        s is OrderStatus.Delivered or OrderStatus.Collected or OrderStatus.Cancelled or OrderStatus.Rejected or OrderStatus.Failed;
+
+    /// <summary>The fold: the order after one more event of its stream.</summary>
+    public static Order Apply(Order? order, IOrderEvent e)
+    {
+        if (order is null)
+        {
+            if (e is not OrderPlaced p) throw new InvalidOperationException($"Order stream {e.OrderId} must start with OrderPlaced, not {e.GetType().Name}");
+            return new Order
+            {
+                Id = p.OrderId,
+                RestaurantId = p.RestaurantId,
+                OutletId = p.RequestedOutletId,
+                Lines = p.Lines,
+                DeliverTo = p.DeliverTo,
+                CustomerId = p.CustomerId,
+                TotalCents = p.TotalCents,
+                HandoffCode = p.HandoffCode,
+                IdempotencyKey = p.IdempotencyKey,
+                RequestHash = p.RequestHash,
+                Status = OrderStatus.Placed,
+                Timeline = new OrderTimeline { PlacedAt = p.At },
+                Version = 1,
+            };
+        }
+
+        var next = e switch
+        {
+            OrderAccepted a => order with
+            {
+                Status = OrderStatus.Accepted,
+                OutletId = a.OutletId,
+                EstimatedReadyAt = a.EstimatedReadyAt,
+                InitialEstimatedReadyAt = order.InitialEstimatedReadyAt ?? a.EstimatedReadyAt,
+                Timeline = order.Timeline with { AcceptedAt = order.Timeline.AcceptedAt ?? a.At },
+            },
+            OrderPreparing p => order with { Status = OrderStatus.Preparing, Timeline = order.Timeline with { PreparingAt = p.At } },
+            OrderEstimateUpdated u => order with { EstimatedReadyAt = u.EstimatedReadyAt },
+            OrderReady r => order with
+            {
+                Status = order.Status is OrderStatus.CourierAssigned ? OrderStatus.CourierAssigned : OrderStatus.Ready,
+                Timeline = order.Timeline with { ReadyAt = r.At },
+            },
+            OrderCollected c => order with { Status = OrderStatus.Collected, Timeline = order.Timeline with { CollectedAt = c.At } },
+            OrderCancelled c => order with { Status = OrderStatus.Cancelled, Reason = c.Reason, Timeline = order.Timeline with { CancelledAt = c.At } },
+            OrderRejected r => order with { Status = OrderStatus.Rejected, Reason = r.Reason, Timeline = order.Timeline with { RejectedAt = r.At } },
+            OrderFailed f => order with { Status = OrderStatus.Failed, Reason = f.Reason, Timeline = order.Timeline with { FailedAt = f.At } },
+            IOrderExtensionEvent x => x.ApplyTo(order),
+            _ => throw new InvalidOperationException($"Unknown order event {e.GetType().Name}"),
+        };
+        return next with { Version = order.Version + 1 };
+    }
+}
+
+/// <summary>Order events defined by other features (delivery, routing, payment) fold themselves into the order.</summary>
+public interface IOrderExtensionEvent : IOrderEvent
+{
+    Order ApplyTo(Order order);
+}

@@ -1,0 +1,167 @@
+using Brigade.Kitchen;
+using Brigade.Orders;
+using Brigade.Tests.Support;
+using static Brigade.Tests.Support.Describe;
+
+namespace Brigade.Tests.Kitchen;
+
+/// <summary>The kitchen engine as given events / when command / then events, on a virtual clock.</summary>
+public class KitchenEngineTests
+{
+    private static KitchenEngine NewKitchen(Brigade.Catalog.RestaurantCatalog catalog) => new(catalog.FindOutlet("k")!);
+
+    private static List<IDomainEvent> Queue(KitchenEngine k, string orderId, double atSeconds, params (string Item, int Qty)[] lines)
+    {
+        var output = new List<IDomainEvent>();
+        var admission = k.TryQueueOrder(orderId, lines.Select(l => new OrderLine(l.Item, l.Qty)).ToList(), T0.AddSeconds(atSeconds), output);
+        Assert.True(admission.Accepted, admission.Reason);
+        return output;
+    }
+
+    private static List<IDomainEvent> AdvanceTo(KitchenEngine k, double seconds)
+    {
+        var output = new List<IDomainEvent>();
+        k.Advance(T0.AddSeconds(seconds), output);
+        return output;
+    }
+
+    [Fact]
+    public void Splits_an_order_into_one_ticket_per_station()
+    {
+        var k = NewKitchen(TestCatalogs.Kitchen());
+
+        var events = Queue(k, "o1", 0, ("pizza", 1), ("bread", 1));
+
+        var queued = Assert.IsType<OrderQueued>(events[0]);
+        Assert.Equal(["pizza", "pizza", "bread", "bread"], queued.Tasks.Select(t => t.Station));
+        Assert.Equal(["OrderQueued o1 tasks=4", "TaskStarted 1 a @0", "TaskStarted 3 c @0"], Events(events));
+    }
+
+    [Fact]
+    public void Order_is_cooked_when_every_ticket_is_done()
+    {
+        var k = NewKitchen(TestCatalogs.Kitchen());
+        Queue(k, "o1", 0, ("pizza", 1), ("bread", 1));
+
+        var events = AdvanceTo(k, 1000);
+
+        Assert.Equal(
+        [
+            "TaskCompleted 1 @60", "TaskStarted 2 b unit=0 @60",
+            "TaskCompleted 3 @60", "TaskStarted 4 c unit=0 @60",
+            "TaskHandsFree 2 @70", "TaskHandsFree 4 @70",
+            "TaskCompleted 4 @270", "TicketCompleted o1/bread @270",
+            "TaskCompleted 2 @370", "TicketCompleted o1/pizza @370", "OrderCooked o1 @370",
+        ], Events(events).Where(e => !e.StartsWith("Station", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Among_free_chefs_the_least_loaded_takes_the_next_task()
+    {
+        var k = NewKitchen(TestCatalogs.Kitchen());
+        Queue(k, "o1", 0, ("pizza", 1));
+
+        var events = AdvanceTo(k, 60);
+
+        // a made the topping; at 60 both a and b are free, and b has done less work.
+        Assert.Contains("TaskStarted 2 b unit=0 @60", Events(events));
+    }
+
+    [Fact]
+    public void Station_queue_is_FIFO_by_ticket_and_a_step_waits_for_a_free_equipment_slot()
+    {
+        var k = NewKitchen(TestCatalogs.Kitchen(pizzaChefs: """{ "id": "a", "skills": ["pizza"] }"""));
+        var events = new List<IDomainEvent>();
+        events.AddRange(Queue(k, "o1", 0, ("pizza", 1)));
+        events.AddRange(AdvanceTo(k, 1));
+        events.AddRange(Queue(k, "o2", 1, ("pizza", 1)));
+        events.AddRange(AdvanceTo(k, 2));
+        events.AddRange(Queue(k, "o3", 2, ("pizza", 1)));
+        events.AddRange(AdvanceTo(k, 1000));
+
+        // One chef: o1's bake (already in its ticket) goes before o2's topping, and so on; the oven
+        // has two slots, so o3's bake waits until o1's pizza comes out at 370.
+        Assert.Equal(
+        [
+            "TaskStarted 1 a @0", "TaskStarted 2 a unit=0 @60", "TaskStarted 3 a @70",
+            "TaskStarted 4 a unit=0 @130", "TaskStarted 5 a @140", "TaskStarted 6 a unit=0 @370",
+        ], Only<TaskStarted>(events));
+        Assert.Equal(["OrderCooked o1 @370", "OrderCooked o2 @440", "OrderCooked o3 @680"], Only<OrderCooked>(events));
+    }
+
+    [Fact]
+    public void Unattended_equipment_frees_the_chef_and_attended_equipment_does_not()
+    {
+        var k = NewKitchen(TestCatalogs.Kitchen(ovenSlots: 4));
+        var events = new List<IDomainEvent>();
+        events.AddRange(Queue(k, "bread", 0, ("bread", 2)));
+        events.AddRange(AdvanceTo(k, 500));
+        var breadStarts = Only<TaskStarted>(events);
+
+        var k2 = NewKitchen(TestCatalogs.Kitchen(ovenSlots: 4));
+        var coffee = new List<IDomainEvent>();
+        coffee.AddRange(Queue(k2, "coffee", 0, ("coffee", 2)));
+        coffee.AddRange(AdvanceTo(k2, 500));
+
+        // Bread: c kneads #1 (0-60), bakes it (60-70, then the oven runs alone), so kneads #2 at 70.
+        Assert.Equal(["TaskStarted 1 c @0", "TaskStarted 2 c unit=0 @60", "TaskStarted 3 c @70", "TaskStarted 4 c unit=0 @130"], breadStarts);
+        // Coffee: pulling a shot is attended, so c stands at the machine for all 60 s of each.
+        Assert.Equal(["TaskStarted 1 c unit=0 @0", "TaskStarted 2 c unit=0 @60"], Only<TaskStarted>(coffee));
+    }
+
+    [Fact]
+    public void Prepped_stock_lets_a_recipe_skip_the_step_that_makes_it()
+    {
+        var catalog = TestCatalogs.Kitchen(
+            components: """{ "id": "base", "prep": [ { "station": "pizza", "workSeconds": 120 } ] }""",
+            stock: """{ "component": "base", "par": 0, "initial": 1 }""",
+            pizzaFirstStep: """{ "name": "stretch", "station": "pizza", "workSeconds": 120, "produces": "base" },""");
+        var k = NewKitchen(catalog);
+
+        var events = Queue(k, "o1", 0, ("pizza", 2));
+
+        var queued = Assert.IsType<OrderQueued>(events[0]);
+        // The first pizza takes the one base in stock; the second has to have its base stretched.
+        Assert.Equal(["top", "bake", "stretch", "top", "bake"], queued.Tasks.Select(t => t.Name));
+        Assert.Contains("StockUsed base level=0", Events(events));
+    }
+
+    [Fact]
+    public void Estimate_at_queueing_accounts_for_the_work_ahead()
+    {
+        var k = NewKitchen(TestCatalogs.Kitchen(pizzaChefs: """{ "id": "a", "skills": ["pizza"] }""", ovenSlots: 8));
+        var first = k.Evaluate([new OrderLine("pizza", 1)], T0);
+        Queue(k, "o1", 0, ("pizza", 4));
+        var later = k.Evaluate([new OrderLine("pizza", 1)], T0);
+
+        // Empty kitchen: top 60 + bake 10 + oven 300.
+        Assert.Equal(370, (first.EstimatedReadyAt - T0).TotalSeconds, 0);
+        // Behind four pizzas (4 × 70 s of chef work, minus the one already started) the estimate moves out.
+        Assert.True(later.EstimatedReadyAt > first.EstimatedReadyAt.AddSeconds(150));
+    }
+
+    [Fact]
+    public void Replaying_the_events_rebuilds_a_kitchen_that_decides_identically()
+    {
+        var catalog = TestCatalogs.Kitchen(pizzaChefs: """{ "id": "a", "skills": ["pizza"] }""");
+        var live = NewKitchen(catalog);
+        var log = new List<IDomainEvent>();
+        log.AddRange(Queue(live, "o1", 0, ("pizza", 2), ("bread", 1)));
+        log.AddRange(AdvanceTo(live, 100));
+        log.AddRange(Queue(live, "o2", 100, ("pizza", 1)));
+        log.AddRange(AdvanceTo(live, 200));
+
+        var replayed = NewKitchen(catalog);
+        foreach (var e in log) replayed.Apply((IKitchenEvent)e);
+
+        Assert.Equal(live.Version, replayed.Version);
+        var a = new List<IDomainEvent>();
+        var b = new List<IDomainEvent>();
+        live.TryQueueOrder("o3", [new OrderLine("pizza", 1)], T0.AddSeconds(200), a);
+        replayed.TryQueueOrder("o3", [new OrderLine("pizza", 1)], T0.AddSeconds(200), b);
+        live.Advance(T0.AddSeconds(5000), a);
+        replayed.Advance(T0.AddSeconds(5000), b);
+        Assert.Equal(Events(a), Events(b));
+        Assert.Contains("OrderCooked o3", string.Join('|', Events(a)), StringComparison.Ordinal);
+    }
+}
