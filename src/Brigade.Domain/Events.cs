@@ -55,3 +55,9 @@ public readonly record struct StreamKey(StreamKind Kind, string Key)
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 }
+
+/// <summary>An event that names its own stream (couriers, outlets, dispatch, alerts).</summary>
+public interface IStreamEvent : IDomainEvent
+{
+    StreamKey Stream { get; }
+}

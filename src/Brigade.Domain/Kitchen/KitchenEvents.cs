@@ -26,13 +26,13 @@ public sealed record OrderQueued(
     DateTimeOffset EstimatedReadyAt,
     DateTimeOffset At) : IKitchenEvent, IConcernsOrder
 {
-    public string? ConcernedOrderId => OrderId;
+    string? IConcernsOrder.ConcernedOrderId => OrderId;
 }
 
 /// <summary>An order left this kitchen before any of its tasks started (cancelled, or moved to another outlet). Reserved stock returns.</summary>
 public sealed record OrderWithdrawn(string OutletId, string OrderId, string Reason, DateTimeOffset At) : IKitchenEvent, IConcernsOrder
 {
-    public string? ConcernedOrderId => OrderId;
+    string? IConcernsOrder.ConcernedOrderId => OrderId;
 }
 
 /// <summary>A chef took a task. <paramref name="Token"/> fences off late completions from earlier holders.</summary>
@@ -46,51 +46,51 @@ public sealed record TaskStarted(
     DateTimeOffset LeaseUntil,
     DateTimeOffset At) : IKitchenEvent, IConcernsOrder
 {
-    public string? ConcernedOrderId => OrderId;
+    string? IConcernsOrder.ConcernedOrderId => OrderId;
 }
 
 /// <summary>The chef's hands-on work is done and the equipment runs unattended: the chef is free.</summary>
 public sealed record TaskHandsFree(string OutletId, long TaskId, string? OrderId, long Token, DateTimeOffset At) : IKitchenEvent, IConcernsOrder
 {
-    public string? ConcernedOrderId => OrderId;
+    string? IConcernsOrder.ConcernedOrderId => OrderId;
 }
 
 public sealed record TaskCompleted(string OutletId, long TaskId, string? OrderId, long Token, DateTimeOffset At) : IKitchenEvent, IConcernsOrder
 {
-    public string? ConcernedOrderId => OrderId;
+    string? IConcernsOrder.ConcernedOrderId => OrderId;
 }
 
 public sealed record TaskLeaseExtended(string OutletId, long TaskId, string? OrderId, long Token, DateTimeOffset LeaseUntil, DateTimeOffset At) : IKitchenEvent, IConcernsOrder
 {
-    public string? ConcernedOrderId => OrderId;
+    string? IConcernsOrder.ConcernedOrderId => OrderId;
 }
 
 /// <summary>The task went back to the head of its queue: its chef went away or its equipment broke.</summary>
 public sealed record TaskReturned(string OutletId, long TaskId, string? OrderId, long Token, string Reason, int Attempts, DateTimeOffset At) : IKitchenEvent, IConcernsOrder
 {
-    public string? ConcernedOrderId => OrderId;
+    string? IConcernsOrder.ConcernedOrderId => OrderId;
 }
 
 public sealed record TicketCompleted(string OutletId, string OrderId, string Station, DateTimeOffset At) : IKitchenEvent, IConcernsOrder
 {
-    public string? ConcernedOrderId => OrderId;
+    string? IConcernsOrder.ConcernedOrderId => OrderId;
 }
 
 /// <summary>Every ticket of the order is done at this kitchen.</summary>
 public sealed record OrderCooked(string OutletId, string OrderId, DateTimeOffset At) : IKitchenEvent, IConcernsOrder
 {
-    public string? ConcernedOrderId => OrderId;
+    string? IConcernsOrder.ConcernedOrderId => OrderId;
 }
 
 /// <summary>A ticket ran out of attempts; the kitchen gives up on the order and drops its remaining tasks.</summary>
 public sealed record OrderCookingFailed(string OutletId, string OrderId, string Station, string Reason, DateTimeOffset At) : IKitchenEvent, IConcernsOrder
 {
-    public string? ConcernedOrderId => OrderId;
+    string? IConcernsOrder.ConcernedOrderId => OrderId;
 }
 
 public sealed record KitchenAlertRaised(string OutletId, string Kind, string Message, string? OrderId, DateTimeOffset At) : IKitchenEvent, IConcernsOrder
 {
-    public string? ConcernedOrderId => OrderId;
+    string? IConcernsOrder.ConcernedOrderId => OrderId;
 }
 
 public sealed record ChefAdded(string OutletId, string ChefId, string Name, IReadOnlyList<string> Skills, double Speed, bool Standby, DateTimeOffset At) : IKitchenEvent;
@@ -119,12 +119,12 @@ public sealed record EquipmentFixed(string OutletId, string Equipment, int Unit,
 /// <summary>An order's recipe skipped a step by taking a prepped component from stock.</summary>
 public sealed record StockUsed(string OutletId, string Component, string OrderId, int Level, DateTimeOffset At) : IKitchenEvent, IConcernsOrder
 {
-    public string? ConcernedOrderId => OrderId;
+    string? IConcernsOrder.ConcernedOrderId => OrderId;
 }
 
 public sealed record StockReturned(string OutletId, string Component, string OrderId, int Level, DateTimeOffset At) : IKitchenEvent, IConcernsOrder
 {
-    public string? ConcernedOrderId => OrderId;
+    string? IConcernsOrder.ConcernedOrderId => OrderId;
 }
 
 /// <summary>A prep batch for a component joined the queues, below every order.</summary>

@@ -1,0 +1,53 @@
+using System.CommandLine;
+using System.Globalization;
+using Brigade.Catalog;
+using Brigade.Hosting;
+
+namespace Brigade.Cli;
+
+/// <summary><c>brigade serve</c>: the server, on the embedded store by default.</summary>
+public static class ServeCommand
+{
+    public static Command Create()
+    {
+        var urls = new Option<string>("--urls") { Description = $"Where to listen (default {BrigadeOptions.DefaultUrls})" };
+        var dataDir = new Option<string>("--data-dir") { Description = "Where data is kept; created if missing (default ./data)" };
+        var catalog = new Option<string>("--catalog") { Description = "Catalog file (JSON); default: the built-in demo catalog" };
+        var timeScale = new Option<double?>("--time-scale") { Description = "The kitchen clock runs N times real time; 600 makes a 10-minute pizza take 1 second (default 1)" };
+
+        var command = new Command("serve", "Run the Brigade server") { urls, dataDir, catalog, timeScale };
+        command.SetAction(async (ParseResult parse, CancellationToken ct) =>
+        {
+            var settings = new Dictionary<string, string?>();
+            if (parse.GetValue(urls) is { } u) settings["urls"] = u;
+            if (parse.GetValue(dataDir) is { } d) settings[$"{BrigadeOptions.Section}:DataDir"] = d;
+            if (parse.GetValue(catalog) is { } c) settings[$"{BrigadeOptions.Section}:Catalog"] = c;
+            if (parse.GetValue(timeScale) is { } t)
+            {
+                if (!(t > 0)) return Fail("--time-scale must be a positive number");
+                settings[$"{BrigadeOptions.Section}:TimeScale"] = t.ToString(CultureInfo.InvariantCulture);
+            }
+            try
+            {
+                var app = BrigadeServer.Build(settings, args: parse.UnmatchedTokens.ToArray());
+                await app.RunAsync(ct);
+                return 0;
+            }
+            catch (CatalogException e)
+            {
+                return Fail(e.Message);
+            }
+            catch (InvalidOperationException e) when (e.Message.Contains("data directory", StringComparison.Ordinal))
+            {
+                return Fail(e.Message);
+            }
+        });
+        return command;
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine("brigade serve: " + message);
+        return 2;
+    }
+}

@@ -1,0 +1,130 @@
+using Brigade.Catalog;
+using Brigade.Engine;
+using Brigade.Http;
+using Brigade.Orders;
+using Brigade.Storage;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Brigade.Hosting;
+
+/// <summary>Composition of the server: services, middleware and every API surface. Program.cs only picks the verb.</summary>
+public static class BrigadeServer
+{
+    /// <param name="settings">Configuration that overrides appsettings and environment (the command line's options).</param>
+    /// <param name="configure">A last chance to change the builder (tests use a test server).</param>
+    public static WebApplication Build(IDictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null, string[]? args = null)
+    {
+        // appsettings.json sits beside the executable; relative data paths stay relative to where the command runs.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddInMemoryCollection(settings);
+        var options = builder.Configuration.GetSection(BrigadeOptions.Section).Get<BrigadeOptions>() ?? new BrigadeOptions();
+        builder.WebHost.UseUrls(builder.Configuration["urls"] ?? BrigadeOptions.DefaultUrls);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = 1024 * 1024;
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(o =>
+        {
+            o.IncludeScopes = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            o.UseUtcTimestamp = true;
+        });
+
+        var catalog = CatalogLoader.Load(options.Catalog);
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(catalog);
+        services.AddSingleton(new EngineOptions());
+        services.AddSingleton(new ScaledTimeProvider(options.TimeScale));
+        services.AddSingleton<StoreMetrics>();
+        services.AddSingleton(sp => new SqliteEventStore(Path.GetFullPath(options.DataDir), sp.GetRequiredService<StoreMetrics>()));
+        services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<SqliteEventStore>());
+        services.AddSingleton<IReadModelStore>(sp => sp.GetRequiredService<SqliteEventStore>());
+        services.AddSingleton(sp =>
+        {
+            var model = new OrderReadModel();
+            sp.GetRequiredService<IEventStore>().Subscribe(model.OnCommitted);
+            return model;
+        });
+        services.AddSingleton<IEngineObserver, OrderReplayObserver>();
+        services.AddSingleton<IdempotencyGate>();
+        services.AddSingleton<EngineHost>();
+        services.AddSingleton<SummaryProjector>();
+
+        // Start order matters: the log opens, the engine recovers from it, then the rest follows.
+        services.AddHostedService<StoreLifetime>();
+        services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
+        services.AddHostedService(sp => sp.GetRequiredService<SummaryProjector>());
+        services.AddHostedService<Housekeeping>();
+
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
+            o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
+            o.SerializerOptions.MaxDepth = 16;
+        });
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
+        {
+            // Problems the framework raises itself (routing, binding) get a detail that says what to do.
+            var p = ctx.ProblemDetails;
+            var request = ctx.HttpContext.Request;
+            p.Detail ??= p.Status switch
+            {
+                400 => "The request is malformed.",
+                404 => $"There is nothing at {request.Path}.",
+                405 => $"{request.Method} is not allowed on {request.Path}.",
+                413 => "The request body is too large.",
+                415 => $"Send the body as application/json, not '{request.ContentType ?? "(none)"}'.",
+                _ => p.Title,
+            };
+            p.Type ??= "urn:brigade:problem:" + (p.Status switch { 404 => "not-found", 405 => "method-not-allowed", 415 => "unsupported-media-type", 413 => "body-too-large", _ => "http-" + p.Status });
+        });
+        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "Brigade";
+            doc.Info.Description = "Order-to-door: ordering, kitchens, dispatch.";
+            return Task.CompletedTask;
+        }));
+        services.AddHealthChecks()
+            .AddCheck("live", () => HealthCheckResult.Healthy(), tags: ["live"])
+            .AddCheck<ReadinessCheck>("ready", tags: ["ready"]);
+
+        configure?.Invoke(builder);
+        var app = builder.Build();
+
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
+        app.UseStatusCodePages();
+
+        app.MapOpenApi();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        app.MapCatalog();
+        app.MapOrders();
+        return app;
+    }
+}
+
+/// <summary>Ready when the event log answers and the engine loop runs.</summary>
+public sealed class ReadinessCheck(IEventStore store, EngineHost engine) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (!engine.IsRunning) return HealthCheckResult.Unhealthy("the engine is not running");
+        return await store.PingAsync(cancellationToken) ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy($"the {store.Name} event log does not answer");
+    }
+}
+
+/// <summary>Feeds replayed order events to the read model at start-up.</summary>
+public sealed class OrderReplayObserver(OrderReadModel orders) : IEngineObserver
+{
+    public void Replayed(IDomainEvent e)
+    {
+        if (e is IOrderEvent o) orders.Replay(o);
+    }
+}

@@ -1,0 +1,22 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Brigade.Orders;
+
+namespace Brigade.Http;
+
+/// <summary>Enums as camelCase strings ("courierAssigned").</summary>
+public sealed class CamelCaseEnum<T>() : JsonStringEnumConverter<T>(JsonNamingPolicy.CamelCase) where T : struct, Enum;
+
+[JsonSourceGenerationOptions(
+    JsonSerializerDefaults.Web,
+    Converters = [typeof(CamelCaseEnum<OrderStatus>)],
+    MaxDepth = 16)]
+[JsonSerializable(typeof(PlaceOrderRequest))]
+[JsonSerializable(typeof(OrderResponse))]
+[JsonSerializable(typeof(List<OrderResponse>))]
+[JsonSerializable(typeof(List<AuditEntry>))]
+[JsonSerializable(typeof(OrderStreamMessage))]
+[JsonSerializable(typeof(Catalog.RestaurantSummary))]
+[JsonSerializable(typeof(List<Catalog.RestaurantSummary>))]
+[JsonSerializable(typeof(Catalog.MenuResponse))]
+internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using Brigade.Storage;
+
+namespace Brigade.Orders;
+
+/// <summary>
+/// Idempotency keys for <c>POST /api/orders</c>, scoped per customer. The first request with a key
+/// becomes its owner; racing requests with the same key wait for the owner and get the same order;
+/// a different body under the same key is refused. A key's record is written to the log's dedup
+/// table in the same transaction as the order, so it is exactly as durable as the order. Keys of
+/// the last <see cref="Retention"/> are kept in memory (loaded at start-up), so the hot path never
+/// queries the store.
+/// </summary>
+public sealed class IdempotencyGate
+{
+    public const string Scope = "order";
+    public static readonly TimeSpan Retention = TimeSpan.FromHours(25);
+
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+
+    public int Count => _entries.Count;
+
+    public static string ScopedKey(string customerId, string key) => customerId + "\n" + key;
+
+    public static string Record(string orderId, string hash) => orderId + " " + hash;
+
+    public async Task LoadAsync(IEventStore store, CancellationToken ct)
+    {
+        foreach (var (key, value, at) in await store.LoadDedupAsync(Scope, DateTimeOffset.UtcNow - Retention, ct))
+        {
+            var parts = value.Split(' ');
+            var entry = new Entry(parts.Length > 1 ? parts[1] : "", at);
+            entry.Done.TrySetResult(parts[0]);
+            _entries[key] = entry;
+        }
+    }
+
+    /// <summary>
+    /// Enter the gate. Returns the order id when the key was already used for this request, or
+    /// <see cref="Claim"/> when the caller now owns the key and must <see cref="Claim.Complete"/> it.
+    /// </summary>
+    public async Task<GateResult> EnterAsync(string scopedKey, string hash)
+    {
+        for (var attempt = 0; attempt < 8; attempt++)
+        {
+            var mine = new Entry(hash, DateTimeOffset.UtcNow);
+            var entry = _entries.GetOrAdd(scopedKey, mine);
+            if (entry == mine) return new GateResult(GateOutcome.Owner, null, new Claim(this, scopedKey, mine));
+            if (entry.Hash != hash) return new GateResult(GateOutcome.Mismatch, null, null);
+            var id = await entry.Done.Task;
+            if (id is not null) return new GateResult(GateOutcome.Replay, id, null);
+            // The owner failed without placing an order (refused, invalid): the key is free again.
+        }
+        return new GateResult(GateOutcome.Busy, null, null);
+    }
+
+    public int Sweep(DateTimeOffset before)
+    {
+        var removed = 0;
+        foreach (var (key, entry) in _entries)
+            if (entry.Done.Task.IsCompleted && entry.CreatedAt < before && _entries.TryRemove(new(key, entry))) removed++;
+        return removed;
+    }
+
+    internal sealed class Entry(string hash, DateTimeOffset createdAt)
+    {
+        public string Hash { get; } = hash;
+        public DateTimeOffset CreatedAt { get; } = createdAt;
+        public TaskCompletionSource<string?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    public enum GateOutcome
+    {
+        Owner,
+        Replay,
+        Mismatch,
+        Busy,
+    }
+
+    public sealed record GateResult(GateOutcome Outcome, string? OrderId, Claim? Claim);
+
+    public sealed class Claim
+    {
+        private readonly IdempotencyGate _gate;
+        private readonly string _key;
+        private readonly Entry _entry;
+
+        internal Claim(IdempotencyGate gate, string key, Entry entry)
+        {
+            _gate = gate;
+            _key = key;
+            _entry = entry;
+        }
+
+        /// <summary>Record the outcome: the order placed, or null if none was (the key may be used again).</summary>
+        public void Complete(string? orderId)
+        {
+            if (orderId is null) _gate._entries.TryRemove(new(_key, _entry));
+            _entry.Done.TrySetResult(orderId);
+        }
+    }
+}

@@ -1,0 +1,181 @@
+using System.Text.Json;
+using Brigade.Catalog;
+using Brigade.Engine;
+using Brigade.Http;
+using Brigade.Storage;
+
+namespace Brigade.Orders;
+
+/// <summary>The ordering API: place (idempotently), read, audit, follow by SSE, cancel, collect.</summary>
+public static class OrderEndpoints
+{
+    public const int MaxBodyBytes = 64 * 1024;
+
+    public static RouteGroupBuilder MapOrders(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/orders").WithTags("Orders");
+
+        group.MapPost("/", PlaceAsync)
+            .WithName("PlaceOrder")
+            .WithSummary("Place an order (idempotent: send an Idempotency-Key header)")
+            .Accepts<PlaceOrderRequest>("application/json")
+            .Produces<OrderResponse>(StatusCodes.Status201Created)
+            .ProducesProblem(400).ProducesProblem(409).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429);
+
+        group.MapGet("/{id}", GetAsync).WithName("GetOrder").WithSummary("An order's current state")
+            .Produces<OrderResponse>().ProducesProblem(404);
+
+        group.MapGet("/{id}/events", EventsAsync).WithName("GetOrderEvents").WithSummary("An order's full history: its audit trail")
+            .Produces<List<AuditEntry>>().ProducesProblem(404);
+
+        group.MapGet("/{id}/stream", OrderStream.StreamAsync).WithName("StreamOrder")
+            .WithSummary("Server-Sent Events: the current state, then one event per change; honours Last-Event-ID")
+            .Produces(200, contentType: "text/event-stream").ProducesProblem(404);
+
+        group.MapPost("/{id}/cancel", CancelAsync).WithName("CancelOrder").WithSummary("Cancel, allowed until cooking starts")
+            .Produces<OrderResponse>().ProducesProblem(404).ProducesProblem(409);
+
+        group.MapPost("/{id}/collect", CollectAsync).WithName("CollectOrder").WithSummary("Hand a ready pickup order over (staff)")
+            .Produces<OrderResponse>().ProducesProblem(404).ProducesProblem(409);
+
+        return group;
+    }
+
+    private static async Task<IResult> PlaceAsync(HttpContext http, RestaurantCatalog catalog, IdempotencyGate gate, EngineHost engine)
+    {
+        var request = http.Request;
+        if (!IsJson(request.ContentType)) return Problems.UnsupportedMediaType(request.ContentType);
+
+        var key = request.Headers["Idempotency-Key"].ToString();
+        if (key.Length == 0) return Problems.BadRequest("idempotency-key-missing", "Send an Idempotency-Key header (1–255 characters) so that a retry cannot place the order twice.");
+        if (key.Length > 255 || key.Any(c => c < 0x20 || c > 0x7E))
+            return Problems.BadRequest("idempotency-key-invalid", "The Idempotency-Key header must be 1–255 printable ASCII characters.");
+
+        if (request.ContentLength > MaxBodyBytes) return Problems.TooLarge(MaxBodyBytes);
+        var body = await HttpBody.ReadAsync(request, MaxBodyBytes, http.RequestAborted);
+        if (body is null) return Problems.TooLarge(MaxBodyBytes);
+
+        PlaceOrderRequest? parsed;
+        try
+        {
+            parsed = JsonSerializer.Deserialize(body, ApiJsonContext.Default.PlaceOrderRequest);
+        }
+        catch (JsonException e)
+        {
+            return Problems.BadRequest("malformed-json", $"The body is not valid JSON for an order: {e.Message}");
+        }
+        if (parsed is null) return Problems.BadRequest("malformed-json", "The body must be a JSON object.");
+
+        var (order, errors) = OrderRequestValidator.Validate(parsed, catalog);
+        if (order is null) return Problems.Invalid(errors);
+
+        var caller = Caller.From(http);
+        var scopedKey = IdempotencyGate.ScopedKey(caller.Subject, key);
+        var hash = order.Hash();
+        var gateResult = await gate.EnterAsync(scopedKey, hash);
+        switch (gateResult.Outcome)
+        {
+            case IdempotencyGate.GateOutcome.Mismatch:
+                return Problems.Unprocessable("idempotency-key-reused", "This Idempotency-Key was already used with a different request. Use a new key for a new order.");
+            case IdempotencyGate.GateOutcome.Busy:
+                return Problems.Conflict("idempotency-key-busy", "Another request with this Idempotency-Key is still being processed; retry shortly.");
+            case IdempotencyGate.GateOutcome.Replay:
+                http.Response.Headers["Idempotent-Replayed"] = "true";
+                var existing = await FindAsync(gateResult.OrderId!, http.RequestServices);
+                return existing is null
+                    ? Problems.Conflict("idempotency-key-busy", "The order for this key is being recorded; retry shortly.")
+                    : TypedResults.Created($"/api/orders/{existing.Id}", OrderResponse.From(existing));
+        }
+
+        var claim = gateResult.Claim!;
+        string? placedId = null;
+        try
+        {
+            var orderId = Ids.NewOrderId();
+            var handoff = order.DeliverTo is null ? null : Ids.NewHandoffCode();
+            var result = await engine.SendAsync(
+                (e, now, output) => e.PlaceOrder(new PlaceOrder(orderId, order.RestaurantId, order.OutletId, order.Lines, order.DeliverTo,
+                    caller.Subject, key, hash, handoff), now, output),
+                r => r.IsOk ? new DedupKey(IdempotencyGate.Scope, scopedKey, IdempotencyGate.Record(orderId, hash)) : null);
+            if (result.IsOk) placedId = result.Order!.Id;
+            return result.Outcome switch
+            {
+                Outcome.Ok => TypedResults.Created($"/api/orders/{result.Order!.Id}", OrderResponse.From(result.Order)),
+                Outcome.Refused => Problems.TooManyRequests("outlet-full", $"The kitchen cannot take this order now: {result.Message}.",
+                    engine.Clock.ToReal(result.RetryAfter)),
+                Outcome.Unavailable when result.Message?.Contains("closed", StringComparison.Ordinal) == true =>
+                    Problems.Conflict("outlet-closed", result.Message!),
+                Outcome.Unavailable => Problems.Unavailable(result.Message ?? "The engine is not available.", TimeSpan.FromSeconds(2)),
+                _ => Problems.Unprocessable("order-refused", result.Message ?? "The order cannot be placed."),
+            };
+        }
+        finally
+        {
+            claim.Complete(placedId);
+        }
+    }
+
+    private static async Task<IResult> GetAsync(string id, HttpContext http, OrderReadModel orders)
+    {
+        if (orders.Find(id) is { } view)
+        {
+            var etag = $"\"{view.Order.Version}\"";
+            http.Response.Headers.ETag = etag;
+            if (http.Request.Headers.IfNoneMatch == etag) return TypedResults.StatusCode(304);
+            return TypedResults.Bytes(view.Json, "application/json");
+        }
+        var order = await FindAsync(id, http.RequestServices);
+        return order is null ? Problems.NotFound($"There is no order '{id}'.") : TypedResults.Ok(OrderResponse.From(order));
+    }
+
+    private static async Task<IResult> EventsAsync(string id, IEventStore store, CancellationToken ct)
+    {
+        var events = await store.ReadByOrderAsync(id, ct);
+        if (events.Count == 0) return Problems.NotFound($"There is no order '{id}'.");
+        return TypedResults.Ok(events.Select(e => new AuditEntry(e.Position, e.StreamId, e.Version, e.Type, e.At, EventSerializer.ToJson(e))).ToList());
+    }
+
+    private static Task<IResult> CancelAsync(string id, HttpContext http, EngineHost engine)
+    {
+        var caller = Caller.From(http);
+        return Respond(id, http, engine.SendAsync((e, now, output) => e.CancelOrder(id, "cancelled by " + caller.Role, caller.Subject, now, output)));
+    }
+
+    private static Task<IResult> CollectAsync(string id, HttpContext http, EngineHost engine) =>
+        Respond(id, http, engine.SendAsync((e, now, output) => e.CollectOrder(id, now, output)));
+
+    private static async Task<IResult> Respond(string id, HttpContext http, Task<EngineResult> pending)
+    {
+        var result = await pending;
+        switch (result.Outcome)
+        {
+            case Outcome.Ok:
+                return TypedResults.Ok(OrderResponse.From(result.Order!));
+            case Outcome.Conflict:
+                return Problems.Conflict("order-state", result.Message!);
+            case Outcome.NotFound:
+                // The engine forgets ended orders; the read side still knows them.
+                var order = await FindAsync(id, http.RequestServices);
+                return order is null
+                    ? Problems.NotFound($"There is no order '{id}'.")
+                    : Problems.Conflict("order-state", $"Order {id} is {JsonNamingPolicy.CamelCase.ConvertName(order.Status.ToString())} and can no longer change.");
+            case Outcome.Unavailable:
+                return Problems.Unavailable(result.Message ?? "The engine is not available.", TimeSpan.FromSeconds(2));
+            default:
+                return Problems.Unprocessable("order-refused", result.Message ?? "Refused.");
+        }
+    }
+
+    /// <summary>An order from memory, or from the summary table once it has left memory.</summary>
+    internal static async Task<Order?> FindAsync(string id, IServiceProvider services)
+    {
+        if (services.GetRequiredService<OrderReadModel>().Find(id) is { } view) return view.Order;
+        var row = await services.GetRequiredService<IReadModelStore>().GetSummaryAsync(id);
+        return row is null ? null : JsonSerializer.Deserialize(row.Body, EventJsonContext.Default.Order);
+    }
+
+    private static bool IsJson(string? contentType) =>
+        contentType is not null &&
+        (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) ||
+         (contentType.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && contentType.Contains("+json", StringComparison.OrdinalIgnoreCase)));
+}

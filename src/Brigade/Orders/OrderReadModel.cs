@@ -1,0 +1,104 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Brigade.Orders;
+using Brigade.Storage;
+
+namespace Brigade.Orders;
+
+/// <summary>A change to one order, as pushed to its subscribers. Ephemeral updates (a courier's position) carry no version.</summary>
+public sealed record OrderUpdate(Order Order, string Change, long? Version, DateTimeOffset At, object? Detail = null);
+
+/// <summary>An order as readers see it, with its API JSON rendered once and reused.</summary>
+public sealed class OrderView(Order order)
+{
+    private byte[]? _json;
+
+    public Order Order { get; } = order;
+
+    public byte[] Json => _json ??= OrderResponse.Serialize(Order);
+}
+
+/// <summary>
+/// The read side of orders: every order's current state, folded from durable events only, and
+/// the live subscribers of each order (the SSE streams). It is fed on the log's writer thread
+/// after each commit, so nobody ever reads or is told about an event that is not on disk.
+/// </summary>
+public sealed class OrderReadModel
+{
+    private readonly ConcurrentDictionary<string, OrderView> _views = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, List<Channel<OrderUpdate>>> _subscribers = new(StringComparer.Ordinal);
+    private int _subscriberCount;
+
+    public int Count => _views.Count;
+    public int SubscriberCount => Volatile.Read(ref _subscriberCount);
+
+    public OrderView? Find(string id) => _views.GetValueOrDefault(id);
+
+    public IEnumerable<Order> All => _views.Values.Select(v => v.Order);
+
+    /// <summary>Store listener: fold and push the order events of a durable batch.</summary>
+    public void OnCommitted(IReadOnlyList<CommittedEvent> batch)
+    {
+        foreach (var ce in batch)
+            if (ce.Event.Source is IOrderEvent e) Apply(e, push: true);
+    }
+
+    /// <summary>Rebuild from the log at start-up (nobody is subscribed yet).</summary>
+    public void Replay(IOrderEvent e) => Apply(e, push: false);
+
+    private void Apply(IOrderEvent e, bool push)
+    {
+        var order = Order.Apply(_views.GetValueOrDefault(e.OrderId)?.Order, e);
+        _views[e.OrderId] = new OrderView(order);
+        if (push) Publish(e.OrderId, new OrderUpdate(order, e.GetType().Name, order.Version, e.At));
+    }
+
+    /// <summary>Push an ephemeral update (not in the log) to an order's subscribers.</summary>
+    public void Publish(string orderId, OrderUpdate update)
+    {
+        if (!_subscribers.TryGetValue(orderId, out var list)) return;
+        lock (list)
+            foreach (var ch in list) ch.Writer.TryWrite(update);
+    }
+
+    /// <summary>Follow one order. Slow readers lose the oldest updates; their stream fills gaps from the log by version.</summary>
+    public Subscription Subscribe(string orderId)
+    {
+        var channel = Channel.CreateBounded<OrderUpdate>(new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        var list = _subscribers.GetOrAdd(orderId, _ => []);
+        lock (list) list.Add(channel);
+        Interlocked.Increment(ref _subscriberCount);
+        return new Subscription(channel.Reader, () =>
+        {
+            lock (list)
+            {
+                list.Remove(channel);
+                if (list.Count == 0) _subscribers.TryRemove(new KeyValuePair<string, List<Channel<OrderUpdate>>>(orderId, list));
+            }
+            Interlocked.Decrement(ref _subscriberCount);
+        });
+    }
+
+    /// <summary>Forget orders that ended before <paramref name="before"/>; reads fall back to the summary table.</summary>
+    public int Evict(DateTimeOffset before)
+    {
+        var evicted = 0;
+        foreach (var (id, view) in _views)
+        {
+            var o = view.Order;
+            var ended = o.Timeline.DeliveredAt ?? o.Timeline.CollectedAt ?? o.Timeline.CancelledAt ?? o.Timeline.RejectedAt ?? o.Timeline.FailedAt;
+            if (o.IsTerminal && ended < before && !_subscribers.ContainsKey(id) && _views.TryRemove(id, out _)) evicted++;
+        }
+        return evicted;
+    }
+
+    public sealed class Subscription(ChannelReader<OrderUpdate> reader, Action dispose) : IDisposable
+    {
+        private int _disposed;
+        public ChannelReader<OrderUpdate> Reader { get; } = reader;
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0) dispose();
+        }
+    }
+}

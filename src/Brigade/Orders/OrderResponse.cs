@@ -1,0 +1,36 @@
+using System.Text.Json;
+using Brigade.Geo;
+using Brigade.Http;
+
+namespace Brigade.Orders;
+
+/// <summary>An order as the API shows it.</summary>
+public sealed record OrderResponse(
+    string Id,
+    OrderStatus Status,
+    string RestaurantId,
+    string? OutletId,
+    IReadOnlyList<OrderLine> Items,
+    GeoPoint? DeliverTo,
+    bool Pickup,
+    int TotalCents,
+    DateTimeOffset? EstimatedReadyAt,
+    DateTimeOffset? InitialEstimatedReadyAt,
+    DateTimeOffset? EstimatedDeliveryAt,
+    string? CourierId,
+    string? HandoffCode,
+    string? Reason,
+    OrderTimeline Timeline,
+    long Version)
+{
+    public static OrderResponse From(Order o) => new(o.Id, o.Status, o.RestaurantId, o.OutletId, o.Lines, o.DeliverTo, o.IsPickup, o.TotalCents,
+        o.EstimatedReadyAt, o.InitialEstimatedReadyAt, o.EstimatedDeliveryAt, o.CourierId, o.HandoffCode, o.Reason, o.Timeline, o.Version);
+
+    public static byte[] Serialize(Order o) => JsonSerializer.SerializeToUtf8Bytes(From(o), ApiJsonContext.Default.OrderResponse);
+}
+
+/// <summary>One entry of an order's audit trail.</summary>
+public sealed record AuditEntry(long Position, string Stream, long Version, string Type, DateTimeOffset At, JsonElement Data);
+
+/// <summary>The payload of one SSE message on an order's stream.</summary>
+public sealed record OrderStreamMessage(string Change, long? Version, DateTimeOffset At, OrderResponse Order, object? Detail);

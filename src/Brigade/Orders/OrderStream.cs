@@ -1,0 +1,116 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Brigade.Http;
+using Brigade.Storage;
+
+namespace Brigade.Orders;
+
+/// <summary>
+/// <c>GET /api/orders/{id}/stream</c>: Server-Sent Events. It opens with the order's current
+/// state (or, given <c>Last-Event-ID</c>, with every change after that version), then sends one
+/// event per change as it becomes durable, and closes after a terminal status. The SSE id is the
+/// order's stream version; the SSE event name is the status. Works with a browser EventSource
+/// and with <c>curl -N</c>.
+/// </summary>
+public static class OrderStream
+{
+    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
+
+    public static async Task StreamAsync(string id, HttpContext http, OrderReadModel orders, IEventStore store)
+    {
+        var ct = http.RequestAborted;
+        using var subscription = orders.Subscribe(id);
+        var current = await OrderEndpoints.FindAsync(id, http.RequestServices);
+        if (current is null)
+        {
+            await Problems.NotFound($"There is no order '{id}'.").ExecuteAsync(http);
+            return;
+        }
+
+        var response = http.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
+
+        long sent;
+        var lastEventId = http.Request.Headers["Last-Event-ID"].ToString();
+        if (lastEventId.Length == 0) lastEventId = http.Request.Query["lastEventId"].ToString();
+        if (long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out var resumeFrom) && resumeFrom <= current.Version)
+        {
+            sent = await SendFromLogAsync(response, store, id, resumeFrom, ct);
+            if (sent == resumeFrom && resumeFrom == 0) sent = await SendAsync(response, "snapshot", current.Version, current, null, ct);
+        }
+        else
+        {
+            sent = await SendAsync(response, "snapshot", current.Version, current, null, ct);
+        }
+        var last = orders.Find(id)?.Order ?? current;
+        if (last.IsTerminal && sent >= last.Version) return;
+
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                wait.CancelAfter(KeepAlive);
+                OrderUpdate update;
+                try
+                {
+                    if (!await subscription.Reader.WaitToReadAsync(wait.Token)) return;
+                    if (!subscription.Reader.TryRead(out update!)) continue;
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    await response.WriteAsync(": keep-alive\n\n", ct);
+                    await response.Body.FlushAsync(ct);
+                    continue;
+                }
+
+                if (update.Version is not { } version)
+                {
+                    await SendAsync(response, update.Change, null, update.Order, update.Detail, ct);
+                    continue;
+                }
+                if (version <= sent) continue;
+                if (version > sent + 1) sent = await SendFromLogAsync(response, store, id, sent, ct); // a slow reader lost some: refill from the log
+                if (version > sent) sent = await SendAsync(response, update.Change, version, update.Order, update.Detail, ct);
+                if (update.Order.IsTerminal) return;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The client went away.
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    /// <summary>Replay the order's events after <paramref name="after"/> from the log, folding as we go; returns the last version sent.</summary>
+    private static async Task<long> SendFromLogAsync(HttpResponse response, IEventStore store, string id, long after, CancellationToken ct)
+    {
+        Order? order = null;
+        var sent = after;
+        foreach (var stored in await store.ReadStreamAsync(new StreamKey(StreamKind.Order, id).ToString(), 0, ct))
+        {
+            var e = (IOrderEvent)EventSerializer.Deserialize(stored);
+            order = Order.Apply(order, e);
+            if (order.Version > after) sent = await SendAsync(response, e.GetType().Name, order.Version, order, null, ct);
+        }
+        return sent;
+    }
+
+    private static async Task<long> SendAsync(HttpResponse response, string change, long? version, Order order, object? detail, CancellationToken ct)
+    {
+        var data = JsonSerializer.Serialize(new OrderStreamMessage(change, version, DateTimeOffset.UtcNow, OrderResponse.From(order), detail), ApiJsonContext.Default.OrderStreamMessage);
+        var sb = new StringBuilder(data.Length + 64);
+        if (version is { } v) sb.Append("id: ").Append(v.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        sb.Append("event: ").Append(JsonNamingPolicy.CamelCase.ConvertName(order.Status.ToString())).Append('\n');
+        sb.Append("data: ").Append(data).Append("\n\n");
+        await response.WriteAsync(sb.ToString(), ct);
+        await response.Body.FlushAsync(ct);
+        return version ?? 0;
+    }
+}

@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Brigade.Catalog;
+using Brigade.Geo;
+using Brigade.Orders;
+
+namespace Brigade.Orders;
+
+/// <summary>The body of <c>POST /api/orders</c>. Fields are parsed leniently and validated explicitly, so every mistake gets a message.</summary>
+public sealed class PlaceOrderRequest
+{
+    public string? RestaurantId { get; set; }
+    public string? OutletId { get; set; }
+    public List<OrderLineRequest?>? Items { get; set; }
+    public LatLonRequest? DeliverTo { get; set; }
+}
+
+public sealed class OrderLineRequest
+{
+    public string? MenuItemId { get; set; }
+    public double? Quantity { get; set; }
+}
+
+public sealed class LatLonRequest
+{
+    public double? Lat { get; set; }
+    public double? Lon { get; set; }
+}
+
+/// <summary>A request that passed validation, in the engine's terms.</summary>
+public sealed record ValidOrder(string RestaurantId, string? OutletId, IReadOnlyList<OrderLine> Lines, GeoPoint? DeliverTo)
+{
+    /// <summary>
+    /// A hash of what was asked for, independent of JSON formatting and property order: the same
+    /// idempotency key with a different request is refused.
+    /// </summary>
+    public string Hash()
+    {
+        var sb = new StringBuilder().Append(RestaurantId).Append('|').Append(OutletId).Append('|');
+        foreach (var l in Lines) sb.Append(l.MenuItemId).Append('*').Append(l.Quantity.ToString(CultureInfo.InvariantCulture)).Append(',');
+        if (DeliverTo is { } p) sb.Append('|').Append(p.Lat.ToString("R", CultureInfo.InvariantCulture)).Append(',').Append(p.Lon.ToString("R", CultureInfo.InvariantCulture));
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())).AsSpan(0, 16));
+    }
+}
+
+public static class OrderRequestValidator
+{
+    public const int MaxLines = 50;
+    public const int MaxQuantity = 99;
+    public const int MaxUnits = 200;
+
+    public static (ValidOrder? Order, Dictionary<string, string[]> Errors) Validate(PlaceOrderRequest req, RestaurantCatalog catalog)
+    {
+        var errors = new Dictionary<string, string[]>();
+        void Add(string field, string message) => errors[field] = errors.TryGetValue(field, out var m) ? [.. m, message] : [message];
+
+        Restaurant? restaurant = null;
+        if (string.IsNullOrWhiteSpace(req.RestaurantId)) Add("restaurantId", "restaurantId is required.");
+        else if ((restaurant = catalog.FindRestaurant(req.RestaurantId)) is null) Add("restaurantId", $"There is no restaurant '{req.RestaurantId}'.");
+
+        if (req.OutletId is not null && restaurant is not null && restaurant.Outlets.All(o => o.Id != req.OutletId))
+            Add("outletId", $"{restaurant.Id} has no outlet '{req.OutletId}'.");
+
+        var lines = new List<OrderLine>();
+        if (req.Items is null || req.Items.Count == 0) Add("items", "items must list at least one menu item.");
+        else if (req.Items.Count > MaxLines) Add("items", $"At most {MaxLines} lines per order, not {req.Items.Count}.");
+        else
+        {
+            var units = 0;
+            for (var i = 0; i < req.Items.Count; i++)
+            {
+                var line = req.Items[i];
+                var field = $"items[{i}]";
+                if (line is null) { Add(field, $"{field} must be an object."); continue; }
+                if (string.IsNullOrWhiteSpace(line.MenuItemId)) Add($"{field}.menuItemId", "menuItemId is required.");
+                else if (restaurant is not null && restaurant.FindItem(line.MenuItemId) is null)
+                    Add($"{field}.menuItemId", $"{restaurant.Name} has no menu item '{line.MenuItemId}'.");
+                if (line.Quantity is not { } q) { Add($"{field}.quantity", "quantity is required."); continue; }
+                if (q != Math.Floor(q) || q < 1 || q > MaxQuantity)
+                {
+                    Add($"{field}.quantity", $"quantity must be a whole number from 1 to {MaxQuantity}, not {q.ToString(CultureInfo.InvariantCulture)}.");
+                    continue;
+                }
+                units += (int)q;
+                if (line.MenuItemId is not null) lines.Add(new OrderLine(line.MenuItemId, (int)q));
+            }
+            if (units > MaxUnits) Add("items", $"At most {MaxUnits} items in one order, not {units}.");
+        }
+
+        GeoPoint? deliverTo = null;
+        if (req.DeliverTo is { } d)
+        {
+            if (d.Lat is not { } lat || d.Lon is not { } lon) Add("deliverTo", "deliverTo needs both lat and lon.");
+            else if (!GeoPoint.IsValid(lat, lon)) Add("deliverTo", $"({lat.ToString(CultureInfo.InvariantCulture)}, {lon.ToString(CultureInfo.InvariantCulture)}) is not a valid position: lat must be within ±90 and lon within ±180.");
+            else deliverTo = new GeoPoint(lat, lon);
+        }
+
+        return errors.Count > 0 ? (null, errors) : (new ValidOrder(req.RestaurantId!, req.OutletId, lines, deliverTo), errors);
+    }
+}

@@ -1,0 +1,20 @@
+namespace Brigade.Storage;
+
+/// <summary>A row of the order-summary read model: a few indexed columns and the order as JSON.</summary>
+public sealed record SummaryRow(string Id, string Status, string? OutletId, string CustomerId, DateTimeOffset PlacedAt, DateTimeOffset UpdatedAt, long Version, string Body);
+
+/// <summary>Storage of read models projected from the log. They can always be dropped and rebuilt from it.</summary>
+public interface IReadModelStore
+{
+    Task<long> GetCheckpointAsync(string name, CancellationToken ct = default);
+
+    /// <summary>Upsert rows and move the checkpoint, in one transaction.</summary>
+    Task SaveSummariesAsync(IReadOnlyCollection<SummaryRow> rows, string checkpointName, long checkpoint, CancellationToken ct = default);
+
+    Task<SummaryRow?> GetSummaryAsync(string id, CancellationToken ct = default);
+
+    Task<IReadOnlyList<SummaryRow>> ListSummariesAsync(string? customerId, string? outletId, int limit, CancellationToken ct = default);
+
+    /// <summary>Drop the read model and its checkpoint, so the projector rebuilds it from the start of the log.</summary>
+    Task ResetReadModelAsync(string checkpointName, CancellationToken ct = default);
+}

@@ -1,0 +1,552 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace Brigade.Storage;
+
+/// <summary>
+/// The embedded event log: one SQLite file in WAL mode with <c>synchronous=FULL</c>, owned by one
+/// process (a lock file in the data directory keeps a second one out).
+/// <para>
+/// Group commit: callers enqueue commits; one writer loop drains everything waiting, writes it in
+/// one transaction and pays one fsync for the lot, then completes every caller. While it waits on
+/// the disk, the next batch gathers, so the batch size grows with the load and durability costs
+/// latency, not throughput. Because this process is the only writer, stream heads and the next
+/// position live in memory, and optimistic-concurrency checks cost no query.
+/// </para>
+/// </summary>
+public sealed class SqliteEventStore : IEventStore, IReadModelStore
+{
+    private const int MaxBatch = 4096;
+    private const int HeadCacheLimit = 500_000;
+
+    private readonly string _path;
+    private readonly string _connectionString;
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Dictionary<string, long> _heads = new(StringComparer.Ordinal);
+    private readonly List<Action<IReadOnlyList<CommittedEvent>>> _listeners = [];
+    private readonly StoreMetrics _metrics;
+    private FileStream? _lock;
+    private SqliteConnection? _writer;
+    private SqliteCommand? _insertEvent;
+    private SqliteCommand? _insertDedup;
+    private SqliteCommand? _selectDedup;
+    private SqliteCommand? _selectHead;
+    private Task? _writerLoop;
+    private Task? _checkpointLoop;
+    private readonly CancellationTokenSource _stopping = new();
+    private long _nextPosition = 1;
+    private volatile Exception? _chainBroken;
+    private int _disposed;
+
+    static SqliteEventStore() => SQLitePCL.Batteries_V2.Init();
+
+    public SqliteEventStore(string dataDir, StoreMetrics? metrics = null)
+    {
+        Directory.CreateDirectory(dataDir);
+        DataDir = dataDir;
+        _path = Path.Combine(dataDir, "brigade.db");
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = _path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true }.ToString();
+        _metrics = metrics ?? new StoreMetrics();
+    }
+
+    public string Name => "sqlite";
+    public string DataDir { get; }
+
+    public async Task InitializeAsync(CancellationToken ct = default)
+    {
+        try
+        {
+            _lock = new FileStream(Path.Combine(DataDir, "brigade.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new InvalidOperationException($"The data directory '{DataDir}' is in use by another Brigade process.", e);
+        }
+
+        _writer = new SqliteConnection(_connectionString);
+        await _writer.OpenAsync(ct);
+        Exec(_writer, """
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = FULL;
+            PRAGMA busy_timeout = 5000;
+            PRAGMA temp_store = MEMORY;
+            PRAGMA cache_size = -65536;
+            PRAGMA wal_autocheckpoint = 0;
+            CREATE TABLE IF NOT EXISTS events (
+                position  INTEGER PRIMARY KEY,
+                stream_id TEXT    NOT NULL,
+                version   INTEGER NOT NULL,
+                type      TEXT    NOT NULL,
+                data      BLOB    NOT NULL,
+                at        INTEGER NOT NULL,
+                order_id  TEXT,
+                UNIQUE (stream_id, version)
+            );
+            CREATE INDEX IF NOT EXISTS events_by_order ON events (order_id) WHERE order_id IS NOT NULL;
+            CREATE TABLE IF NOT EXISTS dedup_keys (
+                scope      TEXT    NOT NULL,
+                key        TEXT    NOT NULL,
+                value      TEXT    NOT NULL,
+                created_at INTEGER NOT NULL,
+                PRIMARY KEY (scope, key)
+            ) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS dedup_keys_by_age ON dedup_keys (created_at);
+            CREATE TABLE IF NOT EXISTS order_summaries (
+                id          TEXT PRIMARY KEY,
+                status      TEXT NOT NULL,
+                outlet_id   TEXT,
+                customer_id TEXT NOT NULL,
+                placed_at   INTEGER NOT NULL,
+                updated_at  INTEGER NOT NULL,
+                version     INTEGER NOT NULL,
+                body        TEXT NOT NULL
+            ) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS order_summaries_by_customer ON order_summaries (customer_id, placed_at);
+            CREATE INDEX IF NOT EXISTS order_summaries_by_outlet ON order_summaries (outlet_id, placed_at);
+            CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;
+            """);
+
+        using (var cmd = _writer.CreateCommand())
+        {
+            cmd.CommandText = "SELECT COALESCE(MAX(position), 0) FROM events";
+            _nextPosition = (long)(await cmd.ExecuteScalarAsync(ct))! + 1;
+        }
+
+        _insertEvent = Prepare(_writer, "INSERT INTO events (position, stream_id, version, type, data, at, order_id) VALUES ($p, $s, $v, $t, $d, $a, $o)",
+            "$p", "$s", "$v", "$t", "$d", "$a", "$o");
+        _insertDedup = Prepare(_writer, "INSERT INTO dedup_keys (scope, key, value, created_at) VALUES ($s, $k, $v, $c) ON CONFLICT DO NOTHING",
+            "$s", "$k", "$v", "$c");
+        _selectDedup = Prepare(_writer, "SELECT value FROM dedup_keys WHERE scope = $s AND key = $k", "$s", "$k");
+        _selectHead = Prepare(_writer, "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = $s", "$s");
+
+        _writerLoop = Task.Factory.StartNew(WriterLoop, TaskCreationOptions.LongRunning).Unwrap();
+        _checkpointLoop = CheckpointLoop(_stopping.Token);
+    }
+
+    public void Subscribe(Action<IReadOnlyList<CommittedEvent>> onCommitted) => _listeners.Add(onCommitted);
+
+    public void ResetChain() => _chainBroken = null;
+
+    public Task<CommitResult> CommitAsync(Commit commit, CancellationToken ct = default)
+    {
+        if (commit.Events.Count == 0) throw new ArgumentException("A commit needs at least one event.", nameof(commit));
+        var pending = new Pending(commit, Stopwatch.GetTimestamp());
+        ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);
+        return pending.Completion.Task;
+    }
+
+    private async Task WriterLoop()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<Pending>(MaxBatch);
+        while (await reader.WaitToReadAsync())
+        {
+            while (batch.Count < MaxBatch && reader.TryRead(out var p)) batch.Add(p);
+            WriteBatch(batch);
+            batch.Clear();
+        }
+    }
+
+    private void WriteBatch(List<Pending> batch)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var overlay = new Dictionary<string, long>(StringComparer.Ordinal);
+        var positionBefore = _nextPosition;
+        var committed = new List<CommittedEvent>();
+        var written = new List<(Pending Pending, CommitResult Result)>(batch.Count);
+        using var tx = _writer!.BeginTransaction();
+        _insertEvent!.Transaction = _insertDedup!.Transaction = _selectDedup!.Transaction = _selectHead!.Transaction = tx;
+        try
+        {
+            foreach (var p in batch)
+            {
+                if (p.Commit.Chained && _chainBroken is { } cause)
+                {
+                    p.Fail(new ChainBrokenException(cause));
+                    continue;
+                }
+                if (Check(p.Commit, overlay) is { } refusal)
+                {
+                    if (p.Commit.Chained) _chainBroken = refusal;
+                    p.Fail(refusal);
+                    continue;
+                }
+                written.Add((p, Write(p.Commit, overlay, committed)));
+            }
+            tx.Commit();
+        }
+        catch (Exception e)
+        {
+            tx.Rollback();
+            _nextPosition = positionBefore;
+            foreach (var (p, _) in written)
+            {
+                if (p.Commit.Chained) _chainBroken = e;
+                p.Fail(e);
+            }
+            return;
+        }
+
+        foreach (var (stream, version) in overlay) _heads[stream] = version;
+        if (_heads.Count > HeadCacheLimit) _heads.Clear();
+        if (committed.Count > 0)
+            foreach (var listener in _listeners) listener(committed);
+
+        var now = Stopwatch.GetTimestamp();
+        _metrics.BatchWritten(written.Count, committed.Count, Stopwatch.GetElapsedTime(started, now));
+        foreach (var (p, result) in written)
+        {
+            _metrics.CommitDurable(Stopwatch.GetElapsedTime(p.Enqueued, now));
+            p.Completion.TrySetResult(result);
+        }
+    }
+
+    /// <summary>Check a commit's expected versions and dedup key before writing any of it.</summary>
+    private Exception? Check(Commit commit, Dictionary<string, long> overlay)
+    {
+        if (commit.ExpectedVersions is { } expected)
+        {
+            foreach (var (stream, version) in expected)
+            {
+                if (version == ExpectedVersion.Any) continue;
+                var head = Head(stream, overlay);
+                var want = version == ExpectedVersion.NoStream ? 0 : version;
+                if (head != want) return new ConcurrencyException(stream, version, head);
+            }
+        }
+        if (commit.Dedup is { } dedup)
+        {
+            _insertDedup!.Parameters[0].Value = dedup.Scope;
+            _insertDedup.Parameters[1].Value = dedup.Key;
+            _insertDedup.Parameters[2].Value = dedup.Value;
+            _insertDedup.Parameters[3].Value = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            if (_insertDedup.ExecuteNonQuery() == 0)
+            {
+                _selectDedup!.Parameters[0].Value = dedup.Scope;
+                _selectDedup.Parameters[1].Value = dedup.Key;
+                return new DuplicateKeyException(dedup.Scope, dedup.Key, (string)_selectDedup.ExecuteScalar()!);
+            }
+        }
+        return null;
+    }
+
+    private CommitResult Write(Commit commit, Dictionary<string, long> overlay, List<CommittedEvent> committed)
+    {
+        var cmd = _insertEvent!;
+        var versions = new long[commit.Events.Count];
+        var first = _nextPosition;
+        for (var i = 0; i < commit.Events.Count; i++)
+        {
+            var e = commit.Events[i];
+            var version = Head(e.StreamId, overlay) + 1;
+            overlay[e.StreamId] = version;
+            versions[i] = version;
+            var position = _nextPosition++;
+            cmd.Parameters[0].Value = position;
+            cmd.Parameters[1].Value = e.StreamId;
+            cmd.Parameters[2].Value = version;
+            cmd.Parameters[3].Value = e.Type;
+            cmd.Parameters[4].Value = e.Data;
+            cmd.Parameters[5].Value = ToMicros(e.At);
+            cmd.Parameters[6].Value = (object?)e.OrderId ?? DBNull.Value;
+            cmd.ExecuteNonQuery();
+            committed.Add(new CommittedEvent(position, version, e));
+        }
+        return new CommitResult(first, _nextPosition - 1, versions);
+    }
+
+    private long Head(string stream, Dictionary<string, long> overlay)
+    {
+        if (overlay.TryGetValue(stream, out var v) || _heads.TryGetValue(stream, out v)) return v;
+        _selectHead!.Parameters[0].Value = stream;
+        v = (long)_selectHead.ExecuteScalar()!;
+        _heads[stream] = v;
+        return v;
+    }
+
+    /// <summary>
+    /// Checkpoint the WAL into the database off the commit path: the writer never pays for it, and a
+    /// passive checkpoint never blocks the writer. Truncate when the WAL has grown large.
+    /// </summary>
+    private async Task CheckpointLoop(CancellationToken ct)
+    {
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+                await using var conn = await OpenAsync(ct);
+                var wal = new FileInfo(_path + "-wal");
+                Exec(conn, wal.Exists && wal.Length > 256L << 20 ? "PRAGMA wal_checkpoint(TRUNCATE);" : "PRAGMA wal_checkpoint(PASSIVE);");
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (SqliteException)
+        {
+            // A busy database skips this round; the next one catches up.
+        }
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    public async IAsyncEnumerable<StoredEvent> ReadAllAsync(long afterPosition, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await using var conn = await OpenAsync(ct);
+        var after = afterPosition;
+        while (true)
+        {
+            var page = new List<StoredEvent>(1024);
+            using (var cmd = conn.CreateCommand())
+            {
+                cmd.CommandText = "SELECT position, stream_id, version, type, data, at, order_id FROM events WHERE position > $p ORDER BY position LIMIT 1024";
+                cmd.Parameters.AddWithValue("$p", after);
+                using var r = await cmd.ExecuteReaderAsync(ct);
+                while (await r.ReadAsync(ct)) page.Add(ReadEvent(r));
+            }
+            foreach (var e in page) yield return e;
+            if (page.Count < 1024) yield break;
+            after = page[^1].Position;
+        }
+    }
+
+    public Task<IReadOnlyList<StoredEvent>> ReadStreamAsync(string streamId, long afterVersion = 0, CancellationToken ct = default) =>
+        QueryEvents("SELECT position, stream_id, version, type, data, at, order_id FROM events WHERE stream_id = $a AND version > $b ORDER BY version",
+            streamId, afterVersion, ct);
+
+    public Task<IReadOnlyList<StoredEvent>> ReadByOrderAsync(string orderId, CancellationToken ct = default) =>
+        QueryEvents("""
+            SELECT position, stream_id, version, type, data, at, order_id FROM events
+            WHERE stream_id = 'order-' || $a OR order_id = $a ORDER BY position
+            """, orderId, null, ct);
+
+    public Task<IReadOnlyList<StoredEvent>> ReadByStreamPrefixAsync(string prefix, DateTimeOffset? since, int limit, CancellationToken ct = default) =>
+        QueryEvents($"""
+            SELECT * FROM (
+              SELECT position, stream_id, version, type, data, at, order_id FROM events
+              WHERE stream_id >= $a AND stream_id < $a || x'ff' AND at >= $b ORDER BY position DESC LIMIT {Math.Clamp(limit, 1, 10_000)}
+            ) ORDER BY position
+            """, prefix, since is { } s ? ToMicros(s) : long.MinValue, ct);
+
+    private async Task<IReadOnlyList<StoredEvent>> QueryEvents(string sql, object a, object? b, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Parameters.AddWithValue("$a", a);
+        if (b is not null) cmd.Parameters.AddWithValue("$b", b);
+        var result = new List<StoredEvent>();
+        using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct)) result.Add(ReadEvent(r));
+        return result;
+    }
+
+    public async Task<string?> FindDedupAsync(string scope, string key, CancellationToken ct = default)
+    {
+        await using var conn = await OpenAsync(ct);
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT value FROM dedup_keys WHERE scope = $s AND key = $k";
+        cmd.Parameters.AddWithValue("$s", scope);
+        cmd.Parameters.AddWithValue("$k", key);
+        return (string?)await cmd.ExecuteScalarAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<(string Key, string Value, DateTimeOffset CreatedAt)>> LoadDedupAsync(string scope, DateTimeOffset since, CancellationToken ct = default)
+    {
+        await using var conn = await OpenAsync(ct);
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT key, value, created_at FROM dedup_keys WHERE scope = $s AND created_at >= $t";
+        cmd.Parameters.AddWithValue("$s", scope);
+        cmd.Parameters.AddWithValue("$t", since.ToUnixTimeMilliseconds());
+        var result = new List<(string, string, DateTimeOffset)>();
+        using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct)) result.Add((r.GetString(0), r.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2))));
+        return result;
+    }
+
+    public async Task<int> PurgeDedupAsync(DateTimeOffset before, CancellationToken ct = default)
+    {
+        await using var conn = await OpenAsync(ct);
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "DELETE FROM dedup_keys WHERE created_at < $t";
+        cmd.Parameters.AddWithValue("$t", before.ToUnixTimeMilliseconds());
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<long> LastPositionAsync(CancellationToken ct = default)
+    {
+        await using var conn = await OpenAsync(ct);
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT COALESCE(MAX(position), 0) FROM events";
+        return (long)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    public async Task<bool> PingAsync(CancellationToken ct = default)
+    {
+        try
+        {
+            await using var conn = await OpenAsync(ct);
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = "SELECT 1";
+            return (long)(await cmd.ExecuteScalarAsync(ct))! == 1 && _writerLoop is { IsCompleted: false };
+        }
+        catch (SqliteException)
+        {
+            return false;
+        }
+    }
+
+    // ------------------------------------------------------------------ read models
+
+    public async Task<long> GetCheckpointAsync(string name, CancellationToken ct = default)
+    {
+        await using var conn = await OpenAsync(ct);
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT position FROM checkpoints WHERE name = $n";
+        cmd.Parameters.AddWithValue("$n", name);
+        return await cmd.ExecuteScalarAsync(ct) is long p ? p : 0;
+    }
+
+    public async Task SaveSummariesAsync(IReadOnlyCollection<SummaryRow> rows, string checkpointName, long checkpoint, CancellationToken ct = default)
+    {
+        await using var conn = await OpenAsync(ct);
+        using var tx = conn.BeginTransaction();
+        using (var cmd = conn.CreateCommand())
+        {
+            cmd.Transaction = tx;
+            cmd.CommandText = """
+                INSERT INTO order_summaries (id, status, outlet_id, customer_id, placed_at, updated_at, version, body)
+                VALUES ($id, $st, $o, $c, $p, $u, $v, $b)
+                ON CONFLICT (id) DO UPDATE SET status = excluded.status, outlet_id = excluded.outlet_id,
+                    updated_at = excluded.updated_at, version = excluded.version, body = excluded.body
+                """;
+            var ps = new[] { "$id", "$st", "$o", "$c", "$p", "$u", "$v", "$b" }.Select(n => cmd.Parameters.Add(new SqliteParameter(n, null))).ToArray();
+            foreach (var row in rows)
+            {
+                ps[0].Value = row.Id;
+                ps[1].Value = row.Status;
+                ps[2].Value = (object?)row.OutletId ?? DBNull.Value;
+                ps[3].Value = row.CustomerId;
+                ps[4].Value = ToMicros(row.PlacedAt);
+                ps[5].Value = ToMicros(row.UpdatedAt);
+                ps[6].Value = row.Version;
+                ps[7].Value = row.Body;
+                await cmd.ExecuteNonQueryAsync(ct);
+            }
+        }
+        using (var cmd = conn.CreateCommand())
+        {
+            cmd.Transaction = tx;
+            cmd.CommandText = "INSERT INTO checkpoints (name, position) VALUES ($n, $p) ON CONFLICT (name) DO UPDATE SET position = excluded.position";
+            cmd.Parameters.AddWithValue("$n", checkpointName);
+            cmd.Parameters.AddWithValue("$p", checkpoint);
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+    }
+
+    public async Task<SummaryRow?> GetSummaryAsync(string id, CancellationToken ct = default)
+    {
+        var rows = await QuerySummaries("SELECT id, status, outlet_id, customer_id, placed_at, updated_at, version, body FROM order_summaries WHERE id = $a", id, null, 1, ct);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    public Task<IReadOnlyList<SummaryRow>> ListSummariesAsync(string? customerId, string? outletId, int limit, CancellationToken ct = default)
+    {
+        var where = customerId is not null ? "WHERE customer_id = $a" : outletId is not null ? "WHERE outlet_id = $a" : "";
+        return QuerySummaries($"SELECT id, status, outlet_id, customer_id, placed_at, updated_at, version, body FROM order_summaries {where} ORDER BY placed_at DESC LIMIT $b",
+            customerId ?? outletId, Math.Clamp(limit, 1, 1000), limit, ct);
+    }
+
+    public async Task ResetReadModelAsync(string checkpointName, CancellationToken ct = default)
+    {
+        await using var conn = await OpenAsync(ct);
+        Exec(conn, "DELETE FROM order_summaries;");
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "DELETE FROM checkpoints WHERE name = $n";
+        cmd.Parameters.AddWithValue("$n", checkpointName);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private async Task<IReadOnlyList<SummaryRow>> QuerySummaries(string sql, object? a, object? b, int _, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        if (a is not null) cmd.Parameters.AddWithValue("$a", a);
+        if (b is not null) cmd.Parameters.AddWithValue("$b", b);
+        var result = new List<SummaryRow>();
+        using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            result.Add(new SummaryRow(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetString(3),
+                FromMicros(r.GetInt64(4)), FromMicros(r.GetInt64(5)), r.GetInt64(6), r.GetString(7)));
+        }
+        return result;
+    }
+
+    // ------------------------------------------------------------------ plumbing
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken ct)
+    {
+        var conn = new SqliteConnection(_connectionString);
+        await conn.OpenAsync(ct);
+        Exec(conn, "PRAGMA busy_timeout = 5000;");
+        return conn;
+    }
+
+    private static StoredEvent ReadEvent(SqliteDataReader r) =>
+        new(r.GetInt64(0), r.GetString(1), r.GetInt64(2), r.GetString(3), (byte[])r.GetValue(4), FromMicros(r.GetInt64(5)), r.IsDBNull(6) ? null : r.GetString(6));
+
+    private static long ToMicros(DateTimeOffset t) => (t.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
+
+    private static DateTimeOffset FromMicros(long us) => new(DateTimeOffset.UnixEpoch.UtcTicks + us * 10, TimeSpan.Zero);
+
+    private static void Exec(SqliteConnection conn, string sql)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private static SqliteCommand Prepare(SqliteConnection conn, string sql, params string[] parameters)
+    {
+        var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        foreach (var p in parameters) cmd.Parameters.Add(new SqliteParameter(p, null));
+        cmd.Prepare();
+        return cmd;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        _queue.Writer.TryComplete();
+        if (_writerLoop is not null) await _writerLoop;
+        await _stopping.CancelAsync();
+        if (_checkpointLoop is not null) await _checkpointLoop;
+        _insertEvent?.Dispose();
+        _insertDedup?.Dispose();
+        _selectDedup?.Dispose();
+        _selectHead?.Dispose();
+        if (_writer is not null)
+        {
+            Exec(_writer, "PRAGMA wal_checkpoint(TRUNCATE);");
+            await _writer.DisposeAsync();
+        }
+        SqliteConnection.ClearAllPools();
+        if (_lock is not null) await _lock.DisposeAsync();
+        _stopping.Dispose();
+    }
+
+    private sealed class Pending(Commit commit, long enqueued)
+    {
+        public Commit Commit { get; } = commit;
+        public long Enqueued { get; } = enqueued;
+        public TaskCompletionSource<CommitResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public void Fail(Exception e) => Completion.TrySetException(e);
+    }
+}
