@@ -1,0 +1,48 @@
+using Brigade.Orders;
+using Brigade.Storage;
+using Brigade.Tests.Support;
+
+namespace Brigade.Tests.Api;
+
+public class RestartTests
+{
+    private const string Pizza = """{"restaurantId":"pizza-parlor","outletId":"pizza-south","items":[{"menuItemId":"pepperoni","quantity":2}]}""";
+
+    [Fact]
+    public async Task Orders_survive_a_restart_and_the_kitchen_carries_on_with_them()
+    {
+        await using var app = await TestApp.StartAsync(timeScale: 300);
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++) ids.Add((await app.PlaceAsync(Pizza, $"restart-{i}")).GetProperty("id").GetString()!);
+
+        await app.RestartAsync();
+
+        foreach (var id in ids) Assert.Equal(id, (await app.GetJsonAsync($"/api/orders/{id}")).GetProperty("id").GetString());
+        // The idempotency keys survived too: retrying gives the same orders, not new ones.
+        for (var i = 0; i < 5; i++) Assert.Equal(ids[i], (await app.PlaceAsync(Pizza, $"restart-{i}")).GetProperty("id").GetString());
+        foreach (var id in ids) await app.WaitForStatusAsync(id, "ready", TimeSpan.FromSeconds(60));
+        Assert.Equal(5, await OrderApiTests.CountPlacedAsync(app));
+    }
+
+    [Fact]
+    public async Task The_order_summary_read_model_is_rebuilt_identically_from_the_log()
+    {
+        await using var app = await TestApp.StartAsync(timeScale: 6000);
+        var ids = new List<string>();
+        for (var i = 0; i < 6; i++)
+            ids.Add((await app.PlaceAsync("""{"restaurantId":"corner-coffee","items":[{"menuItemId":"espresso","quantity":1}]}""")).GetProperty("id").GetString()!);
+        foreach (var id in ids) await app.WaitForStatusAsync(id, "ready");
+        var projector = app.Service<SummaryProjector>();
+        var store = app.Service<IReadModelStore>();
+        await projector.CatchUpAsync();
+        var before = await store.ListSummariesAsync(null, null, 100);
+
+        await projector.RebuildAsync();
+        var after = await store.ListSummariesAsync(null, null, 100);
+
+        Assert.Equal(6, before.Count);
+        Assert.All(before, row => Assert.Equal("ready", row.Status));
+        Assert.Equal(before.OrderBy(r => r.Id), after.OrderBy(r => r.Id));
+        Assert.Equal(await app.Service<IEventStore>().LastPositionAsync(), projector.Checkpoint);
+    }
+}
