@@ -8,6 +8,7 @@ public static class BrigadeCli
     public static RootCommand Build()
     {
         var root = new RootCommand("Brigade: order-to-door platform for restaurants, coffee shops and delivery fleets.");
+        root.Subcommands.Add(Mdrp.MdrpCommand.Create());
         return root;
     }
 }
