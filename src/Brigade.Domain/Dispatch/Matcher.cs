@@ -319,6 +319,31 @@ public sealed class Matcher
         return true;
     }
 
+    /// <summary>
+    /// Cost of leaving row r out this round: the flat penalty per order, plus the cost the row
+    /// carries whoever serves it (collected at max(ready, now) by a courier already there: it
+    /// is sunk, so serving and skipping are compared on avoidable cost only), plus an aging
+    /// term per second each order has been ready. Without the sunk part a late order would
+    /// look ever costlier to serve than to skip and could starve while easier orders arrive.
+    /// </summary>
+    private long UnassignedCost(double now, int r)
+    {
+        var size = _rowSize[r];
+        var baseIndex = r * _maxBundle;
+        var pickup = Math.Max(_rowReady[r], now);
+        var sunk = _options.DelayWeight * ((size * pickup) + _rowLatency[r] - _rowIdeal[r]);
+        double waited = 0;
+        for (var k = 0; k < size; k++)
+        {
+            ref readonly var order = ref _orders[_rowOrders[baseIndex + k]];
+            var clickToDoor = pickup + _rowOffset[baseIndex + k] - order.PlacedAt;
+            sunk += _options.OverTargetWeight * Math.Max(0, clickToDoor - _options.TargetClickToDoorSeconds);
+            waited += Math.Max(0, now - order.ReadyAt);
+        }
+
+        return (long)Math.Round((_options.UnassignedCostSeconds * size) + sunk + (_options.WaitingWeight * waited));
+    }
+
     private long SolveRows(double now)
     {
         Grow(ref _liveRows, _rowCount);
@@ -339,7 +364,7 @@ public sealed class Matcher
 
             _liveRows[live] = r;
             _rowStart[live] = edges;
-            _unassigned[live] = (long)Math.Round(_options.UnassignedCostSeconds * _rowSize[r]);
+            _unassigned[live] = UnassignedCost(now, r);
             var g = _rowGroup[r];
             for (var j = 0; j < _groupCandidateCount[g]; j++)
             {

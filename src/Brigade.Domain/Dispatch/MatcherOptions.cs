@@ -55,6 +55,10 @@ public sealed record MatcherOptions
     /// assignment cost, so the optimum first assigns as many orders as it can.</summary>
     public double UnassignedCostSeconds { get; init; } = 3 * 3600;
 
+    /// <summary>Extra cost of leaving an order out, per second it has been ready: older orders
+    /// win ties for scarce couriers, so none waits forever.</summary>
+    public double WaitingWeight { get; init; } = 1.0;
+
     /// <summary>Validates ranges; throws on nonsense.</summary>
     public void Validate()
     {
@@ -72,5 +76,6 @@ public sealed record MatcherOptions
         ArgumentOutOfRangeException.ThrowIfNegative(TravelWeight);
         ArgumentOutOfRangeException.ThrowIfNegative(IdleWeight);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(UnassignedCostSeconds);
+        ArgumentOutOfRangeException.ThrowIfNegative(WaitingWeight);
     }
 }

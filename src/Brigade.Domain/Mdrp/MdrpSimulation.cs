@@ -37,14 +37,15 @@ public sealed record MdrpRun(MdrpSolution Solution, int Rounds, int Undelivered)
 /// </summary>
 public static class MdrpSimulation
 {
-    public static MdrpRun Run(MdrpInstance instance, MdrpPolicy policy)
+    /// <param name="observer">Optional: sees every round's plan (time in minutes).</param>
+    public static MdrpRun Run(MdrpInstance instance, MdrpPolicy policy, Action<double, MatchPlan>? observer = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(policy.IntervalMinutes, 1);
         var orders = instance.Orders;
         var couriers = instance.Couriers;
         var orderQueue = Enumerable.Range(0, orders.Count).OrderBy(i => orders[i].PlacementTime).ThenBy(i => i).ToArray();
         var courierQueue = Enumerable.Range(0, couriers.Count).OrderBy(i => couriers[i].OnTime).ThenBy(i => i).ToArray();
-        var dispatcher = new MdrpDispatcher(instance.Parameters, instance.Restaurants, policy);
+        var dispatcher = new MdrpDispatcher(instance.Parameters, instance.Restaurants, policy) { Observer = observer };
         var world = new MdrpWorld(instance);
 
         if (orders.Count == 0 || couriers.Count == 0)
@@ -128,6 +129,9 @@ public sealed class MdrpDispatcher
 
     public int PendingCount => _pending.Count;
 
+    /// <summary>Sees each round's full plan (committed and tentative), time in minutes.</summary>
+    public Action<double, MatchPlan>? Observer { get; init; }
+
     public void OrderPlaced(int index, MdrpOrder order, double now)
     {
         Advance(now);
@@ -190,6 +194,7 @@ public sealed class MdrpDispatcher
         }
 
         var plan = _matcher.Match(now * 60, _orderBuffer.AsSpan(0, _pending.Count), _courierBuffer.AsSpan(0, n));
+        Observer?.Invoke(now, plan);
         foreach (var a in plan.Assignments)
         {
             if (!a.CommitNow)
