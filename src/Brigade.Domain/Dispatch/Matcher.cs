@@ -78,6 +78,7 @@ public sealed class Matcher
     private double[] _rowIdeal = [];
     private int[] _rowColumn = [];
     private long[] _rowCost = [];
+    private long[] _rowUnassigned = [];
     private int _rowCount;
 
     // Solver input (CSR over live rows).
@@ -240,6 +241,7 @@ public sealed class Matcher
         Grow(ref _rowIdeal, capacity);
         Grow(ref _rowColumn, capacity);
         Grow(ref _rowCost, capacity);
+        Grow(ref _rowUnassigned, capacity);
         Grow(ref _rowTouched, capacity);
         _rowCount = 0;
         for (var g = 0; g < _groupCount; g++)
@@ -320,11 +322,15 @@ public sealed class Matcher
     }
 
     /// <summary>
-    /// Cost of leaving row r out this round: the flat penalty per order, plus the cost the row
-    /// carries whoever serves it (collected at max(ready, now) by a courier already there: it
-    /// is sunk, so serving and skipping are compared on avoidable cost only), plus an aging
-    /// term per second each order has been ready. Without the sunk part a late order would
+    /// Cost of leaving row r out this round: the cost the row carries whoever serves it
+    /// (collected at max(ready, now) by a courier already there: it is sunk, so serving and
+    /// skipping are compared on avoidable cost only), plus an aging term per second each order
+    /// has been ready, plus a flat penalty per order. Without the sunk part a late order would
     /// look ever costlier to serve than to skip and could starve while easier orders arrive.
+    /// The flat penalty is large for an urgent row (its nearest courier must set off within
+    /// <see cref="MatcherOptions.UrgentSlackSeconds"/>) and small for one that can wait: the
+    /// assignment gives each courier one job, so a tentative plan for a later order would
+    /// otherwise hold a courier that could serve an urgent order first and still make it.
     /// </summary>
     private long UnassignedCost(double now, int r)
     {
@@ -341,7 +347,25 @@ public sealed class Matcher
             waited += Math.Max(0, now - order.ReadyAt);
         }
 
-        return (long)Math.Round((_options.UnassignedCostSeconds * size) + sunk + (_options.WaitingWeight * waited));
+        var g = _rowGroup[r];
+        var nearest = _groupCandidateCount[g] > 0 ? _groupTravel[g * _k] : 0;
+        var slack = _rowReady[r] - _halfPickup - nearest - now;
+        var flat = slack > _options.UrgentSlackSeconds ? _options.DeferrableCostSeconds : _options.UnassignedCostSeconds;
+        return (long)Math.Round((flat * size) + sunk + (_options.WaitingWeight * waited));
+    }
+
+    private double TravelOf(int r, int courier)
+    {
+        var g = _rowGroup[r];
+        for (var j = 0; j < _groupCandidateCount[g]; j++)
+        {
+            if (_groupCandidates[(g * _k) + j] == courier)
+            {
+                return _groupTravel[(g * _k) + j];
+            }
+        }
+
+        throw new InvalidOperationException("Courier is not a candidate of the row's outlet.");
     }
 
     private long SolveRows(double now)
@@ -390,11 +414,13 @@ public sealed class Matcher
             _solution.AsSpan(0, live));
 
         Array.Fill(_courierRow, -1, 0, _courierCount);
+
         for (var s = 0; s < live; s++)
         {
             var r = _liveRows[s];
             var column = _solution[s];
             _rowColumn[r] = column;
+            _rowUnassigned[r] = _unassigned[s];
             if (column < 0)
             {
                 _rowCost[r] = _unassigned[s];
@@ -444,7 +470,7 @@ public sealed class Matcher
                         continue;
                     }
 
-                    var gain = _rowCost[a] + _rowCost[b] - BestMergedCost(now, a, b);
+                    var gain = BestMergeGain(now, a, b);
                     if (gain > 0)
                     {
                         Grow(ref _mergeGain, merges + 1);
@@ -537,9 +563,14 @@ public sealed class Matcher
         return max - min <= _options.MaxBundleReadySpreadSeconds;
     }
 
-    /// <summary>Prices the merge of rows a and b on the best courier that is free or held by
-    /// either of them, using the scratch row (index _rowCount).</summary>
-    private long BestMergedCost(double now, int a, int b)
+    /// <summary>
+    /// Prices the merge of rows a and b (in the scratch row, index _rowCount) on each candidate
+    /// courier of their outlet and returns the best change in total cost. A courier free or held
+    /// by a or b costs nothing to take; one held by another row h displaces h, which then pays
+    /// its unassigned cost instead: <c>gain = cost(a) + cost(b) + cost(h) - merged - unassigned(h)</c>.
+    /// The re-solve that follows can only do better than this estimate.
+    /// </summary>
+    private long BestMergeGain(double now, int a, int b)
     {
         var size = MergedSequence(a, b);
         var scratch = _rowCount;
@@ -552,20 +583,19 @@ public sealed class Matcher
 
         ComputeRow(scratch);
         var g = _rowGroup[a];
-        var best = long.MaxValue;
+        var parts = _rowCost[a] + _rowCost[b];
+        var best = long.MinValue;
         for (var j = 0; j < _groupCandidateCount[g]; j++)
         {
             var courier = _groupCandidates[(g * _k) + j];
-            var holder = _courierRow[courier];
-            if (holder >= 0 && holder != a && holder != b)
+            if (!Price(now, scratch, courier, _groupTravel[(g * _k) + j], out var cost, out _, out _))
             {
                 continue;
             }
 
-            if (Price(now, scratch, courier, _groupTravel[(g * _k) + j], out var cost, out _, out _) && cost < best)
-            {
-                best = cost;
-            }
+            var holder = _courierRow[courier];
+            var displaced = holder >= 0 && holder != a && holder != b ? _rowUnassigned[holder] - _rowCost[holder] : 0;
+            best = Math.Max(best, parts - cost - displaced);
         }
 
         return best;
@@ -642,17 +672,7 @@ public sealed class Matcher
             }
 
             var courier = _rowColumn[r];
-            var g = _rowGroup[r];
-            var tau = 0.0;
-            for (var j = 0; j < _groupCandidateCount[g]; j++)
-            {
-                if (_groupCandidates[(g * _k) + j] == courier)
-                {
-                    tau = _groupTravel[(g * _k) + j];
-                    break;
-                }
-            }
-
+            var tau = TravelOf(r, courier);
             Price(now, r, courier, tau, out var cost, out var depart, out var pickup);
             var size = _rowSize[r];
             var ids = new long[size];

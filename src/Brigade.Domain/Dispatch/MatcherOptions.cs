@@ -29,7 +29,7 @@ public sealed record MatcherOptions
     public int MaxBundleSize { get; init; } = 3;
 
     /// <summary>Orders whose ready times differ by more than this are never bundled.</summary>
-    public double MaxBundleReadySpreadSeconds { get; init; } = 10 * 60;
+    public double MaxBundleReadySpreadSeconds { get; init; } = 45 * 60;
 
     /// <summary>Rounds of "merge where it lowers the cost, then re-solve".</summary>
     public int BundlingPasses { get; init; } = 2;
@@ -39,7 +39,7 @@ public sealed record MatcherOptions
     public double DelayWeight { get; init; } = 1.0;
 
     /// <summary>Extra weight on each second of click-to-door beyond the target.</summary>
-    public double OverTargetWeight { get; init; } = 1.0;
+    public double OverTargetWeight { get; init; } = 0.1;
 
     /// <summary>Click-to-door target (promise to the customer).</summary>
     public double TargetClickToDoorSeconds { get; init; } = 40 * 60;
@@ -49,11 +49,19 @@ public sealed record MatcherOptions
 
     /// <summary>Weight of courier time held idle for this job (free now, but reserved until it
     /// must set off): prefers couriers who come free just in time.</summary>
-    public double IdleWeight { get; init; } = 0.2;
+    public double IdleWeight { get; init; } = 0.5;
 
     /// <summary>Cost of leaving one order unassigned this round. Larger than any plausible
     /// assignment cost, so the optimum first assigns as many orders as it can.</summary>
     public double UnassignedCostSeconds { get; init; } = 3 * 3600;
+
+    /// <summary>A row is urgent when even its nearest candidate courier must set off within
+    /// this slack to collect the food as it gets ready.</summary>
+    public double UrgentSlackSeconds { get; init; } = 5 * 60;
+
+    /// <summary>Cost of leaving out one order that is not urgent yet: it can be planned next
+    /// round, so it should not hold a courier an urgent order needs.</summary>
+    public double DeferrableCostSeconds { get; init; } = 20 * 60;
 
     /// <summary>Extra cost of leaving an order out, per second it has been ready: older orders
     /// win ties for scarce couriers, so none waits forever.</summary>
@@ -77,5 +85,7 @@ public sealed record MatcherOptions
         ArgumentOutOfRangeException.ThrowIfNegative(IdleWeight);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(UnassignedCostSeconds);
         ArgumentOutOfRangeException.ThrowIfNegative(WaitingWeight);
+        ArgumentOutOfRangeException.ThrowIfNegative(UrgentSlackSeconds);
+        ArgumentOutOfRangeException.ThrowIfNegative(DeferrableCostSeconds);
     }
 }
