@@ -473,10 +473,10 @@ public sealed class Matcher
                     var gain = BestMergeGain(now, a, b);
                     if (gain > 0)
                     {
-                        Grow(ref _mergeGain, merges + 1);
-                        Grow(ref _mergeA, merges + 1);
-                        Grow(ref _mergeB, merges + 1);
-                        Grow(ref _mergeIndex, merges + 1);
+                        GrowKeeping(ref _mergeGain, merges + 1);
+                        GrowKeeping(ref _mergeA, merges + 1);
+                        GrowKeeping(ref _mergeB, merges + 1);
+                        GrowKeeping(ref _mergeIndex, merges + 1);
                         _mergeGain[merges] = gain;
                         _mergeA[merges] = a;
                         _mergeB[merges] = b;
@@ -698,6 +698,16 @@ public sealed class Matcher
         return new MatchPlan(assignments, total, _orderCount, _courierCount);
     }
 
+    /// <summary>Like <see cref="Grow{T}"/> but keeps the contents (for arrays filled while growing).</summary>
+    private static void GrowKeeping<T>(ref T[] array, int size)
+    {
+        if (array.Length < size)
+        {
+            Array.Resize(ref array, Math.Max(size, array.Length * 2));
+        }
+    }
+
+    /// <summary>Ensures capacity; the contents are not kept (callers overwrite them).</summary>
     private static void Grow<T>(ref T[] array, int size)
     {
         if (array.Length < size)
