@@ -65,6 +65,19 @@ public class MatcherTests
     }
 
     [Fact]
+    public void Gives_the_order_to_the_courier_whose_extra_order_costs_less_when_both_are_on_time()
+    {
+        var now = 0.0;
+        DispatchCourier[] couriers = [new(1, new(0, 600), now, 7200, CostPerOrder: 50), new(2, new(0, -600), now, 7200)];
+        var plan = NewMatcher().Match(now, [Order(1, 1, new(0, 0), new(600, 0), now, 600)], couriers);
+        Assert.Equal(2, Assert.Single(plan.Assignments).CourierId);
+
+        couriers[1] = couriers[1] with { CostPerOrder = 100 };
+        plan = NewMatcher().Match(now, [Order(1, 1, new(0, 0), new(600, 0), now, 600)], couriers);
+        Assert.Equal(1, Assert.Single(plan.Assignments).CourierId);
+    }
+
+    [Fact]
     public void Never_plans_a_pickup_after_the_couriers_shift_ends()
     {
         var now = 0.0;
