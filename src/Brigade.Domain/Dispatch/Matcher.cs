@@ -21,15 +21,17 @@ namespace Brigade.Dispatch;
 /// <c>TravelWeight * (tau + service + route)</c>, the courier time used; plus
 /// <c>IdleWeight * (depart - a)</c>, the time a free courier is held back for this job (so a
 /// courier that comes free just in time is preferred to one idling now); plus the courier's own
-/// per-order cost. Leaving an order unassigned costs <c>UnassignedCostSeconds</c>.</para>
+/// per-order cost. Leaving a bundle out this round costs its sunk cost (what it costs whoever
+/// serves it), an aging term, and a flat penalty that is large when the bundle is urgent and
+/// small when it can wait (see <see cref="UnassignedCost"/>).</para>
 /// <para><b>Bundling.</b> Start from singletons and solve. Then, per outlet, price every merge
 /// of two bundles (delivery sequence by cheapest insertion, which for a shared pickup minimises
-/// the sum of drop-off offsets) against the couriers that are free or held by either part.
-/// Merges whose cost is below the two parts' current costs are applied greedily, largest gain
-/// first, and the assignment is solved again. This bundles exactly when orders outnumber the
+/// the sum of drop-off offsets) on each candidate courier; a courier held by another bundle
+/// displaces it, which then pays its unassigned cost. Merges that lower the total are applied
+/// greedily, largest gain first, and the assignment is solved again. This bundles exactly when orders outnumber the
 /// couriers that can serve them well (the Reyes et al. ratio rule falls out of the prices), and
 /// each pass can only lower the optimum: the old solution with the merged bundle on the priced
-/// courier stays feasible.</para>
+/// courier (and the displaced bundle left out) stays feasible.</para>
 /// <para>Deterministic: same inputs in the same order give the same plan. Not thread-safe: keep
 /// one matcher per thread. Buffers are reused between calls.</para>
 /// </remarks>
