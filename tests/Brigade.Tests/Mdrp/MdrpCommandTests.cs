@@ -1,0 +1,61 @@
+using System.Text.Json;
+using Brigade.Mdrp;
+using Spectre.Console;
+
+namespace Brigade.Tests.Mdrp;
+
+public class MdrpCommandTests
+{
+    [Fact]
+    public void Writes_the_three_solution_files_and_a_summary_per_instance()
+    {
+        var output = Path.Combine(Path.GetTempPath(), "brigade-mdrp-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var text = new StringWriter();
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(text), Ansi = AnsiSupport.No });
+            var code = MdrpCommand.Run([Path.Combine(MdrpData.Root, "0r50t75s2p100")], output, MdrpPolicies.Default, 1, console);
+
+            Assert.Equal(0, code);
+            var folder = Path.Combine(output, "0r50t75s2p100");
+            foreach (var file in new[] { MdrpSolutionFormat.AssignmentsFile, MdrpSolutionFormat.OrdersFile, MdrpSolutionFormat.CouriersFile })
+            {
+                Assert.True(File.Exists(Path.Combine(folder, file)), file);
+            }
+
+            using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "summary.json")));
+            Assert.True(summary.RootElement.GetProperty("feasible").GetBoolean());
+            var metrics = summary.RootElement.GetProperty("metrics");
+            foreach (var key in new[] { "undelivered_percent", "click_to_door_mean", "click_to_door_p90", "overage_mean", "ready_to_pickup_mean", "courier_utilization", "total_pay", "cost_per_order", "guarantee_fraction", "orders_per_bundle" })
+            {
+                Assert.True(metrics.TryGetProperty(key, out _), key);
+            }
+
+            Assert.Contains("0r50t75s2p100", text.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(output))
+            {
+                Directory.Delete(output, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public void Takes_an_instance_folder_itself_or_every_instance_inside_a_folder()
+    {
+        var all = MdrpCommand.FindInstances([MdrpData.Root]);
+        Assert.NotEmpty(all);
+        Assert.All(all, dir => Assert.True(File.Exists(Path.Combine(dir, "orders.txt"))));
+        Assert.Equal(Directory.GetDirectories(MdrpData.Root).Length, all.Count);
+        Assert.Equal([all[0]], MdrpCommand.FindInstances([all[0]]));
+    }
+
+    [Fact]
+    public void Fails_with_a_clear_code_when_a_folder_does_not_exist()
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(new StringWriter()), Ansi = AnsiSupport.No });
+        Assert.Equal(2, MdrpCommand.Run(["no-such-folder-here"], Path.GetTempPath(), MdrpPolicies.Default, 1, console));
+    }
+}
