@@ -53,6 +53,8 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
     }
 
     public string Name => "sqlite";
+    /// <summary>Fault injection for tests: the next batches fail as a disk error would.</summary>
+    internal int FailNextBatches;
     public string DataDir { get; }
 
     public async Task InitializeAsync(CancellationToken ct = default)
@@ -121,7 +123,7 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
         _selectDedup = new RawStatement(db, "SELECT value FROM dedup_keys WHERE scope = ?1 AND key = ?2");
         _selectHead = new RawStatement(db, "SELECT MAX(version) FROM events WHERE stream_id = ?1");
 
-        _writerLoop = Task.Factory.StartNew(WriterLoop, TaskCreationOptions.LongRunning).Unwrap();
+        _writerLoop = Task.Factory.StartNew(WriterLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         _checkpointLoop = CheckpointLoop(_stopping.Token);
     }
 
@@ -138,19 +140,21 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
     }
 
     /// <summary>
-    /// Gather and write batches. After a batch completes, the callers it answered usually come
-    /// straight back; waiting a moment for them (at most <see cref="GatherWindow"/>, and only while
-    /// fewer than the last batch have arrived) lets one fsync carry them all instead of splitting
-    /// them over two. The window is a fraction of an fsync, so it costs less latency than it saves.
+    /// Gather and write batches, on a dedicated thread: the loop blocks on fsync, and must never
+    /// hold a thread-pool thread while it does. After a batch completes, the callers it answered
+    /// usually come straight back; waiting a moment for them (at most <see cref="GatherWindow"/>,
+    /// and only while fewer than the last batch have arrived) lets one fsync carry them all
+    /// instead of splitting them over two. The window is a fraction of an fsync.
     /// </summary>
-    private async Task WriterLoop()
+    private void WriterLoop()
     {
         var reader = _queue.Reader;
         var batch = new List<Pending>(MaxBatch);
         var lastBatch = 0;
-        while (await reader.WaitToReadAsync())
+        var window = (long)(GatherWindow.TotalSeconds * Stopwatch.Frequency);
+        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
-            var gatherUntil = Stopwatch.GetTimestamp() + (long)(GatherWindow.TotalSeconds * Stopwatch.Frequency);
+            var gatherUntil = Stopwatch.GetTimestamp() + window;
             while (true)
             {
                 while (batch.Count < MaxBatch && reader.TryRead(out var p)) batch.Add(p);
@@ -179,9 +183,14 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
         var overlay = new Dictionary<string, long>(StringComparer.Ordinal);
         Exception? chainFailure = _chainBroken;
         var db = _writer!.Handle!;
-        RawStatement.Exec(db, "BEGIN");
+        // IMMEDIATE: take the write lock before reading stream heads. A deferred transaction that has
+        // read and then writes fails at once (SQLITE_BUSY_SNAPSHOT) if another connection (the
+        // projector) committed in between; an immediate one waits its turn instead.
+        RawStatement.Exec(db, "BEGIN IMMEDIATE");
         try
         {
+            if (FailNextBatches > 0 && Interlocked.Decrement(ref FailNextBatches) >= 0)
+                throw new SqliteException("injected disk failure", raw.SQLITE_IOERR);
             foreach (var p in batch)
             {
                 var commit = p.Commit;
@@ -217,11 +226,13 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
         }
         catch (Exception e)
         {
+            // Nothing of this batch is on disk: every commit in it fails, whether it was reached or not.
             if (raw.sqlite3_get_autocommit(db) == 0) RawStatement.Exec(db, "ROLLBACK");
             _nextPosition = positionBefore;
-            foreach (var (p, _) in written)
+            foreach (var p in batch)
             {
-                if (p.Commit.Chained) chainFailure = e;
+                if (p.Completion.Task.IsCompleted) continue;
+                if (p.Commit.Chained) chainFailure ??= e;
                 p.Fail(e);
             }
             _chainBroken = chainFailure;

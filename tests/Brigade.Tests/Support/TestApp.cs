@@ -86,7 +86,9 @@ public sealed class TestApp : IAsyncDisposable
 
     public async Task<JsonElement> PlaceAsync(string body, string? key = null)
     {
-        using var response = await PostOrderAsync(body, key ?? Guid.NewGuid().ToString());
+        var pending = PostOrderAsync(body, key ?? Guid.NewGuid().ToString());
+        if (await Task.WhenAny(pending, Task.Delay(TimeSpan.FromSeconds(30))) != pending) Assert.Fail("POST /api/orders did not answer within 30 s");
+        using var response = await pending;
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, $"{(int)response.StatusCode}: {text}");
         return JsonDocument.Parse(text).RootElement.Clone();
