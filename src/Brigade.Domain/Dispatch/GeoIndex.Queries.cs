@@ -41,19 +41,24 @@ public sealed partial class GeoIndex
     private double _topThreshold;                      // accept a candidate iff c² ≤ this
     private List<Neighbour>? _radiusResults;
 
+    private static double ChordSquaredToAngle(double chordSquared) =>
+        2 * Math.Asin(Math.Min(1.0, Math.Sqrt(chordSquared) * 0.5));
+
     /// <summary>
     /// The <paramref name="k"/> nearest available, fresh couriers within
     /// <paramref name="maxRadiusMetres"/> of (lat, lon), nearest first, written to
     /// <paramref name="results"/>; returns how many were found. No allocation.
     /// </summary>
     /// <remarks>
-    /// Ring search: step s visits the cells of the search box for θₛ = s · cell size / R that
+    /// Ring search: step s visits the cells of the search box for θₛ (θ₀ = 0, then one cell size / R more per step) that
     /// the box for θₛ₋₁ did not cover (for each row, the columns added on either side, or the
     /// whole row if it is new to the band), so each cell is read once. After step s every
     /// courier within θₛ has been seen, so any courier not yet seen is farther than θₛ. Hence
     /// once k candidates are held and the k-th best squared chord is ≤ (2 sin(θₛ/2))², no
     /// unvisited cell can improve the answer and the search stops. It also stops when θₛ
-    /// reaches the radius limit. With cells sized to the courier density this is 1–2 steps.
+    /// reaches the radius limit. Once k candidates are held, the next ring is shrunk to the
+    /// current k-th distance if that is nearer than a full step, which ends the search after that
+    /// ring: typically the home cell, then the box of the k-th distance found there (2–9 cells).
     /// If a search would touch more cells than exist (sparse index, huge radius), it switches
     /// to one pass over the non-empty cells, bounding the worst case by the index size.
     /// Candidates are ranked by squared chord (monotonic in distance); only answers are
@@ -105,7 +110,19 @@ public sealed partial class GeoIndex
             prevRowLo = rowLo;
             prevRowHi = rowHi;
             prevDLon = dLon;
-            angle = Math.Min(angle + step, maxAngle);
+            var next = angle + step;
+            if (_topCount == k)
+            {
+                // Shrink the next ring to the current k-th distance when that is closer: any
+                // courier that could still make the answer is nearer than the current k-th, so
+                // once the box of that radius is scanned the stop test above must succeed (the
+                // k-th can only improve). The 1e-12 rad upward nudge keeps the angle → chord →
+                // angle round trip from landing a hair short of the k-th chord.
+                var kth = ChordSquaredToAngle(_topDistance[k - 1]) + 1e-12;
+                if (kth > angle && kth < next)
+                    next = kth;
+            }
+            angle = Math.Min(next, maxAngle);
         }
 
         var found = 0;

@@ -36,3 +36,6 @@ public enum GeoUpdateResult : byte
 
 /// <summary>A query answer: courier handle and great-circle distance from the query point.</summary>
 public readonly record struct Neighbour(int Courier, double DistanceMetres);
+
+/// <summary>One position report, for <see cref="GeoIndex.UpdateMany"/>.</summary>
+public readonly record struct CourierPosition(int Courier, double Lat, double Lon, long TimestampTicks);
