@@ -271,6 +271,23 @@ public class GeoIndexTests
     }
 
     [Fact]
+    public void Fast_sine_and_cosine_match_the_runtime_to_within_a_few_ulps()
+    {
+        var random = new Random(3);
+        var worst = 0.0;
+        for (var i = 0; i < 200_000; i++)
+        {
+            // Latitudes and longitudes in radians, plus the exact quadrant boundaries in degrees.
+            var x = i < 1_441 ? (i - 720) * 0.25 * Math.PI / 180 : (random.NextDouble() * 2.2 * Math.PI) - (1.1 * Math.PI);
+            FastTrig.SinCos(x, out var sin, out var cos);
+            worst = Math.Max(worst, Math.Max(Math.Abs(sin - Math.Sin(x)), Math.Abs(cos - Math.Cos(x))));
+        }
+        Assert.True(worst <= 3e-16, $"worst absolute error {worst:E2}");
+        FastTrig.SinCos(0, out var s0, out var c0);
+        Assert.Equal((0.0, 1.0), (s0, c0));
+    }
+
+    [Fact]
     public void Memory_per_courier_for_a_million_couriers_is_at_most_200_bytes()
     {
         const int couriers = 1_000_000;
