@@ -288,10 +288,10 @@ public sealed partial class GeoIndex
 
     private void ScanAllCells(bool nearest)
     {
-        var counts = _cellCounts;
+        var cells = _cells;
         for (var cell = 0; cell < _cellHighWater; cell++)
         {
-            if (counts[cell] == 0)
+            if (cells[cell].Count == 0)
                 continue;
             if (nearest)
                 ScanCellNearest(cell);
@@ -301,8 +301,8 @@ public sealed partial class GeoIndex
     }
 
     /// <summary>
-    /// The inner loop: per candidate one 32-byte sequential read, 3 subtractions, 3 multiplies,
-    /// 2 adds and 2 compares. The handle is read only for candidates that beat the k-th best.
+    /// The inner loop: per candidate one 36-byte sequential read, 3 subtractions, 3 multiplies,
+    /// 2 adds and 2 compares.
     /// </summary>
     private void ScanCellNearest(int cell)
     {
@@ -311,19 +311,19 @@ public sealed partial class GeoIndex
         double qx = _qx, qy = _qy, qz = _qz;
         var cutoff = _qCutoff;
         var threshold = _topThreshold;
-        var chunk = _cellHeads[cell];
-        var used = ((_cellCounts[cell] - 1) & ChunkMask) + 1; // the head chunk is the partial one
+        ref readonly var info = ref _cells[cell];
+        var chunk = info.Head;
+        var used = ((info.Count - 1) & ChunkMask) + 1; // the head chunk is the partial one
         while (chunk >= 0)
         {
-            var first = chunk << ChunkShift;
-            var run = slots.AsSpan(first, used);
+            var run = slots.AsSpan(chunk << ChunkShift, used);
             for (var i = 0; i < run.Length; i++)
             {
                 ref readonly var e = ref run[i];
                 var c2 = ChordSquared(qx, qy, qz, e.X, e.Y, e.Z);
                 if (c2 <= threshold && e.Ticks >= cutoff)
                 {
-                    Offer(c2, _slotCouriers[first + i]);
+                    Offer(c2, e.Courier);
                     threshold = _topThreshold;
                 }
             }
@@ -362,12 +362,12 @@ public sealed partial class GeoIndex
         var cutoff = _qCutoff;
         var limit = _qLimit;
         var radius = _qRadius;
-        var chunk = _cellHeads[cell];
-        var used = ((_cellCounts[cell] - 1) & ChunkMask) + 1;
+        ref readonly var info = ref _cells[cell];
+        var chunk = info.Head;
+        var used = ((info.Count - 1) & ChunkMask) + 1;
         while (chunk >= 0)
         {
-            var first = chunk << ChunkShift;
-            var run = slots.AsSpan(first, used);
+            var run = slots.AsSpan(chunk << ChunkShift, used);
             for (var i = 0; i < run.Length; i++)
             {
                 ref readonly var e = ref run[i];
@@ -376,7 +376,7 @@ public sealed partial class GeoIndex
                 {
                     var metres = ChordSquaredToMetres(c2);
                     if (metres <= radius)
-                        results.Add(new Neighbour(_slotCouriers[first + i], metres));
+                        results.Add(new Neighbour(e.Courier, metres));
                 }
             }
             used = ChunkSize;
