@@ -301,7 +301,7 @@ public sealed partial class GeoIndex
     }
 
     /// <summary>
-    /// The inner loop: per candidate one 36-byte sequential read, 3 subtractions, 3 multiplies,
+    /// The inner loop: per candidate one 40-byte sequential read, 3 subtractions, 3 multiplies,
     /// 2 adds and 2 compares.
     /// </summary>
     private void ScanCellNearest(int cell)
