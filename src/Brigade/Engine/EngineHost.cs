@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Brigade.Catalog;
 using Brigade.Engine;
 using Brigade.Orders;
@@ -26,7 +25,8 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
     private readonly ScaledTimeProvider _clock;
     private readonly ILogger<EngineHost> _log;
     private readonly List<IEngineObserver> _observers;
-    private readonly Channel<Work> _inbox = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
+    // A blocking queue, not a channel: adding wakes the engine thread directly, with no thread-pool hop.
+    private readonly System.Collections.Concurrent.BlockingCollection<Work> _inbox = new(new System.Collections.Concurrent.ConcurrentQueue<Work>());
     private readonly CancellationTokenSource _stopping = new();
     private BrigadeEngine _engine;
     private ITimer? _timer;
@@ -57,16 +57,28 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await RecoverAsync(startup: true, cancellationToken);
-        _timer = _clock.CreateTimer(_ => _inbox.Writer.TryWrite(Work.Tick), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _timer = _clock.CreateTimer(_ => Post(Work.Tick), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _running = true;
-        _loop = Task.Factory.StartNew(RunAsync, TaskCreationOptions.LongRunning).Unwrap();
-        _inbox.Writer.TryWrite(Work.Tick);
+        _loop = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Post(Work.Tick);
+    }
+
+    private bool Post(Work work)
+    {
+        try
+        {
+            return _inbox.TryAdd(work);
+        }
+        catch (InvalidOperationException)
+        {
+            return false; // stopping
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _running = false;
-        _inbox.Writer.TryComplete();
+        _inbox.CompleteAdding();
         await _stopping.CancelAsync();
         if (_loop is not null) await _loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         try { await _lastCommit.WaitAsync(cancellationToken); } catch (Exception e) when (e is not OperationCanceledException) { }
@@ -81,7 +93,7 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
         Func<EngineResult, DedupKey?>? dedup = null)
     {
         var work = new Work(decide, dedup);
-        if (!_running || !_inbox.Writer.TryWrite(work))
+        if (!_running || !Post(work))
             return Task.FromResult(new EngineResult(Outcome.Unavailable, "the engine is not running"));
         return work.Completion.Task;
     }
@@ -107,35 +119,42 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
         return now;
     }
 
-    private async Task RunAsync()
+    /// <summary>
+    /// The engine loop, on its own thread: the engine is single-threaded by design, and the loop
+    /// never competes with request handling for thread-pool threads.
+    /// </summary>
+    private void Run()
     {
-        var reader = _inbox.Reader;
-        while (await reader.WaitToReadAsync())
+        while (_inbox.TryTake(out var work, Timeout.Infinite))
         {
-            while (reader.TryRead(out var work))
+            do
             {
-                if (_needsRecovery)
-                {
-                    try
-                    {
-                        await RecoverAsync(startup: false, _stopping.Token);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        work.Completion.TrySetResult(new EngineResult(Outcome.Unavailable, "the engine is stopping"));
-                        return;
-                    }
-                    catch (Exception e)
-                    {
-                        LogRecoveryFailed(e);
-                        work.Completion.TrySetResult(new EngineResult(Outcome.Unavailable, "the engine is recovering"));
-                        await Task.Delay(TimeSpan.FromSeconds(1));
-                        continue;
-                    }
-                }
+                if (_needsRecovery && !TryRecover(work)) continue;
                 Process(work);
             }
+            while (_inbox.TryTake(out work));
             ArmTimer();
+        }
+    }
+
+    private bool TryRecover(Work work)
+    {
+        try
+        {
+            RecoverAsync(startup: false, _stopping.Token).GetAwaiter().GetResult();
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            work.Completion.TrySetResult(new EngineResult(Outcome.Unavailable, "the engine is stopping"));
+            return false;
+        }
+        catch (Exception e)
+        {
+            LogRecoveryFailed(e);
+            work.Completion.TrySetResult(new EngineResult(Outcome.Unavailable, "the engine is recovering"));
+            Thread.Sleep(TimeSpan.FromSeconds(1));
+            return false;
         }
     }
 
@@ -178,7 +197,7 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
             var error = t.Exception?.GetBaseException() ?? new InvalidOperationException("commit cancelled");
             if (!_needsRecovery && error is not ChainBrokenException) LogCommitFailed(error);
             _needsRecovery = true;
-            _inbox.Writer.TryWrite(Work.Tick);
+            Post(Work.Tick);
             work.Completion.TrySetResult(new EngineResult(Outcome.Unavailable, "the event log refused the write; the engine is recovering"));
         }, TaskContinuationOptions.ExecuteSynchronously);
     }
@@ -189,23 +208,30 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
     /// </summary>
     private Commit BuildCommit(List<IDomainEvent> output, DedupKey? dedup)
     {
-        var events = new EventToWrite[output.Count];
-        Dictionary<string, long>? expected = null;
-        Dictionary<string, int>? counts = null;
+        // Per order in this commit: how many events, and the index of its last one.
+        Dictionary<string, (int Count, int Last)>? orders = null;
         for (var i = 0; i < output.Count; i++)
         {
-            var e = output[i];
-            events[i] = EventSerializer.ToWrite(e);
-            if (e is IOrderEvent oe)
-            {
-                counts ??= new Dictionary<string, int>(StringComparer.Ordinal);
-                counts[oe.OrderId] = counts.GetValueOrDefault(oe.OrderId) + 1;
-            }
+            if (output[i] is not IOrderEvent oe) continue;
+            orders ??= new Dictionary<string, (int, int)>(StringComparer.Ordinal);
+            orders[oe.OrderId] = (orders.GetValueOrDefault(oe.OrderId).Count + 1, i);
         }
-        if (counts is not null)
+
+        var events = new EventToWrite[output.Count];
+        for (var i = 0; i < output.Count; i++)
         {
-            expected = new Dictionary<string, long>(StringComparer.Ordinal);
-            foreach (var (orderId, count) in counts)
+            // The last event of an order carries the engine's (immutable) order as it stands after
+            // this commit: the read side adopts that instance rather than folding a copy of its own.
+            object? state = null;
+            if (output[i] is IOrderEvent oe && orders![oe.OrderId].Last == i) state = _engine.Orders.GetValueOrDefault(oe.OrderId);
+            events[i] = EventSerializer.ToWrite(output[i], state);
+        }
+
+        Dictionary<string, long>? expected = null;
+        if (orders is not null)
+        {
+            expected = new Dictionary<string, long>(orders.Count, StringComparer.Ordinal);
+            foreach (var (orderId, (count, _)) in orders)
             {
                 var version = _engine.Orders.TryGetValue(orderId, out var order) ? order.Version - count : 0;
                 expected[new StreamKey(StreamKind.Order, orderId).ToString()] = version == 0 ? ExpectedVersion.NoStream : version;
@@ -264,6 +290,7 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
     {
         if (_running) await StopAsync(CancellationToken.None);
         _stopping.Dispose();
+        _inbox.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Engine recovered {Events} events from the log after {Reason}; {OpenOrders} orders open")]

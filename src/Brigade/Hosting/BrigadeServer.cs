@@ -50,6 +50,7 @@ public static class BrigadeServer
             return model;
         });
         services.AddSingleton<IEngineObserver, OrderReplayObserver>();
+        services.AddSingleton<IEngineObserver, IdempotencyReplayObserver>();
         services.AddSingleton<IdempotencyGate>();
         services.AddSingleton<EngineHost>();
         services.AddSingleton<SummaryProjector>();

@@ -3,14 +3,10 @@ using Brigade.Storage;
 
 namespace Brigade.Hosting;
 
-/// <summary>Opens the event log and loads recent idempotency keys before the engine recovers; registered first, so it starts first.</summary>
-public sealed class StoreLifetime(IEventStore store, IdempotencyGate gate) : IHostedService
+/// <summary>Opens the event log before the engine recovers from it; registered first, so it starts first.</summary>
+public sealed class StoreLifetime(IEventStore store) : IHostedService
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await store.InitializeAsync(cancellationToken);
-        await gate.LoadAsync(store, cancellationToken);
-    }
+    public Task StartAsync(CancellationToken cancellationToken) => store.InitializeAsync(cancellationToken);
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

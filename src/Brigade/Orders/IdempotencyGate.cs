@@ -1,15 +1,15 @@
 using System.Collections.Concurrent;
-using Brigade.Storage;
+using Brigade.Engine;
 
 namespace Brigade.Orders;
 
 /// <summary>
 /// Idempotency keys for <c>POST /api/orders</c>, scoped per customer. The first request with a key
 /// becomes its owner; racing requests with the same key wait for the owner and get the same order;
-/// a different body under the same key is refused. A key's record is written to the log's dedup
-/// table in the same transaction as the order, so it is exactly as durable as the order. Keys of
-/// the last <see cref="Retention"/> are kept in memory (loaded at start-up), so the hot path never
-/// queries the store.
+/// a different body under the same key is refused. The key and a hash of the request travel in the
+/// order's <c>OrderPlaced</c> event, so a key is exactly as durable as its order; at start-up the
+/// gate is rebuilt from the log as it is replayed. The embedded log has a single owner process,
+/// so this in-memory gate is authoritative and the hot path never queries the store.
 /// </summary>
 public sealed class IdempotencyGate
 {
@@ -22,17 +22,12 @@ public sealed class IdempotencyGate
 
     public static string ScopedKey(string customerId, string key) => customerId + "\n" + key;
 
-    public static string Record(string orderId, string hash) => orderId + " " + hash;
-
-    public async Task LoadAsync(IEventStore store, CancellationToken ct)
+    /// <summary>Remember a key that placed an order (from the log, at start-up).</summary>
+    public void Remember(string scopedKey, string hash, string orderId, DateTimeOffset createdAt)
     {
-        foreach (var (key, value, at) in await store.LoadDedupAsync(Scope, DateTimeOffset.UtcNow - Retention, ct))
-        {
-            var parts = value.Split(' ');
-            var entry = new Entry(parts.Length > 1 ? parts[1] : "", at);
-            entry.Done.TrySetResult(parts[0]);
-            _entries[key] = entry;
-        }
+        var entry = new Entry(hash, createdAt);
+        entry.Done.TrySetResult(orderId);
+        _entries[scopedKey] = entry;
     }
 
     /// <summary>
@@ -98,5 +93,29 @@ public sealed class IdempotencyGate
             if (orderId is null) _gate._entries.TryRemove(new(_key, _entry));
             _entry.Done.TrySetResult(orderId);
         }
+    }
+}
+
+/// <summary>
+/// Rebuilds the idempotency gate while the engine replays the log: every order placed within the
+/// retention window (in kitchen time, which may run faster than real time) is remembered.
+/// </summary>
+public sealed class IdempotencyReplayObserver(IdempotencyGate gate, ScaledTimeProvider clock) : IEngineObserver
+{
+    private readonly List<OrderPlaced> _placed = [];
+
+    public void Replayed(IDomainEvent e)
+    {
+        if (e is OrderPlaced p) _placed.Add(p);
+    }
+
+    public void Recovered(BrigadeEngine engine)
+    {
+        if (_placed.Count == 0) return;
+        var cutoff = _placed[^1].At - IdempotencyGate.Retention * Math.Max(1, clock.Scale);
+        var now = DateTimeOffset.UtcNow;
+        foreach (var p in _placed)
+            if (p.At >= cutoff) gate.Remember(IdempotencyGate.ScopedKey(p.CustomerId, p.IdempotencyKey), p.RequestHash, p.OrderId, now);
+        _placed.Clear();
     }
 }

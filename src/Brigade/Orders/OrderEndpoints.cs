@@ -95,8 +95,7 @@ public static class OrderEndpoints
             var handoff = order.DeliverTo is null ? null : Ids.NewHandoffCode();
             var result = await engine.SendAsync(
                 (e, now, output) => e.PlaceOrder(new PlaceOrder(orderId, order.RestaurantId, order.OutletId, order.Lines, order.DeliverTo,
-                    caller.Subject, key, hash, handoff), now, output),
-                r => r.IsOk ? new DedupKey(IdempotencyGate.Scope, scopedKey, IdempotencyGate.Record(orderId, hash)) : null);
+                    caller.Subject, key, hash, handoff), now, output));
             if (result.IsOk) placedId = result.Order!.Id;
             return result.Outcome switch
             {

@@ -36,11 +36,27 @@ public sealed class OrderReadModel
 
     public IEnumerable<Order> All => _views.Values.Select(v => v.Order);
 
-    /// <summary>Store listener: fold and push the order events of a durable batch.</summary>
+    /// <summary>
+    /// Store listener: take in the order events of a durable batch. An order nobody follows adopts
+    /// the engine's state that came with its last event (no fold, no copy); an order with
+    /// subscribers is folded event by event, so each of them is pushed.
+    /// </summary>
     public void OnCommitted(IReadOnlyList<CommittedEvent> batch)
     {
+        HashSet<string>? withState = null;
         foreach (var ce in batch)
-            if (ce.Event.Source is IOrderEvent e) Apply(e, push: true);
+            if (ce.Event.State is Order) (withState ??= new HashSet<string>(StringComparer.Ordinal)).Add(ce.Event.OrderId!);
+
+        foreach (var ce in batch)
+        {
+            if (ce.Event.Source is not IOrderEvent e) continue;
+            if (withState?.Contains(e.OrderId) == true && !_subscribers.ContainsKey(e.OrderId))
+            {
+                if (ce.Event.State is Order state) _views[e.OrderId] = new OrderView(state);
+                continue;
+            }
+            Apply(e, push: true);
+        }
     }
 
     /// <summary>Rebuild from the log at start-up (nobody is subscribed yet).</summary>

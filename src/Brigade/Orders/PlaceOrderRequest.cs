@@ -49,11 +49,16 @@ public static class OrderRequestValidator
     public const int MaxLines = 50;
     public const int MaxQuantity = 99;
     public const int MaxUnits = 200;
+    private static readonly Dictionary<string, string[]> NoErrors = [];
 
     public static (ValidOrder? Order, Dictionary<string, string[]> Errors) Validate(PlaceOrderRequest req, RestaurantCatalog catalog)
     {
-        var errors = new Dictionary<string, string[]>();
-        void Add(string field, string message) => errors[field] = errors.TryGetValue(field, out var m) ? [.. m, message] : [message];
+        Dictionary<string, string[]>? errors = null;
+        void Add(string field, string message)
+        {
+            errors ??= [];
+            errors[field] = errors.TryGetValue(field, out var m) ? [.. m, message] : [message];
+        }
 
         Restaurant? restaurant = null;
         if (string.IsNullOrWhiteSpace(req.RestaurantId)) Add("restaurantId", "restaurantId is required.");
@@ -96,6 +101,6 @@ public static class OrderRequestValidator
             else deliverTo = new GeoPoint(lat, lon);
         }
 
-        return errors.Count > 0 ? (null, errors) : (new ValidOrder(req.RestaurantId!, req.OutletId, lines, deliverTo), errors);
+        return errors is not null ? (null, errors) : (new ValidOrder(req.RestaurantId!, req.OutletId, lines, deliverTo), NoErrors);
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Brigade.Storage;
 
@@ -5,33 +6,48 @@ namespace Brigade.Orders;
 
 /// <summary>
 /// Projects the log into the <c>order_summaries</c> table: one row per order, the order folded from
-/// its events. It follows the log from a checkpoint stored with the rows, so it resumes where it
-/// stopped and can be rebuilt from scratch at any time (<see cref="RebuildAsync"/>).
+/// its events, with the log position it reflects stored beside the rows (the checkpoint).
+/// <para>
+/// It follows the log in two ways. In steady state it folds the batches the log hands its
+/// listeners, in memory, so nothing is read back or deserialized. At start-up, after a rebuild, or
+/// when it finds a gap in positions (it fell too far behind and dropped batches), it reads the log
+/// from its checkpoint instead. Either way it can be dropped and rebuilt from the log at any time
+/// (<see cref="RebuildAsync"/>).
+/// </para>
 /// </summary>
 public sealed partial class SummaryProjector : BackgroundService
 {
     public const string Name = "order-summaries";
-    private const int OpenCacheLimit = 100_000;
+    private const int OpenCacheLimit = 20_000;
+    private const int LiveQueueLimit = 10_000;
+    private const int RowsPerSave = 256;
 
     private readonly IEventStore _store;
     private readonly IReadModelStore _readModels;
     private readonly ILogger<SummaryProjector> _log;
+    private readonly ConcurrentQueue<IReadOnlyList<CommittedEvent>> _live = new();
     private readonly SemaphoreSlim _signal = new(0);
     private readonly SemaphoreSlim _running = new(1, 1);
     private readonly Dictionary<string, Order> _open = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Order> _changed = new(StringComparer.Ordinal);
+    private long _position = -1;
+    private long _saved = -1;
 
     public SummaryProjector(IEventStore store, IReadModelStore readModels, ILogger<SummaryProjector> log)
     {
         _store = store;
         _readModels = readModels;
         _log = log;
-        store.Subscribe(_ =>
+        store.Subscribe(batch =>
         {
+            // Never block the log's writer: past the limit, drop and catch up from the log later.
+            if (_live.Count < LiveQueueLimit) _live.Enqueue(batch);
             if (_signal.CurrentCount == 0) _signal.Release();
         });
     }
 
-    public long Checkpoint { get; private set; }
+    /// <summary>The last log position reflected in the table.</summary>
+    public long Checkpoint => Interlocked.Read(ref _position);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -39,7 +55,7 @@ public sealed partial class SummaryProjector : BackgroundService
         {
             try
             {
-                await CatchUpAsync(stoppingToken);
+                await DrainAsync(stoppingToken);
                 await _signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
             }
             catch (OperationCanceledException)
@@ -49,37 +65,20 @@ public sealed partial class SummaryProjector : BackgroundService
             catch (Exception e)
             {
                 LogProjectionFailed(e);
+                _position = _saved = -1; // start again from the stored checkpoint
+                _changed.Clear();
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
     }
 
-    /// <summary>Apply everything in the log after the checkpoint.</summary>
+    /// <summary>Bring the table up to date with everything durable in the log.</summary>
     public async Task CatchUpAsync(CancellationToken ct = default)
     {
         await _running.WaitAsync(ct);
         try
         {
-            var checkpoint = await _readModels.GetCheckpointAsync(Name, ct);
-            var changed = new Dictionary<string, Order>(StringComparer.Ordinal);
-            var position = checkpoint;
-            await foreach (var stored in _store.ReadAllAsync(checkpoint, ct))
-            {
-                position = stored.Position;
-                if (!stored.StreamId.StartsWith("order-", StringComparison.Ordinal)) goto next;
-                var e = (IOrderEvent)EventSerializer.Deserialize(stored);
-                var before = changed.GetValueOrDefault(e.OrderId) ?? _open.GetValueOrDefault(e.OrderId) ?? await LoadAsync(e.OrderId, ct);
-                changed[e.OrderId] = Order.Apply(before, e);
-            next:
-                if (position - checkpoint >= 2000)
-                {
-                    await SaveAsync(changed, position, ct);
-                    checkpoint = position;
-                    changed.Clear();
-                }
-            }
-            if (position != checkpoint || changed.Count > 0) await SaveAsync(changed, position, ct);
-            Checkpoint = position;
+            await CatchUpFromLogAsync(ct);
         }
         finally
         {
@@ -95,12 +94,73 @@ public sealed partial class SummaryProjector : BackgroundService
         {
             await _readModels.ResetReadModelAsync(Name, ct);
             _open.Clear();
+            _changed.Clear();
+            _position = _saved = 0;
+            await CatchUpFromLogAsync(ct);
         }
         finally
         {
             _running.Release();
         }
-        await CatchUpAsync(ct);
+    }
+
+    private async Task DrainAsync(CancellationToken ct)
+    {
+        await _running.WaitAsync(ct);
+        try
+        {
+            if (_position < 0) await CatchUpFromLogAsync(ct);
+            while (_live.TryDequeue(out var batch))
+            {
+                if (batch.Count == 0 || batch[^1].Position <= _position) continue;
+                if (batch[0].Position > _position + 1)
+                {
+                    // A gap: batches were dropped, or arrived before start-up's catch-up ended.
+                    await CatchUpFromLogAsync(ct);
+                    continue;
+                }
+                foreach (var ce in batch)
+                {
+                    if (ce.Position <= _position) continue;
+                    if (ce.Event.State is Order state) _changed[state.Id] = state;                        // the engine's order, as of this commit
+                    else if (ce.Event.Source is IOrderEvent e && !HasStateLater(batch, ce)) await FoldAsync(e, ct); // written without a state: fold
+                    _position = ce.Position;
+                }
+                if (_changed.Count >= RowsPerSave) await SaveAsync(ct);
+            }
+            await SaveAsync(ct);
+        }
+        finally
+        {
+            _running.Release();
+        }
+    }
+
+    /// <summary>Does a later event of the same order in this batch carry the order's state?</summary>
+    private static bool HasStateLater(IReadOnlyList<CommittedEvent> batch, CommittedEvent ce)
+    {
+        for (var i = batch.Count - 1; i >= 0 && batch[i].Position > ce.Position; i--)
+            if (batch[i].Event.State is not null && batch[i].Event.OrderId == ce.Event.OrderId && batch[i].Event.Source is IOrderEvent) return true;
+        return false;
+    }
+
+    private async Task CatchUpFromLogAsync(CancellationToken ct)
+    {
+        if (_position < 0) _position = _saved = await _readModels.GetCheckpointAsync(Name, ct);
+        await foreach (var stored in _store.ReadAllAsync(_position, ct))
+        {
+            if (stored.StreamId.StartsWith("order-", StringComparison.Ordinal))
+                await FoldAsync((IOrderEvent)EventSerializer.Deserialize(stored), ct);
+            _position = stored.Position;
+            if (_changed.Count >= RowsPerSave) await SaveAsync(ct);
+        }
+        await SaveAsync(ct);
+    }
+
+    private async Task FoldAsync(IOrderEvent e, CancellationToken ct)
+    {
+        var before = e is OrderPlaced ? null : _changed.GetValueOrDefault(e.OrderId) ?? _open.GetValueOrDefault(e.OrderId) ?? await LoadAsync(e.OrderId, ct);
+        _changed[e.OrderId] = Order.Apply(before, e);
     }
 
     private async Task<Order?> LoadAsync(string id, CancellationToken ct)
@@ -109,17 +169,21 @@ public sealed partial class SummaryProjector : BackgroundService
         return row is null ? null : JsonSerializer.Deserialize(row.Body, EventJsonContext.Default.Order);
     }
 
-    private async Task SaveAsync(Dictionary<string, Order> changed, long position, CancellationToken ct)
+    /// <summary>Write the changed orders (their latest state only) and the position they reflect.</summary>
+    private async Task SaveAsync(CancellationToken ct)
     {
-        var rows = changed.Values.Select(o => new SummaryRow(o.Id, JsonNamingPolicy.CamelCase.ConvertName(o.Status.ToString()), o.OutletId, o.CustomerId,
+        if (_changed.Count == 0 && _position == _saved) return;
+        var rows = _changed.Values.Select(o => new SummaryRow(o.Id, JsonNamingPolicy.CamelCase.ConvertName(o.Status.ToString()), o.OutletId, o.CustomerId,
             o.Timeline.PlacedAt ?? DateTimeOffset.UnixEpoch, LastChange(o), o.Version, JsonSerializer.Serialize(o, EventJsonContext.Default.Order))).ToList();
-        await _readModels.SaveSummariesAsync(rows, Name, position, ct);
+        await _readModels.SaveSummariesAsync(rows, Name, _position, ct);
+        _saved = _position;
         if (_open.Count > OpenCacheLimit) _open.Clear();
-        foreach (var o in changed.Values)
+        foreach (var o in _changed.Values)
         {
             if (o.IsTerminal) _open.Remove(o.Id);
             else _open[o.Id] = o;
         }
+        _changed.Clear();
     }
 
     private static DateTimeOffset LastChange(Order o)
@@ -136,6 +200,6 @@ public sealed partial class SummaryProjector : BackgroundService
         base.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Projecting order summaries failed; retrying")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Projecting order summaries failed; retrying from the stored checkpoint")]
     private partial void LogProjectionFailed(Exception error);
 }

@@ -32,7 +32,7 @@ public static class EventSerializer
 
     public static IReadOnlyCollection<string> KnownTypes => ByName.Keys;
 
-    public static EventToWrite ToWrite(IDomainEvent e)
+    public static EventToWrite ToWrite(IDomainEvent e, object? state = null)
     {
         if (!ByType.TryGetValue(e.GetType(), out var entry))
             throw new InvalidOperationException($"{e.GetType().Name} is not registered in {nameof(EventJsonContext)}");
@@ -42,7 +42,7 @@ public static class EventSerializer
             IConcernsOrder c => c.ConcernedOrderId,
             _ => null,
         };
-        return new EventToWrite(StreamOf(e).ToString(), entry.Name, JsonSerializer.SerializeToUtf8Bytes(e, entry.Info), e.At, orderId, e);
+        return new EventToWrite(StreamOf(e).ToString(), entry.Name, JsonSerializer.SerializeToUtf8Bytes(e, entry.Info), e.At, orderId, e, state);
     }
 
     public static IDomainEvent Deserialize(string type, byte[] data)

@@ -3,7 +3,11 @@ namespace Brigade.Storage;
 /// <summary>An event ready to be written: its stream, type name and JSON body (UTF-8).</summary>
 /// <param name="OrderId">The order this event concerns, for the order's audit trail (null if none).</param>
 /// <param name="Source">The in-memory event it was serialized from, handed to commit listeners so they need not deserialize.</param>
-public sealed record EventToWrite(string StreamId, string Type, byte[] Data, DateTimeOffset At, string? OrderId, object? Source = null);
+/// <param name="State">
+/// The stream's state right after this event, when the writer knows it (the engine's immutable
+/// order), so listeners adopt it instead of folding again. Set on the last event of a stream in a commit.
+/// </param>
+public sealed record EventToWrite(string StreamId, string Type, byte[] Data, DateTimeOffset At, string? OrderId, object? Source = null, object? State = null);
 
 public static class ExpectedVersion
 {

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -24,7 +24,8 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
 
     private readonly string _path;
     private readonly string _connectionString;
-    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    // A blocking queue, not a channel: adding wakes the writer thread directly, with no thread-pool hop.
+    private readonly BlockingCollection<Pending> _queue = new(new ConcurrentQueue<Pending>());
     private readonly Dictionary<string, long> _heads = new(StringComparer.Ordinal);
     private readonly List<Action<IReadOnlyList<CommittedEvent>>> _listeners = [];
     private readonly StoreMetrics _metrics;
@@ -34,9 +35,9 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
     private RawStatement? _insertDedup;
     private RawStatement? _selectDedup;
     private RawStatement? _selectHead;
+    private RawStatement? _upsertSummary;
+    private RawStatement? _saveCheckpoint;
     private Task? _writerLoop;
-    private Task? _checkpointLoop;
-    private readonly CancellationTokenSource _stopping = new();
     private long _nextPosition = 1;
     private volatile Exception? _chainBroken;
     private int _disposed;
@@ -122,9 +123,15 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
         _insertDedup = new RawStatement(db, "INSERT INTO dedup_keys (scope, key, value, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING");
         _selectDedup = new RawStatement(db, "SELECT value FROM dedup_keys WHERE scope = ?1 AND key = ?2");
         _selectHead = new RawStatement(db, "SELECT MAX(version) FROM events WHERE stream_id = ?1");
+        _upsertSummary = new RawStatement(db, """
+            INSERT INTO order_summaries (id, status, outlet_id, customer_id, placed_at, updated_at, version, body)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            ON CONFLICT (id) DO UPDATE SET status = excluded.status, outlet_id = excluded.outlet_id,
+                updated_at = excluded.updated_at, version = excluded.version, body = excluded.body
+            """);
+        _saveCheckpoint = new RawStatement(db, "INSERT INTO checkpoints (name, position) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET position = excluded.position");
 
         _writerLoop = Task.Factory.StartNew(WriterLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        _checkpointLoop = CheckpointLoop(_stopping.Token);
     }
 
     public void Subscribe(Action<IReadOnlyList<CommittedEvent>> onCommitted) => _listeners.Add(onCommitted);
@@ -134,8 +141,19 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
     public Task<CommitResult> CommitAsync(Commit commit, CancellationToken ct = default)
     {
         if (commit.Events.Count == 0) throw new ArgumentException("A commit needs at least one event.", nameof(commit));
-        var pending = new Pending(commit, Stopwatch.GetTimestamp());
-        ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);
+        return Enqueue(new Pending(commit, null, Stopwatch.GetTimestamp()));
+    }
+
+    private Task<CommitResult> Enqueue(Pending pending)
+    {
+        try
+        {
+            _queue.Add(pending);
+        }
+        catch (InvalidOperationException)
+        {
+            throw new ObjectDisposedException(nameof(SqliteEventStore));
+        }
         return pending.Completion.Task;
     }
 
@@ -148,24 +166,57 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
     /// </summary>
     private void WriterLoop()
     {
-        var reader = _queue.Reader;
         var batch = new List<Pending>(MaxBatch);
         var lastBatch = 0;
+        var sinceCheckpoint = 0;
         var window = (long)(GatherWindow.TotalSeconds * Stopwatch.Frequency);
-        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        while (_queue.TryTake(out var first, Timeout.Infinite))
         {
+            batch.Add(first);
             var gatherUntil = Stopwatch.GetTimestamp() + window;
             while (true)
             {
-                while (batch.Count < MaxBatch && reader.TryRead(out var p)) batch.Add(p);
-                if (batch.Count >= lastBatch || batch.Count >= MaxBatch || Stopwatch.GetTimestamp() >= gatherUntil) break;
-                Thread.Yield();
+                while (batch.Count < MaxBatch && _queue.TryTake(out var p)) batch.Add(p);
+                if (batch.Count >= lastBatch || batch.Count >= MaxBatch) break;
+                var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), gatherUntil);
+                if (left <= TimeSpan.Zero) break;
+                // Block (no spinning: the cores are needed by the requests we are waiting for).
+                if (_queue.TryTake(out var next, left)) batch.Add(next);
+                else break;
             }
             lastBatch = batch.Count;
             WriteBatch(batch);
             batch.Clear();
+            if (++sinceCheckpoint >= 32)
+            {
+                sinceCheckpoint = 0;
+                CheckpointIfLarge();
+            }
         }
     }
+
+    /// <summary>
+    /// Checkpoint the WAL from the writer itself, between batches, once it passes
+    /// <see cref="CheckpointBytes"/>: with no writer racing it, the checkpoint completes and the next
+    /// write restarts the WAL from its beginning, so it stays bounded. Callers of the batch just
+    /// written have already been answered; the next batch waits for the copy.
+    /// </summary>
+    private void CheckpointIfLarge()
+    {
+        var wal = new FileInfo(_path + "-wal");
+        if (!wal.Exists || wal.Length < CheckpointBytes) return;
+        try
+        {
+            RawStatement.Exec(_writer!.Handle!, "PRAGMA wal_checkpoint(PASSIVE);");
+        }
+        catch (SqliteException)
+        {
+            // A reader holding an old snapshot only delays it; the next round catches up.
+        }
+    }
+
+    /// <summary>WAL size that triggers a checkpoint by the writer.</summary>
+    public long CheckpointBytes { get; init; } = 16L << 20;
 
     /// <summary>Longest wait for more commits before writing a batch (see <see cref="WriterLoop"/>).</summary>
     public TimeSpan GatherWindow { get; init; } = TimeSpan.FromMilliseconds(1);
@@ -193,7 +244,7 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
                 throw new SqliteException("injected disk failure", raw.SQLITE_IOERR);
             foreach (var p in batch)
             {
-                var commit = p.Commit;
+                if (p.Commit is not { } commit) continue;
                 if (commit.Chained && chainFailure is not null)
                 {
                     p.Fail(new ChainBrokenException(chainFailure));
@@ -222,6 +273,13 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
                 }
                 written.Add((p, new CommitResult(first, _nextPosition - 1, versions)));
             }
+            // Read-model writes ride in the same transaction and share its fsync: one writer, no lock contention.
+            foreach (var p in batch)
+            {
+                if (p.Summaries is not { } summaries) continue;
+                WriteSummaries(summaries);
+                written.Add((p, new CommitResult(0, 0, [])));
+            }
             RawStatement.Exec(db, "COMMIT");
         }
         catch (Exception e)
@@ -232,7 +290,7 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
             foreach (var p in batch)
             {
                 if (p.Completion.Task.IsCompleted) continue;
-                if (p.Commit.Chained) chainFailure ??= e;
+                if (p.Commit is { Chained: true }) chainFailure ??= e;
                 p.Fail(e);
             }
             _chainBroken = chainFailure;
@@ -246,10 +304,10 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
             foreach (var listener in _listeners) listener(committed);
 
         var now = Stopwatch.GetTimestamp();
-        _metrics.BatchWritten(written.Count, committed.Count, Stopwatch.GetElapsedTime(started, now));
+        _metrics.BatchWritten(written.Count(w => w.Pending.Commit is not null), committed.Count, Stopwatch.GetElapsedTime(started, now));
         foreach (var (p, result) in written)
         {
-            _metrics.CommitDurable(Stopwatch.GetElapsedTime(p.Enqueued, now));
+            if (p.Commit is not null) _metrics.CommitDurable(Stopwatch.GetElapsedTime(p.Enqueued, now));
             p.Completion.TrySetResult(result);
         }
     }
@@ -287,31 +345,6 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
         _selectHead.Reset();
         _heads[stream] = v;
         return v;
-    }
-
-    /// <summary>
-    /// Checkpoint the WAL into the database off the commit path: the writer never pays for it, and a
-    /// passive checkpoint never blocks the writer. Truncate when the WAL has grown large.
-    /// </summary>
-    private async Task CheckpointLoop(CancellationToken ct)
-    {
-        try
-        {
-            while (!ct.IsCancellationRequested)
-            {
-                await Task.Delay(TimeSpan.FromSeconds(1), ct);
-                await using var conn = await OpenAsync(ct);
-                var wal = new FileInfo(_path + "-wal");
-                Exec(conn, wal.Exists && wal.Length > 256L << 20 ? "PRAGMA wal_checkpoint(TRUNCATE);" : "PRAGMA wal_checkpoint(PASSIVE);");
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (SqliteException)
-        {
-            // A busy database skips this round; the next one catches up.
-        }
     }
 
     // ------------------------------------------------------------------ reads
@@ -433,42 +466,18 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
         return await cmd.ExecuteScalarAsync(ct) is long p ? p : 0;
     }
 
-    public async Task SaveSummariesAsync(IReadOnlyCollection<SummaryRow> rows, string checkpointName, long checkpoint, CancellationToken ct = default)
+    /// <summary>Upsert rows and move the checkpoint. Applied by the writer, in the next batch's transaction.</summary>
+    public Task SaveSummariesAsync(IReadOnlyCollection<SummaryRow> rows, string checkpointName, long checkpoint, CancellationToken ct = default) =>
+        Enqueue(new Pending(null, new SummaryWrite(rows, checkpointName, checkpoint), Stopwatch.GetTimestamp()));
+
+    private void WriteSummaries(SummaryWrite write)
     {
-        await using var conn = await OpenAsync(ct);
-        using var tx = conn.BeginTransaction();
-        using (var cmd = conn.CreateCommand())
+        foreach (var row in write.Rows)
         {
-            cmd.Transaction = tx;
-            cmd.CommandText = """
-                INSERT INTO order_summaries (id, status, outlet_id, customer_id, placed_at, updated_at, version, body)
-                VALUES ($id, $st, $o, $c, $p, $u, $v, $b)
-                ON CONFLICT (id) DO UPDATE SET status = excluded.status, outlet_id = excluded.outlet_id,
-                    updated_at = excluded.updated_at, version = excluded.version, body = excluded.body
-                """;
-            var ps = new[] { "$id", "$st", "$o", "$c", "$p", "$u", "$v", "$b" }.Select(n => cmd.Parameters.Add(new SqliteParameter(n, null))).ToArray();
-            foreach (var row in rows)
-            {
-                ps[0].Value = row.Id;
-                ps[1].Value = row.Status;
-                ps[2].Value = (object?)row.OutletId ?? DBNull.Value;
-                ps[3].Value = row.CustomerId;
-                ps[4].Value = ToMicros(row.PlacedAt);
-                ps[5].Value = ToMicros(row.UpdatedAt);
-                ps[6].Value = row.Version;
-                ps[7].Value = row.Body;
-                await cmd.ExecuteNonQueryAsync(ct);
-            }
+            _upsertSummary!.Bind(1, row.Id).Bind(2, row.Status).Bind(3, row.OutletId).Bind(4, row.CustomerId)
+                .Bind(5, ToMicros(row.PlacedAt)).Bind(6, ToMicros(row.UpdatedAt)).Bind(7, row.Version).Bind(8, row.Body).Execute();
         }
-        using (var cmd = conn.CreateCommand())
-        {
-            cmd.Transaction = tx;
-            cmd.CommandText = "INSERT INTO checkpoints (name, position) VALUES ($n, $p) ON CONFLICT (name) DO UPDATE SET position = excluded.position";
-            cmd.Parameters.AddWithValue("$n", checkpointName);
-            cmd.Parameters.AddWithValue("$p", checkpoint);
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
-        await tx.CommitAsync(ct);
+        _saveCheckpoint!.Bind(1, write.CheckpointName).Bind(2, write.Checkpoint).Execute();
     }
 
     public async Task<SummaryRow?> GetSummaryAsync(string id, CancellationToken ct = default)
@@ -539,14 +548,14 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
-        _queue.Writer.TryComplete();
+        _queue.CompleteAdding();
         if (_writerLoop is not null) await _writerLoop;
-        await _stopping.CancelAsync();
-        if (_checkpointLoop is not null) await _checkpointLoop;
         _insertEvent?.Dispose();
         _insertDedup?.Dispose();
         _selectDedup?.Dispose();
         _selectHead?.Dispose();
+        _upsertSummary?.Dispose();
+        _saveCheckpoint?.Dispose();
         if (_writer is not null)
         {
             Exec(_writer, "PRAGMA wal_checkpoint(TRUNCATE);");
@@ -554,12 +563,15 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
         }
         SqliteConnection.ClearAllPools();
         if (_lock is not null) await _lock.DisposeAsync();
-        _stopping.Dispose();
     }
 
-    private sealed class Pending(Commit commit, long enqueued)
+    private sealed record SummaryWrite(IReadOnlyCollection<SummaryRow> Rows, string CheckpointName, long Checkpoint);
+
+    /// <summary>A commit, or a read-model write, waiting for the writer.</summary>
+    private sealed class Pending(Commit? commit, SummaryWrite? summaries, long enqueued)
     {
-        public Commit Commit { get; } = commit;
+        public Commit? Commit { get; } = commit;
+        public SummaryWrite? Summaries { get; } = summaries;
         public long Enqueued { get; } = enqueued;
         public TaskCompletionSource<CommitResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public void Fail(Exception e) => Completion.TrySetException(e);

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# HTTP benchmark: durable POST /api/orders and GET /api/orders/{id} against a Kestrel plaintext
+# peer measured in the same run, with wrk. Installs wrk if missing.
+#   DURATION=15s CONNECTIONS=64 THREADS=2 bench/http.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-15s}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+PEER_PORT=${PEER_PORT:-5190}
+BRIGADE_PORT=${BRIGADE_PORT:-5191}
+
+command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y wrk >/dev/null; }
+dotnet build -c Release -v quiet -nologo >/dev/null
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+dotnet bench/Brigade.Benchmarks/bin/Release/net10.0/Brigade.Benchmarks.dll plaintext "http://127.0.0.1:$PEER_PORT" >"$tmp/peer.log" 2>&1 &
+pids+=($!)
+Logging__LogLevel__Default=Warning dotnet src/Brigade/bin/Release/net10.0/brigade.dll serve \
+  --urls "http://127.0.0.1:$BRIGADE_PORT" --data-dir "$tmp/data" --catalog bench/http/catalog.json >"$tmp/brigade.log" 2>&1 &
+pids+=($!)
+
+wait_for() { for _ in $(seq 1 150); do curl -sf "$1" >/dev/null && return 0; sleep 0.2; done; echo "not ready: $1"; cat "$tmp"/*.log; exit 1; }
+wait_for "http://127.0.0.1:$PEER_PORT/plaintext"
+wait_for "http://127.0.0.1:$BRIGADE_PORT/health/ready"
+
+run() { # name, wrk args...
+  local name=$1; shift
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d5s "$@" >/dev/null 2>&1   # warm-up
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" >"$tmp/$name.txt" 2>&1
+  local rps p50 p99 errors
+  rps=$(awk '/Requests\/sec/ {print $2}' "$tmp/$name.txt")
+  p50=$(awk '$1=="50%" {print $2}' "$tmp/$name.txt")
+  p99=$(awk '$1=="99%" {print $2}' "$tmp/$name.txt")
+  errors=$(grep -c "unexpected status" "$tmp/$name.txt" || true)
+  echo "$name $rps $p50 $p99 $errors"
+}
+
+plain=$(run plaintext "http://127.0.0.1:$PEER_PORT/plaintext")
+post=$(run post -s bench/http/post-order.lua "http://127.0.0.1:$BRIGADE_PORT")
+id=$(curl -s -X POST "http://127.0.0.1:$BRIGADE_PORT/api/orders" -H 'Content-Type: application/json' -H "Idempotency-Key: get-$RANDOM$RANDOM" \
+  -d '{"restaurantId":"bench-bistro","items":[{"menuItemId":"soup","quantity":1}]}' | sed -E 's/.*"id":"([^"]+)".*/\1/')
+get=$(run get "http://127.0.0.1:$BRIGADE_PORT/api/orders/$id")
+
+ceiling=$(echo "$plain" | awk '{print $2}')
+echo
+echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(dotnet --version) SDK; $(date -u +%Y-%m-%d)"
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION on the same machine as the servers"
+echo
+echo "| endpoint | requests/s | p50 | p99 | × plaintext | non-2xx |"
+echo "|---|---:|---:|---:|---:|---:|"
+for line in "$plain" "$post" "$get"; do
+  set -- $line
+  ratio=$(awk -v a="$2" -v b="$ceiling" 'BEGIN {printf "%.2f", a / b}')
+  case $1 in plaintext) label="Kestrel plaintext (peer)";; post) label="POST /api/orders (durable)";; get) label="GET /api/orders/{id}";; esac
+  echo "| $label | $2 | $3 | $4 | $ratio | $5 |"
+done
