@@ -14,10 +14,22 @@ BRIGADE_PORT=${BRIGADE_PORT:-5191}
 command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y wrk >/dev/null; }
 dotnet build -c Release -v quiet -nologo >/dev/null
 
+for port in "$PEER_PORT" "$BRIGADE_PORT"; do
+  if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "port $port is already in use: stop whatever listens there first" >&2; exit 1; fi
+done
+
 tmp=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for _ in $(seq 1 40); do
+    alive=0; for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ $alive = 0 ] && break; sleep 0.25
+  done
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
 
 dotnet bench/Brigade.Benchmarks/bin/Release/net10.0/Brigade.Benchmarks.dll plaintext "http://127.0.0.1:$PEER_PORT" >"$tmp/peer.log" 2>&1 &
 pids+=($!)
@@ -28,6 +40,7 @@ pids+=($!)
 wait_for() { for _ in $(seq 1 150); do curl -sf "$1" >/dev/null && return 0; sleep 0.2; done; echo "not ready: $1"; cat "$tmp"/*.log; exit 1; }
 wait_for "http://127.0.0.1:$PEER_PORT/plaintext"
 wait_for "http://127.0.0.1:$BRIGADE_PORT/health/ready"
+for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null || { echo "a server exited during start-up"; cat "$tmp"/*.log; exit 1; }; done
 
 run() { # name, wrk args...
   local name=$1; shift

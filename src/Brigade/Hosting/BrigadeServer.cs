@@ -99,6 +99,8 @@ public static class BrigadeServer
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+            // A client's malformed or aborted request is its problem, not an error of ours to log.
+            SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException or OperationCanceledException,
         });
         app.UseStatusCodePages();
 
