@@ -1,6 +1,7 @@
 using Brigade.Catalog;
 using Brigade.Engine;
 using Brigade.Http;
+using Brigade.Kitchen;
 using Brigade.Orders;
 using Brigade.Storage;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -48,6 +49,12 @@ public static class BrigadeServer
             var model = new OrderReadModel();
             sp.GetRequiredService<IEventStore>().Subscribe(model.OnCommitted);
             return model;
+        });
+        services.AddSingleton(sp =>
+        {
+            var feed = new Kitchen.KitchenFeed();
+            sp.GetRequiredService<IEventStore>().Subscribe(feed.OnCommitted);
+            return feed;
         });
         services.AddSingleton<IEngineObserver, OrderReplayObserver>();
         services.AddSingleton<IEngineObserver, IdempotencyReplayObserver>();
@@ -109,6 +116,7 @@ public static class BrigadeServer
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
         app.MapCatalog();
         app.MapOrders();
+        app.MapKitchen();
         return app;
     }
 }

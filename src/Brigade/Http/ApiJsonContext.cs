@@ -19,4 +19,9 @@ public sealed class CamelCaseEnum<T>() : JsonStringEnumConverter<T>(JsonNamingPo
 [JsonSerializable(typeof(Catalog.RestaurantSummary))]
 [JsonSerializable(typeof(List<Catalog.RestaurantSummary>))]
 [JsonSerializable(typeof(Catalog.MenuResponse))]
+[JsonSerializable(typeof(Kitchen.KitchenView))]
+[JsonSerializable(typeof(Kitchen.TaskLease))]
+[JsonSerializable(typeof(Kitchen.StartTaskRequest))]
+[JsonSerializable(typeof(Kitchen.TokenRequest))]
+[JsonSerializable(typeof(Kitchen.AddChefRequest))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -1,0 +1,193 @@
+using System.Text.Json;
+using Brigade.Engine;
+using Brigade.Http;
+using Brigade.Kitchen;
+
+namespace Brigade.Kitchen;
+
+public sealed record StartTaskRequest(string? ChefId);
+
+public sealed record TokenRequest(long? Token);
+
+public sealed record AddChefRequest(string? Id, string? Name, List<string>? Skills, double? Speed, bool? Standby);
+
+public sealed record TaskLease(long TaskId, long Token, DateTimeOffset? LeaseUntil);
+
+/// <summary>
+/// The kitchen display API (outlet staff): the kitchen's state, live; chefs starting, heartbeating
+/// and bumping tasks; staff recording chefs and equipment coming and going.
+/// </summary>
+public static class KitchenEndpoints
+{
+    public static RouteGroupBuilder MapKitchen(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/outlets/{outletId}/kitchen").WithTags("Kitchen display");
+
+        group.MapGet("/", GetAsync).WithName("GetKitchen").WithSummary("Stations, tickets with their ages, chefs, equipment and stock")
+            .Produces<KitchenView>().ProducesProblem(404);
+        group.MapGet("/stream", KitchenStream.StreamAsync).WithName("StreamKitchen")
+            .WithSummary("Server-Sent Events: the kitchen view, again after every change").Produces(200, contentType: "text/event-stream");
+
+        group.MapPost("/tasks/{taskId:long}/start", (string outletId, long taskId, StartTaskRequest body, EngineHost engine) =>
+                Start(outletId, body.ChefId, taskId, engine))
+            .WithName("StartTask").WithSummary("A chef starts this task; answers the lease and its fencing token").Produces<TaskLease>();
+        group.MapPost("/chefs/{chefId}/next", (string outletId, string chefId, EngineHost engine) => Start(outletId, chefId, null, engine))
+            .WithName("StartNextTask").WithSummary("A chef starts the next task their skills allow, FIFO").Produces<TaskLease>();
+        group.MapPost("/tasks/{taskId:long}/bump", (string outletId, long taskId, TokenRequest body, EngineHost engine) =>
+                WithToken(body, token => Run(outletId, engine, (k, now, o) => k.CompleteTask(taskId, token, now, o))))
+            .WithName("BumpTask").WithSummary("The chef is done with the task (their token must still hold it)");
+        group.MapPost("/tasks/{taskId:long}/heartbeat", (string outletId, long taskId, TokenRequest body, EngineHost engine) =>
+                WithToken(body, token => Run(outletId, engine, (k, now, o) => k.Heartbeat(taskId, token, now, o))))
+            .WithName("HeartbeatTask").WithSummary("The holder is still on it: extend the lease");
+
+        group.MapPost("/chefs", (string outletId, AddChefRequest body, EngineHost engine) =>
+        {
+            if (string.IsNullOrWhiteSpace(body.Id) || body.Skills is not { Count: > 0 })
+                return Task.FromResult(Problems.Invalid(new Dictionary<string, string[]> { ["chef"] = ["A chef needs an id and at least one station skill."] }));
+            return Run(outletId, engine, (k, now, o) => k.AddChef(body.Id, body.Name ?? body.Id, body.Skills, body.Speed ?? 1, body.Standby ?? false, now, o));
+        }).WithName("AddChef").WithSummary("Add a chef to the roster (standby or active)");
+        group.MapPost("/chefs/{chefId}/clock-in", (string outletId, string chefId, EngineHost engine) => Run(outletId, engine, (k, now, o) => k.ClockIn(chefId, now, o)))
+            .WithName("ClockIn");
+        group.MapPost("/chefs/{chefId}/clock-out", (string outletId, string chefId, EngineHost engine) => Run(outletId, engine, (k, now, o) => k.ClockOut(chefId, now, o)))
+            .WithName("ClockOut");
+        group.MapPost("/chefs/{chefId}/sick", (string outletId, string chefId, EngineHost engine) => Run(outletId, engine, (k, now, o) => k.MarkSick(chefId, now, o)))
+            .WithName("MarkChefSick");
+        group.MapPost("/chefs/{chefId}/back", (string outletId, string chefId, EngineHost engine) => Run(outletId, engine, (k, now, o) => k.MarkRecovered(chefId, now, o)))
+            .WithName("MarkChefBack");
+        group.MapPost("/equipment/{equipmentId}/units/{unit:int}/broken", (string outletId, string equipmentId, int unit, EngineHost engine) =>
+            Run(outletId, engine, (k, now, o) => k.BreakEquipment(equipmentId, unit, now, o))).WithName("EquipmentBroken");
+        group.MapPost("/equipment/{equipmentId}/units/{unit:int}/fixed", (string outletId, string equipmentId, int unit, EngineHost engine) =>
+            Run(outletId, engine, (k, now, o) => k.FixEquipment(equipmentId, unit, now, o))).WithName("EquipmentFixed");
+
+        return group;
+    }
+
+    private static async Task<IResult> GetAsync(string outletId, EngineHost engine)
+    {
+        var view = await engine.QueryAsync((e, now) => e.KitchenOf(outletId)?.Snapshot(now));
+        return view is null ? Problems.NotFound($"There is no outlet '{outletId}'.") : TypedResults.Ok(view);
+    }
+
+    private static async Task<IResult> Start(string outletId, string? chefId, long? taskId, EngineHost engine)
+    {
+        if (string.IsNullOrWhiteSpace(chefId))
+            return Problems.Invalid(new Dictionary<string, string[]> { ["chefId"] = ["Name the chef who starts the task."] });
+        DateTimeOffset? leaseUntil = null;
+        var result = await engine.SendAsync((e, now, output) =>
+        {
+            var r = e.AtKitchen(outletId, now, output, (k, o) => k.StartTask(chefId, taskId, now, o));
+            if (r.IsOk) leaseUntil = output.OfType<TaskStarted>().LastOrDefault(s => s.TaskId == r.TaskId)?.LeaseUntil;
+            return r;
+        });
+        return result.IsOk ? TypedResults.Ok(new TaskLease(result.TaskId, result.Token, leaseUntil)) : Problem(result);
+    }
+
+    private static Task<IResult> WithToken(TokenRequest body, Func<long, Task<IResult>> run) =>
+        body.Token is { } token ? run(token) : Task.FromResult(Problems.Invalid(new Dictionary<string, string[]> { ["token"] = ["Send the fencing token you were given when the task started."] }));
+
+    private static async Task<IResult> Run(string outletId, EngineHost engine, Func<KitchenEngine, DateTimeOffset, List<IDomainEvent>, KitchenResult> command)
+    {
+        var result = await engine.SendAsync((e, now, output) => e.AtKitchen(outletId, now, output, (k, o) => command(k, now, o)));
+        return result.IsOk ? TypedResults.NoContent() : Problem(result);
+    }
+
+    private static IResult Problem(EngineResult result) => result.Outcome switch
+    {
+        Outcome.NotFound => Problems.NotFound(result.Message ?? "Not found."),
+        Outcome.Stale => Problems.Conflict("stale-token", result.Message ?? "That token no longer holds the task."),
+        Outcome.Conflict => Problems.Conflict("kitchen-state", result.Message ?? "Conflict."),
+        Outcome.Unavailable => Problems.Unavailable(result.Message ?? "The engine is not available.", TimeSpan.FromSeconds(2)),
+        _ => Problems.Unprocessable("kitchen-refused", result.Message ?? "Refused."),
+    };
+}
+
+/// <summary>
+/// <c>GET /api/outlets/{id}/kitchen/stream</c>: the kitchen view now, then again whenever the
+/// kitchen's events become durable (at most four times a second), with a keep-alive comment
+/// while nothing happens.
+/// </summary>
+public static class KitchenStream
+{
+    public static async Task StreamAsync(string outletId, HttpContext http, EngineHost engine, KitchenFeed feed)
+    {
+        var ct = http.RequestAborted;
+        var first = await engine.QueryAsync((e, now) => e.KitchenOf(outletId)?.Snapshot(now));
+        if (first is null)
+        {
+            await Problems.NotFound($"There is no outlet '{outletId}'.").ExecuteAsync(http);
+            return;
+        }
+        http.Response.ContentType = "text/event-stream";
+        http.Response.Headers.CacheControl = "no-cache";
+        http.Response.Headers["X-Accel-Buffering"] = "no";
+        using var changes = feed.Subscribe(outletId);
+        var view = first;
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                await http.Response.WriteAsync($"id: {view.Version}\nevent: kitchen\ndata: {JsonSerializer.Serialize(view, ApiJsonContext.Default.KitchenView)}\n\n", ct);
+                await http.Response.Body.FlushAsync(ct);
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                wait.CancelAfter(TimeSpan.FromSeconds(15));
+                try
+                {
+                    await changes.WaitAsync(wait.Token);
+                    await Task.Delay(250, ct);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    await http.Response.WriteAsync(": keep-alive\n\n", ct);
+                    continue;
+                }
+                view = await engine.QueryAsync((e, now) => e.KitchenOf(outletId)!.Snapshot(now));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary>Tells kitchen-display streams that an outlet's kitchen changed (its events are durable).</summary>
+public sealed class KitchenFeed
+{
+    private readonly Dictionary<string, List<SemaphoreSlim>> _subscribers = new(StringComparer.Ordinal);
+
+    public void OnCommitted(IReadOnlyList<Storage.CommittedEvent> batch)
+    {
+        HashSet<string>? touched = null;
+        foreach (var ce in batch)
+            if (ce.Event.Source is IKitchenEvent k) (touched ??= new(StringComparer.Ordinal)).Add(k.OutletId);
+        if (touched is null) return;
+        lock (_subscribers)
+            foreach (var outlet in touched)
+                if (_subscribers.TryGetValue(outlet, out var list))
+                    foreach (var s in list)
+                        if (s.CurrentCount == 0) s.Release();
+    }
+
+    public Subscription Subscribe(string outletId)
+    {
+        var signal = new SemaphoreSlim(0);
+        lock (_subscribers)
+        {
+            if (!_subscribers.TryGetValue(outletId, out var list)) _subscribers[outletId] = list = [];
+            list.Add(signal);
+        }
+        return new Subscription(signal, () =>
+        {
+            lock (_subscribers) _subscribers[outletId].Remove(signal);
+            signal.Dispose();
+        });
+    }
+
+    public sealed class Subscription(SemaphoreSlim signal, Action dispose) : IDisposable
+    {
+        public Task WaitAsync(CancellationToken ct) => signal.WaitAsync(ct);
+        public void Dispose() => dispose();
+    }
+}

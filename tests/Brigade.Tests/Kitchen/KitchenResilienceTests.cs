@@ -1,0 +1,227 @@
+using Brigade.Engine;
+using Brigade.Kitchen;
+using Brigade.Orders;
+using Brigade.Tests.Support;
+using static Brigade.Tests.Support.Describe;
+
+namespace Brigade.Tests.Kitchen;
+
+/// <summary>Sick chefs, leases, fencing, retries, broken equipment, standby chefs, autoscaling, backpressure and prep, on a virtual clock.</summary>
+public class KitchenResilienceTests
+{
+    private const string HumanPizza = """{ "id": "pizza", "mode": "human" }""";
+
+    private static KitchenEngine K(Brigade.Catalog.RestaurantCatalog c) => new(c.FindOutlet("k")!);
+
+    private static List<IDomainEvent> Do(Func<List<IDomainEvent>, object> action)
+    {
+        var output = new List<IDomainEvent>();
+        action(output);
+        return output;
+    }
+
+    private static void Queue(KitchenEngine k, string orderId, double at, string item = "pizza", int qty = 1)
+    {
+        var admission = k.TryQueueOrder(orderId, [new OrderLine(item, qty)], T0.AddSeconds(at), []);
+        Assert.True(admission.Accepted, admission.Reason);
+    }
+
+    [Fact]
+    public void A_chef_falls_sick_mid_task_and_another_chef_completes_it()
+    {
+        var k = K(TestCatalogs.Kitchen());
+        Queue(k, "o1", 0);
+
+        var sick = Do(o => k.MarkSick("a", T0.AddSeconds(30), o));
+        var later = Do(o => { k.Advance(T0.AddSeconds(100), o); return 0; });
+
+        Assert.Equal(["TaskReturned 1 attempts=1 (a fell sick) @30", "ChefFellSick a", "TaskStarted 1 b @30"], Events(sick));
+        Assert.Contains("TaskCompleted 1 @90", Events(later));
+    }
+
+    [Fact]
+    public void An_expired_lease_returns_the_task_to_the_head_of_its_queue()
+    {
+        var k = K(TestCatalogs.Kitchen(pizzaStation: HumanPizza, outletExtra: "\"leaseSeconds\": 60,"));
+        Queue(k, "o1", 0);
+        Queue(k, "o2", 0);
+        var a = k.StartTask("a", null, T0, []);
+        var b = k.StartTask("b", null, T0, []);
+        Assert.Equal((1L, 3L), (a.TaskId, b.TaskId));
+
+        Assert.True(k.Heartbeat(3, b.Token, T0.AddSeconds(50), []).IsOk);
+        Queue(k, "o3", 55);
+        var expired = Do(o => { k.Advance(T0.AddSeconds(61), o); return 0; });
+
+        Assert.Equal(["TaskReturned 1 attempts=1 (lease expired: no heartbeat from a) @60"], Only<TaskReturned>(expired));
+        Assert.DoesNotContain(expired.OfType<TaskReturned>(), r => r.TaskId == 3);
+        // o1's topping went back ahead of o3's, though o3 was queued first.
+        var again = k.StartTask("a", null, T0.AddSeconds(62), []);
+        Assert.Equal(1, again.TaskId);
+        Assert.True(again.Token > b.Token);
+    }
+
+    [Fact]
+    public void A_late_completion_from_the_old_lease_holder_is_rejected_by_its_fencing_token()
+    {
+        var k = K(TestCatalogs.Kitchen(pizzaStation: HumanPizza, outletExtra: "\"leaseSeconds\": 60,"));
+        Queue(k, "o1", 0);
+        var first = k.StartTask("a", null, T0, []);
+        k.Advance(T0.AddSeconds(61), []);
+        var second = k.StartTask("b", null, T0.AddSeconds(62), []);
+
+        var late = Do(o => k.CompleteTask(1, first.Token, T0.AddSeconds(70), o));
+        var rightful = Do(o => k.CompleteTask(1, second.Token, T0.AddSeconds(90), o));
+
+        Assert.Equal(KitchenOutcome.Stale, k.CompleteTask(1, first.Token, T0.AddSeconds(70), []).Outcome);
+        Assert.Empty(late);
+        Assert.Contains("TaskCompleted 1 @90", Events(rightful));
+        Assert.Equal(KitchenOutcome.Stale, k.CompleteTask(1, second.Token, T0.AddSeconds(95), []).Outcome);
+    }
+
+    [Fact]
+    public void After_its_last_attempt_a_ticket_fails_its_order_with_a_reason_and_an_alert()
+    {
+        var catalog = TestCatalogs.Kitchen(pizzaStation: HumanPizza, outletExtra: "\"leaseSeconds\": 60, \"maxAttempts\": 2,");
+        var engine = new BrigadeEngine(catalog);
+        var events = new List<IDomainEvent>();
+        engine.PlaceOrder(new PlaceOrder("o1", "r", "k", [new OrderLine("pizza", 1)], null, "c", "key", "h"), T0, events);
+
+        engine.AtKitchen("k", T0, events, (k, o) => k.StartTask("a", null, T0, o));
+        engine.Advance(T0.AddSeconds(61), events);
+        engine.AtKitchen("k", T0.AddSeconds(62), events, (k, o) => k.StartTask("b", null, T0.AddSeconds(62), o));
+        engine.Advance(T0.AddSeconds(130), events);
+
+        Assert.Equal(["TaskReturned 1 attempts=1 (lease expired: no heartbeat from a) @60", "TaskReturned 1 attempts=2 (lease expired: no heartbeat from b) @122"],
+            Only<TaskReturned>(events));
+        var failed = Assert.Single(events.OfType<OrderCookingFailed>());
+        Assert.Contains("failed 2 times", failed.Reason, StringComparison.Ordinal);
+        Assert.Single(events.OfType<KitchenAlertRaised>(), a => a.Kind == "ticket-failed" && a.OrderId == "o1");
+        Assert.Equal(OrderStatus.Failed, engine.Orders["o1"].Status);
+        Assert.Contains("lease expired", engine.Orders["o1"].Reason, StringComparison.Ordinal);
+        Assert.False(engine.KitchenOf("k")!.HasOrder("o1"));
+    }
+
+    [Fact]
+    public void When_equipment_breaks_mid_step_the_step_goes_back_to_wait_for_another_unit()
+    {
+        var k = K(TestCatalogs.Kitchen(ovenUnits: 2, ovenSlots: 1, pizzaChefs: """{ "id": "a", "skills": ["pizza"] }"""));
+        Queue(k, "o1", 0);
+        k.Advance(T0.AddSeconds(90), []);
+
+        var broke = Do(o => k.BreakEquipment("oven", 0, T0.AddSeconds(100), o));
+        var rest = Do(o => { k.Advance(T0.AddSeconds(1000), o); return 0; });
+
+        Assert.Equal(["TaskReturned 2 attempts=1 (oven unit 0 broke) @100", "EquipmentBroke oven/0", "TaskStarted 2 a unit=1 @100"], Events(broke));
+        Assert.Contains("OrderCooked o1 @410", Events(rest));
+    }
+
+    [Fact]
+    public void A_standby_chef_covers_for_a_sick_primary_then_stands_down_unpaid()
+    {
+        var k = K(TestCatalogs.Kitchen(pizzaChefs: """{ "id": "a", "skills": ["pizza"] }, { "id": "b", "skills": ["pizza"] }, { "id": "s", "skills": ["pizza"], "standby": true }"""));
+        k.Advance(T0, []);
+
+        var sick = Do(o => k.MarkSick("a", T0.AddSeconds(10), o));
+        var back = Do(o => k.MarkRecovered("a", T0.AddSeconds(100), o));
+
+        Assert.Equal(["ChefFellSick a", "ChefActivated s (covering for a (sick))"], Events(sick));
+        Assert.Equal(["ChefRecovered a", "ChefStoodDown s (crew target for pizza is 2)"], Events(back));
+        var view = k.Snapshot(T0.AddSeconds(200));
+        Assert.Equal(90, view.Chefs.Single(c => c.Id == "s").PaidHours * 3600, 3);   // paid only while covering
+        Assert.Equal(110, view.Chefs.Single(c => c.Id == "a").PaidHours * 3600, 3);  // not while sick
+        Assert.Equal("standby", view.Chefs.Single(c => c.Id == "s").State);
+    }
+
+    [Fact]
+    public void Autoscaling_adds_chefs_while_the_wait_exceeds_its_target_and_removes_them_when_quiet_giving_reasons()
+    {
+        var k = K(TestCatalogs.Kitchen(
+            pizzaChefs: """{ "id": "a", "skills": ["pizza"] }, { "id": "s1", "skills": ["pizza"], "standby": true }, { "id": "s2", "skills": ["pizza"], "standby": true }""",
+            pizzaStation: """{ "id": "pizza", "autoscale": { "min": 1, "max": 3, "targetWaitSeconds": 120, "cooldownSeconds": 60 } }""",
+            ovenSlots: 20));
+        for (var i = 0; i < 12; i++) Queue(k, $"o{i}", 0);
+
+        var events = Do(o => { k.Advance(T0.AddSeconds(3600), o); return 0; });
+
+        var scaled = events.OfType<StationScaled>().ToList();
+        Assert.Equal(["1->2", "2->3", "3->2", "2->1"], scaled.Select(s => $"{s.From}->{s.To}"));
+        Assert.Contains("exceeds the 2m00s target", scaled[0].Reason, StringComparison.Ordinal);
+        Assert.Contains("under half the 2m00s target", scaled[2].Reason, StringComparison.Ordinal);
+        Assert.True(scaled[1].At - scaled[0].At >= TimeSpan.FromSeconds(60), "cooldown between scale steps");
+        Assert.Equal(["s1", "s2"], events.OfType<ChefActivated>().Select(a => a.ChefId));
+        Assert.Equal(2, events.OfType<ChefStoodDown>().Count());
+        Assert.Equal(12, events.OfType<OrderCooked>().Count());
+    }
+
+    [Fact]
+    public void Off_peak_prep_fills_the_shelf_and_shortens_the_peak()
+    {
+        const string components = """{ "id": "base", "batch": 4, "prep": [ { "station": "pizza", "workSeconds": 240 } ] }""";
+        const string stretch = """{ "name": "stretch", "station": "pizza", "workSeconds": 120, "produces": "base" },""";
+        double PeakMinutes(string stock, string extra, out List<IDomainEvent> events)
+        {
+            var k = K(TestCatalogs.Kitchen(components: components, pizzaFirstStep: stretch, stock: stock, outletExtra: extra, ovenSlots: 8));
+            events = [];
+            k.Advance(T0, events);
+            k.Advance(T0.AddHours(1), events);                       // the quiet hour, 12:00–13:00
+            var peak = T0.AddHours(1);
+            for (var i = 0; i < 8; i++) k.TryQueueOrder($"p{i}", [new OrderLine("pizza", 1)], peak, events);
+            k.Advance(peak.AddHours(2), events);
+            return events.OfType<OrderCooked>().Average(c => (c.At - peak).TotalMinutes);
+        }
+
+        var withPrep = PeakMinutes("""{ "component": "base", "par": 8, "initial": 0 }""", "\"offPeak\": [ { \"from\": \"12:00\", \"to\": \"13:00\" } ],", out var prepped);
+        var without = PeakMinutes("""{ "component": "base", "par": 0, "initial": 0 }""", "", out _);
+
+        Assert.Equal(2, prepped.OfType<StockPrepared>().Count(p => p.At < T0.AddHours(1)));
+        Assert.Equal(8, prepped.OfType<StockUsed>().Count());
+        Assert.True(withPrep < without - 2, $"peak wait {withPrep:0.0} min with prep vs {without:0.0} min without");
+    }
+
+    [Fact]
+    public void A_faster_chef_and_a_bigger_oven_change_only_the_numbers()
+    {
+        static double Cooked(string chefs, int slots)
+        {
+            var k = K(TestCatalogs.Kitchen(pizzaChefs: chefs, ovenSlots: slots));
+            for (var i = 0; i < 4; i++) Queue(k, $"o{i}", 0);
+            var events = new List<IDomainEvent>();
+            k.Advance(T0.AddHours(2), events);
+            return events.OfType<OrderCooked>().Max(c => (c.At - T0).TotalSeconds);
+        }
+
+        var baseline = Cooked("""{ "id": "a", "skills": ["pizza"] }""", 1);
+        var fasterChef = Cooked("""{ "id": "a", "skills": ["pizza"], "speed": 2 }""", 1);
+        var biggerOven = Cooked("""{ "id": "a", "skills": ["pizza"] }""", 4);
+
+        Assert.Equal(1300, baseline);     // one slot, held 310 s per bake (10 s loading + 300 s baking), first bake at 60
+        Assert.Equal(1250, fasterChef);   // twice the speed: first bake at 30, 5 s loading; the oven stays the bottleneck
+        Assert.Equal(580, biggerOven);    // four slots: the last bake is loaded at 270–280 and comes out at 580
+    }
+
+    [Fact]
+    public void A_full_outlet_refuses_with_a_retry_time_and_its_queues_stay_bounded()
+    {
+        var k = K(TestCatalogs.Kitchen(outletExtra: "\"maxPromiseMinutes\": 20,", pizzaStation: """{ "id": "pizza", "maxQueuedTasks": 40 }"""));
+        var accepted = 0;
+        Admission? refusal = null;
+        for (var i = 0; i < 10_000; i++)
+        {
+            var output = new List<IDomainEvent>();
+            var a = k.TryQueueOrder($"o{i}", [new OrderLine("pizza", 1)], T0, output);
+            if (a.Accepted) accepted++;
+            else
+            {
+                refusal ??= a;
+                Assert.Empty(output); // a refused order leaves no trace
+            }
+        }
+
+        Assert.InRange(accepted, 5, 40);
+        Assert.Equal(accepted, k.OpenOrders);
+        Assert.NotNull(refusal);
+        Assert.True(refusal.RetryAfter > TimeSpan.Zero);
+        Assert.Contains("promise", refusal.Reason, StringComparison.Ordinal);
+    }
+}
