@@ -70,8 +70,38 @@ public static class CatalogCompiler
             restaurants.Add(restaurant);
         }
 
+        var fleet = CompileFleet(doc.Fleet ?? new FleetDocument(), restaurants, problems);
         if (problems.Count > 0) throw new CatalogException(problems);
-        return new RestaurantCatalog(doc.Name ?? "catalog", restaurants);
+        return new RestaurantCatalog(doc.Name ?? "catalog", restaurants, fleet);
+    }
+
+    private static FleetSpec CompileFleet(FleetDocument f, List<Restaurant> restaurants, List<string> problems)
+    {
+        if (f.SimulatedCouriers is < 0 or > 100_000) problems.Add($"fleet.simulatedCouriers: must be between 0 and 100000, not {f.SimulatedCouriers}");
+        if (!(f.SpeedKmh > 0) || f.SpeedKmh > 200) problems.Add($"fleet.speedKmh: must be in (0, 200], not {f.SpeedKmh}");
+        if (!(f.DetourFactor >= 1) || f.DetourFactor > 5) problems.Add($"fleet.detourFactor: must be in [1, 5], not {f.DetourFactor}");
+        if (!(f.OfferSeconds > 0)) problems.Add("fleet.offerSeconds: must be positive");
+        if (!(f.RoundSeconds > 0)) problems.Add("fleet.roundSeconds: must be positive");
+        if (!(f.StaleSeconds > 0)) problems.Add("fleet.staleSeconds: must be positive");
+        CheckSeconds(f.PickupServiceSeconds, "fleet.pickupServiceSeconds", problems);
+        CheckSeconds(f.DropoffServiceSeconds, "fleet.dropoffServiceSeconds", problems);
+        if (f.MaxBundleSize is < 1 or > 10) problems.Add($"fleet.maxBundleSize: must be between 1 and 10, not {f.MaxBundleSize}");
+        if (f.SimulatedDeclineRate is < 0 or > 1) problems.Add($"fleet.simulatedDeclineRate: must be between 0 and 1, not {f.SimulatedDeclineRate}");
+        if (!(f.RadiusKm > 0)) problems.Add("fleet.radiusKm: must be positive");
+        GeoPoint centre;
+        if (f.CentreLat is { } lat && f.CentreLon is { } lon)
+        {
+            if (!GeoPoint.IsValid(lat, lon)) problems.Add($"fleet: centre ({lat}, {lon}) is out of range");
+            centre = new GeoPoint(lat, lon);
+        }
+        else
+        {
+            var outlets = restaurants.SelectMany(r => r.Outlets).ToList();
+            centre = outlets.Count == 0 ? new GeoPoint(0, 0) : new GeoPoint(outlets.Average(o => o.Location.Lat), outlets.Average(o => o.Location.Lon));
+        }
+        return new FleetSpec(Math.Max(0, f.SimulatedCouriers), Math.Max(0.1, f.SpeedKmh) / 3.6, Math.Max(1, f.DetourFactor),
+            Seconds(f.OfferSeconds), Seconds(f.RoundSeconds), Seconds(f.PickupServiceSeconds), Seconds(f.DropoffServiceSeconds),
+            Seconds(f.StaleSeconds), Math.Clamp(f.MaxBundleSize, 1, 10), Math.Clamp(f.SimulatedDeclineRate, 0, 1), centre, Math.Max(1, f.RadiusKm * 1000));
     }
 
     private static List<RecipeStep> CompileSteps(List<StepDocument> steps, string path, List<PreppedComponent>? components, List<string> problems)

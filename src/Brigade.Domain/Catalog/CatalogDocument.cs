@@ -9,6 +9,31 @@ public sealed record CatalogDocument
     public string? Name { get; set; }
     public string? TimeZone { get; set; }
     public List<RestaurantDocument>? Restaurants { get; set; }
+    public FleetDocument? Fleet { get; set; }
+}
+
+/// <summary>The delivery fleet: how couriers move and how they are dispatched, and how many the engine simulates.</summary>
+public sealed record FleetDocument
+{
+    /// <summary>Couriers the engine drives itself (they move in straight lines, accept offers, pick up, deliver).</summary>
+    public int SimulatedCouriers { get; set; }
+    public double SpeedKmh { get; set; } = 16;
+    /// <summary>Straight-line distance times this is the distance ridden.</summary>
+    public double DetourFactor { get; set; } = 1.3;
+    public double OfferSeconds { get; set; } = 45;
+    /// <summary>The matcher runs this often, and sooner when an order is ready or a courier comes free.</summary>
+    public double RoundSeconds { get; set; } = 15;
+    public double PickupServiceSeconds { get; set; } = 120;
+    public double DropoffServiceSeconds { get; set; } = 120;
+    /// <summary>A position older than this is stale: the courier is not offered work until it reports again.</summary>
+    public double StaleSeconds { get; set; } = 120;
+    public int MaxBundleSize { get; set; } = 2;
+    /// <summary>Share of offers a simulated courier declines (deterministic per offer).</summary>
+    public double SimulatedDeclineRate { get; set; }
+    public double? CentreLat { get; set; }
+    public double? CentreLon { get; set; }
+    /// <summary>Simulated couriers start spread over a circle of this radius around the centre.</summary>
+    public double RadiusKm { get; set; } = 3;
 }
 
 public sealed record RestaurantDocument

@@ -12,9 +12,10 @@ public sealed class RestaurantCatalog
     private readonly Dictionary<string, Restaurant> _restaurants;
     private readonly Dictionary<string, Outlet> _outlets;
 
-    internal RestaurantCatalog(string name, IReadOnlyList<Restaurant> restaurants)
+    internal RestaurantCatalog(string name, IReadOnlyList<Restaurant> restaurants, FleetSpec fleet)
     {
         Name = name;
+        Fleet = fleet;
         Restaurants = restaurants;
         _restaurants = restaurants.ToDictionary(r => r.Id, StringComparer.Ordinal);
         Outlets = restaurants.SelectMany(r => r.Outlets).ToList();
@@ -22,6 +23,7 @@ public sealed class RestaurantCatalog
     }
 
     public string Name { get; }
+    public FleetSpec Fleet { get; }
     public IReadOnlyList<Restaurant> Restaurants { get; }
     public IReadOnlyList<Outlet> Outlets { get; }
 
@@ -235,3 +237,18 @@ public sealed class DeliveryZone
         return inside;
     }
 }
+
+/// <summary>The delivery fleet's settings (see <see cref="FleetDocument"/>).</summary>
+public sealed record FleetSpec(
+    int SimulatedCouriers,
+    double SpeedMetresPerSecond,
+    double DetourFactor,
+    TimeSpan OfferTimeout,
+    TimeSpan RoundInterval,
+    TimeSpan PickupService,
+    TimeSpan DropoffService,
+    TimeSpan StaleAfter,
+    int MaxBundleSize,
+    double SimulatedDeclineRate,
+    GeoPoint Centre,
+    double RadiusMetres);

@@ -1,4 +1,5 @@
 using Brigade.Catalog;
+using Brigade.Delivery;
 using Brigade.Geo;
 using Brigade.Kitchen;
 using Brigade.Orders;
@@ -56,13 +57,21 @@ public sealed class BrigadeEngine
     private readonly EngineOptions _options;
     private readonly Dictionary<string, Order> _orders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, KitchenEngine> _kitchens = new(StringComparer.Ordinal);
+    private readonly DeliveryEngine _delivery;
 
     public BrigadeEngine(RestaurantCatalog catalog, EngineOptions? options = null)
     {
         Catalog = catalog;
         _options = options ?? new EngineOptions();
         foreach (var outlet in catalog.Outlets) _kitchens[outlet.Id] = new KitchenEngine(outlet, _options.Kitchen);
+        _delivery = new DeliveryEngine(catalog, (output, e) =>
+        {
+            Apply(e);
+            output.Add(e);
+        });
     }
+
+    public DeliveryEngine Delivery => _delivery;
 
     public RestaurantCatalog Catalog { get; }
     public IReadOnlyDictionary<string, Order> Orders => _orders;
@@ -76,9 +85,13 @@ public sealed class BrigadeEngine
         {
             case IOrderEvent o:
                 _orders[o.OrderId] = Order.Apply(_orders.GetValueOrDefault(o.OrderId), o);
+                _delivery.Apply(o);
                 break;
             case IKitchenEvent k:
                 if (_kitchens.TryGetValue(k.OutletId, out var kitchen)) kitchen.Apply(k);
+                break;
+            case ICourierEvent c:
+                _delivery.Apply(c);
                 break;
             default:
                 throw new InvalidOperationException($"The engine has no fold for {e.GetType().Name}");
@@ -90,7 +103,7 @@ public sealed class BrigadeEngine
     {
         get
         {
-            var due = DateTimeOffset.MaxValue;
+            var due = _delivery.NextDueAt;
             foreach (var k in _kitchens.Values)
             {
                 var d = k.NextDueAt;
@@ -209,16 +222,48 @@ public sealed class BrigadeEngine
         return new EngineResult(outcome, result.Message, TaskId: result.TaskId, Token: result.Token);
     }
 
-    /// <summary>Run every kitchen up to <paramref name="now"/> and let orders react.</summary>
+    /// <summary>
+    /// Run every kitchen and delivery up to <paramref name="now"/>, in time order across all of
+    /// them: the module with the earliest due timer runs to that instant, then the next. So a
+    /// dispatch round never sees a dish ready in its future, and the events of the log are in the
+    /// order they happened. On a tie, kitchens go first.
+    /// </summary>
     public void Advance(DateTimeOffset now, List<IDomainEvent> output)
     {
-        foreach (var kitchen in _kitchens.Values)
+        while (true)
         {
-            if (kitchen.NextDueAt > now) continue;
+            KitchenEngine? next = null;
+            var due = DateTimeOffset.MaxValue;
+            foreach (var k in _kitchens.Values)
+            {
+                var d = k.NextDueAt;
+                if (d < due) { due = d; next = k; }
+            }
+            var deliveryDue = _delivery.NextDueAt;
+            if (deliveryDue < due) { due = deliveryDue; next = null; }
+            if (due > now) return;
+            if (due == DateTimeOffset.MinValue) due = now; // a module that has not started yet starts now
             var start = output.Count;
-            kitchen.Advance(now, output);
-            React(output, start, now);
+            if (next is not null) next.Advance(due, output);
+            else _delivery.Advance(due, output);
+            React(output, start, due);
         }
+    }
+
+    /// <summary>Run a delivery command (couriers) and let orders react.</summary>
+    public EngineResult AtDelivery(DateTimeOffset now, List<IDomainEvent> output, Func<DeliveryEngine, List<IDomainEvent>, DeliveryResult> command)
+    {
+        var start = output.Count;
+        var result = command(_delivery, output);
+        React(output, start, now);
+        var outcome = result.Outcome switch
+        {
+            DeliveryOutcome.Ok => Outcome.Ok,
+            DeliveryOutcome.NotFound => Outcome.NotFound,
+            DeliveryOutcome.Conflict => Outcome.Conflict,
+            _ => Outcome.Invalid,
+        };
+        return new EngineResult(outcome, result.Message);
     }
 
     /// <summary>Drop terminal orders that ended before <paramref name="before"/> from memory; the log and read models keep them.</summary>

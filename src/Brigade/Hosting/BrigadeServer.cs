@@ -56,6 +56,12 @@ public static class BrigadeServer
             sp.GetRequiredService<IEventStore>().Subscribe(feed.OnCommitted);
             return feed;
         });
+        services.AddSingleton(sp =>
+        {
+            var feed = new Delivery.CourierFeed();
+            sp.GetRequiredService<IEventStore>().Subscribe(feed.OnCommitted);
+            return feed;
+        });
         services.AddSingleton<IEngineObserver, OrderReplayObserver>();
         services.AddSingleton<IEngineObserver, IdempotencyReplayObserver>();
         services.AddSingleton<IdempotencyGate>();
@@ -67,6 +73,7 @@ public static class BrigadeServer
         services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
         services.AddHostedService(sp => sp.GetRequiredService<SummaryProjector>());
         services.AddHostedService<Housekeeping>();
+        services.AddHostedService<Delivery.TrackingPublisher>();
 
         services.ConfigureHttpJsonOptions(o =>
         {
@@ -110,6 +117,7 @@ public static class BrigadeServer
             SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException or OperationCanceledException,
         });
         app.UseStatusCodePages();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
 
         app.MapOpenApi();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
@@ -117,6 +125,7 @@ public static class BrigadeServer
         app.MapCatalog();
         app.MapOrders();
         app.MapKitchen();
+        Delivery.CourierEndpoints.MapCouriers(app);
         return app;
     }
 }

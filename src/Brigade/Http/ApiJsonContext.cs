@@ -24,4 +24,12 @@ public sealed class CamelCaseEnum<T>() : JsonStringEnumConverter<T>(JsonNamingPo
 [JsonSerializable(typeof(Kitchen.StartTaskRequest))]
 [JsonSerializable(typeof(Kitchen.TokenRequest))]
 [JsonSerializable(typeof(Kitchen.AddChefRequest))]
+[JsonSerializable(typeof(Delivery.ShiftRequest))]
+[JsonSerializable(typeof(Delivery.LocationsRequest))]
+[JsonSerializable(typeof(Delivery.LocationPoint))]
+[JsonSerializable(typeof(Delivery.LocationsResult))]
+[JsonSerializable(typeof(Delivery.DeliverRequest))]
+[JsonSerializable(typeof(Delivery.CourierView))]
+[JsonSerializable(typeof(Delivery.DispatchView))]
+[JsonSerializable(typeof(Delivery.Tracking))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

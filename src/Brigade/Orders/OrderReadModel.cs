@@ -34,6 +34,9 @@ public sealed class OrderReadModel
 
     public OrderView? Find(string id) => _views.GetValueOrDefault(id);
 
+    /// <summary>Orders somebody is following right now.</summary>
+    public IEnumerable<string> SubscribedOrderIds => _subscribers.Keys;
+
     public IEnumerable<Order> All => _views.Values.Select(v => v.Order);
 
     /// <summary>

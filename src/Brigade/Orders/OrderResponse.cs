@@ -33,4 +33,4 @@ public sealed record OrderResponse(
 public sealed record AuditEntry(long Position, string Stream, long Version, string Type, DateTimeOffset At, JsonElement Data);
 
 /// <summary>The payload of one SSE message on an order's stream.</summary>
-public sealed record OrderStreamMessage(string Change, long? Version, DateTimeOffset At, OrderResponse Order, object? Detail);
+public sealed record OrderStreamMessage(string Change, long? Version, DateTimeOffset At, OrderResponse Order, Delivery.Tracking? Courier);

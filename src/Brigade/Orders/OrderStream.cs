@@ -104,7 +104,7 @@ public static class OrderStream
 
     private static async Task<long> SendAsync(HttpResponse response, string change, long? version, Order order, object? detail, CancellationToken ct)
     {
-        var data = JsonSerializer.Serialize(new OrderStreamMessage(change, version, DateTimeOffset.UtcNow, OrderResponse.From(order), detail), ApiJsonContext.Default.OrderStreamMessage);
+        var data = JsonSerializer.Serialize(new OrderStreamMessage(change, version, DateTimeOffset.UtcNow, OrderResponse.From(order), detail as Delivery.Tracking), ApiJsonContext.Default.OrderStreamMessage);
         var sb = new StringBuilder(data.Length + 64);
         if (version is { } v) sb.Append("id: ").Append(v.ToString(CultureInfo.InvariantCulture)).Append('\n');
         sb.Append("event: ").Append(JsonNamingPolicy.CamelCase.ConvertName(order.Status.ToString())).Append('\n');

@@ -109,6 +109,17 @@ public static class EventSerializer
 [JsonSerializable(typeof(StockReturned))]
 [JsonSerializable(typeof(PrepQueued))]
 [JsonSerializable(typeof(StockPrepared))]
+// Delivery
+[JsonSerializable(typeof(Brigade.Delivery.CourierShiftStarted))]
+[JsonSerializable(typeof(Brigade.Delivery.CourierShiftEnded))]
+[JsonSerializable(typeof(Brigade.Delivery.OfferMade))]
+[JsonSerializable(typeof(Brigade.Delivery.OfferAccepted))]
+[JsonSerializable(typeof(Brigade.Delivery.OfferDeclined))]
+[JsonSerializable(typeof(Brigade.Delivery.CourierArrivedAtOutlet))]
+[JsonSerializable(typeof(Brigade.Delivery.CourierAssigned))]
+[JsonSerializable(typeof(Brigade.Delivery.CourierUnassigned))]
+[JsonSerializable(typeof(Brigade.Delivery.OrderPickedUp))]
+[JsonSerializable(typeof(Brigade.Delivery.OrderDelivered))]
 // Read model
 [JsonSerializable(typeof(Order))]
 internal sealed partial class EventJsonContext : JsonSerializerContext;

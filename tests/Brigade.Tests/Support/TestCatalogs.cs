@@ -22,10 +22,12 @@ public static class TestCatalogs
         string outletExtra = "",
         string stock = "",
         string components = "",
-        string pizzaFirstStep = "") =>
+        string pizzaFirstStep = "",
+        string fleet = "") =>
         CatalogLoader.Parse($$"""
         {
           "timeZone": "UTC",
+          {{(fleet.Length > 0 ? "\"fleet\": " + fleet + "," : "")}}
           "restaurants": [{
             "id": "r",
             "components": [ {{components}} ],

@@ -1,0 +1,173 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Brigade.Tests.Support;
+using Microsoft.AspNetCore.TestHost;
+
+namespace Brigade.Tests.Api;
+
+/// <summary>Couriers and the order-to-door flow through the real host.</summary>
+public class DeliveryApiTests
+{
+    /// <summary>One simulated kitchen and no simulated couriers: the couriers are the test's.</summary>
+    private const string Catalog = """
+        {
+          "timeZone": "UTC",
+          "fleet": { "simulatedCouriers": 0, "staleSeconds": 36000, "offerSeconds": 3600, "roundSeconds": 5 },
+          "restaurants": [{
+            "id": "r", "name": "Quick Pizza",
+            "menu": [ { "id": "pizza", "priceCents": 900, "steps": [
+                { "name": "top", "station": "pizza", "workSeconds": 60 },
+                { "name": "bake", "station": "pizza", "workSeconds": 10, "equipment": "oven", "equipmentSeconds": 240 } ] } ],
+            "outlets": [{
+              "id": "k", "lat": 52.520, "lon": 13.400,
+              "stations": [ { "id": "pizza" } ],
+              "equipment": [ { "id": "oven", "count": 1, "capacity": 4 } ],
+              "staff": [ { "id": "a", "skills": ["pizza"] } ]
+            }]
+          }]
+        }
+        """;
+
+    private const string Order = """{"restaurantId":"r","items":[{"menuItemId":"pizza","quantity":1}],"deliverTo":{"lat":52.530,"lon":13.410}}""";
+
+    [Fact]
+    public async Task A_human_courier_takes_an_order_from_offer_to_door_through_the_api()
+    {
+        await using var app = await TestApp.StartAsync(timeScale: 60, catalogJson: Catalog);
+        Assert.Equal(HttpStatusCode.NoContent, (await app.Client.PostAsJsonAsync("/api/couriers/ann/shift/start", new { lat = 52.521, lon = 13.401, name = "Ann" })).StatusCode);
+        var placed = await app.PlaceAsync(Order);
+        var id = placed.GetProperty("id").GetString()!;
+        var code = placed.GetProperty("handoffCode").GetString()!;
+
+        // The offer is pushed to the courier.
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var (_, body) = await Sse.OpenAsync(app.Client, "/api/couriers/ann/offers/stream");
+        string? offerId = null;
+        await foreach (var m in Sse.ReadAsync(body, cts.Token))
+        {
+            if (m.Event != "offer") continue;
+            Assert.Equal([id], m.Data.GetProperty("offer").GetProperty("orderIds").EnumerateArray().Select(o => o.GetString()));
+            offerId = m.Data.GetProperty("offer").GetProperty("id").GetString();
+            break;
+        }
+        Assert.NotNull(offerId);
+        Assert.Equal(HttpStatusCode.NoContent, (await app.Client.PostAsync($"/api/couriers/ann/offers/{offerId}/accept", null)).StatusCode);
+        Assert.Equal("courierAssigned", (await app.GetJsonAsync($"/api/orders/{id}")).GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.NoContent, (await app.Client.PostAsync("/api/couriers/ann/arrived", null)).StatusCode);
+
+        // Collected only once ready; delivered only with the customer's code.
+        var early = await app.Client.PostAsync($"/api/couriers/ann/orders/{id}/pickup", null);
+        if (early.StatusCode != HttpStatusCode.NoContent)
+        {
+            await ProblemAssert.IsProblem(early, 409);
+            await app.WaitForStatusAsync(id, "courierAssigned"); // still with its courier
+            await WaitForReadyAsync(app, id);
+            Assert.Equal(HttpStatusCode.NoContent, (await app.Client.PostAsync($"/api/couriers/ann/orders/{id}/pickup", null)).StatusCode);
+        }
+        Assert.Equal("pickedUp", (await app.GetJsonAsync($"/api/orders/{id}")).GetProperty("status").GetString());
+        var wrong = await app.Client.PostAsJsonAsync($"/api/couriers/ann/orders/{id}/deliver", new { handoffCode = code == "0000" ? "1111" : "0000" });
+        await ProblemAssert.IsProblem(wrong, 422);
+        Assert.Equal(HttpStatusCode.NoContent, (await app.Client.PostAsJsonAsync($"/api/couriers/ann/orders/{id}/deliver", new { handoffCode = code })).StatusCode);
+
+        var done = await app.GetJsonAsync($"/api/orders/{id}");
+        Assert.Equal("delivered", done.GetProperty("status").GetString());
+        Assert.Equal("ann", done.GetProperty("courierId").GetString());
+        var events = (await app.GetJsonAsync($"/api/orders/{id}/events")).EnumerateArray().Select(e => e.GetProperty("type").GetString()).ToList();
+        Assert.Equal(["CourierAssigned", "OrderPickedUp", "OrderDelivered"], events.Where(t => t is "CourierAssigned" or "OrderPickedUp" or "OrderDelivered"));
+    }
+
+    [Fact]
+    public async Task Simulated_couriers_deliver_on_their_own_and_the_customer_sees_them_coming()
+    {
+        await using var app = await TestApp.StartAsync(timeScale: 120);
+        var id = (await app.PlaceAsync("""{"restaurantId":"burger-bar","items":[{"menuItemId":"cheeseburger","quantity":1}],"deliverTo":{"lat":52.515,"lon":13.465}}""")).GetProperty("id").GetString()!;
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var (_, body) = await Sse.OpenAsync(app.Client, $"/api/orders/{id}/stream");
+        var statuses = new List<string>();
+        var sightings = new List<JsonElement>();
+        await foreach (var m in Sse.ReadAsync(body, cts.Token))
+        {
+            statuses.Add(m.Event);
+            if (m.Data.GetProperty("change").GetString() == "courierLocation") sightings.Add(m.Data.GetProperty("courier"));
+        }
+
+        Assert.Equal("delivered", statuses[^1]);
+        Assert.Contains("pickedUp", statuses);
+        Assert.NotEmpty(sightings);
+        Assert.All(sightings, s =>
+        {
+            Assert.InRange(s.GetProperty("lat").GetDouble(), 52.4, 52.6);
+            Assert.True(s.GetProperty("etaSeconds").GetDouble() >= 0);
+        });
+        var order = await app.GetJsonAsync($"/api/orders/{id}");
+        Assert.StartsWith("sim-", order.GetProperty("courierId").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Locations_are_taken_one_or_many_at_a_time_and_bad_ones_are_refused()
+    {
+        await using var app = await TestApp.StartAsync(catalogJson: Catalog);
+        var notOnShift = await app.Client.PostAsJsonAsync("/api/couriers/bob/locations", new { lat = 52.5, lon = 13.4 });
+        await ProblemAssert.IsProblem(notOnShift, 409);
+        await app.Client.PostAsJsonAsync("/api/couriers/bob/shift/start", new { lat = 52.5, lon = 13.4 });
+
+        var t = DateTimeOffset.UtcNow.AddMinutes(5);
+        using var batch = await app.Client.PostAsJsonAsync("/api/couriers/bob/locations", new
+        {
+            points = new[]
+            {
+                new { lat = 52.501, lon = 13.401, at = t },
+                new { lat = 52.502, lon = 13.402, at = t.AddSeconds(2) },
+                new { lat = 52.400, lon = 13.300, at = t.AddSeconds(1) },   // arrives late: must not move the courier back
+                new { lat = 52.502, lon = 13.402, at = t.AddSeconds(2) },   // a duplicate
+            },
+        });
+        var counts = JsonDocument.Parse(await batch.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(2, counts.GetProperty("applied").GetInt32());
+        Assert.Equal(2, counts.GetProperty("ignoredOutOfOrder").GetInt32());
+        var courier = await app.GetJsonAsync("/api/couriers/bob");
+        Assert.Equal(52.502, courier.GetProperty("lat").GetDouble(), 6);
+
+        await ProblemAssert.IsProblem(await app.Client.PostAsJsonAsync("/api/couriers/bob/locations", new { lat = 95.0, lon = 13.4 }), 422);
+        await ProblemAssert.IsProblem(await app.Client.PostAsJsonAsync("/api/couriers/bob/locations", new { points = new[] { new { lat = 52.0, lon = 200.0 } } }), 422);
+        using var malformed = new StringContent("{\"lat\":", Encoding.UTF8, "application/json");
+        await ProblemAssert.IsProblem(await app.Client.PostAsync("/api/couriers/bob/locations", malformed), 400);
+        await ProblemAssert.IsProblem(await app.Client.GetAsync("/api/couriers/nobody"), 404);
+    }
+
+    [Fact]
+    public async Task A_courier_streams_positions_over_a_websocket_and_receives_its_state_back()
+    {
+        await using var app = await TestApp.StartAsync(catalogJson: Catalog);
+        await app.Client.PostAsJsonAsync("/api/couriers/cy/shift/start", new { lat = 52.5, lon = 13.4 });
+        var client = app.App.GetTestServer().CreateWebSocketClient();
+        using var socket = await client.ConnectAsync(new Uri(app.App.GetTestServer().BaseAddress, "api/couriers/cy/ws"), CancellationToken.None);
+        var buffer = new byte[16 * 1024];
+
+        var first = await socket.ReceiveAsync(buffer, CancellationToken.None);
+        Assert.Equal("cy", JsonDocument.Parse(buffer.AsMemory(0, first.Count)).RootElement.GetProperty("id").GetString());
+        var at = DateTimeOffset.UtcNow.AddMinutes(10).ToString("O");
+        await socket.SendAsync(Encoding.UTF8.GetBytes($$"""{"lat":52.5123,"lon":13.4321,"at":"{{at}}"}"""), WebSocketMessageType.Text, true, CancellationToken.None);
+        await socket.SendAsync(Encoding.UTF8.GetBytes("""{"lat":123}"""), WebSocketMessageType.Text, true, CancellationToken.None);
+        var error = await socket.ReceiveAsync(buffer, CancellationToken.None);
+        Assert.Contains("error", Encoding.UTF8.GetString(buffer, 0, error.Count), StringComparison.Ordinal);
+
+        var courier = await app.GetJsonAsync("/api/couriers/cy");
+        Assert.Equal(52.5123, courier.GetProperty("lat").GetDouble(), 4);
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+    }
+
+    private static async Task WaitForReadyAsync(TestApp app, string id)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((await app.GetJsonAsync($"/api/orders/{id}")).GetProperty("timeline").GetProperty("readyAt").ValueKind == JsonValueKind.Null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the kitchen never finished the order");
+            await Task.Delay(50);
+        }
+    }
+}
