@@ -71,8 +71,13 @@ public static class CatalogCompiler
         }
 
         var fleet = CompileFleet(doc.Fleet ?? new FleetDocument(), restaurants, problems);
+        var routing = doc.Routing ?? new RoutingDocument();
+        if (!(routing.LocalityMarginMinutes >= 0)) problems.Add("routing.localityMarginMinutes: must be zero or more");
+        if (!(routing.SilentAfterSeconds > 0)) problems.Add("routing.silentAfterSeconds: must be positive");
+        if (!(routing.NoCourierPenaltyMinutes >= 0)) problems.Add("routing.noCourierPenaltyMinutes: must be zero or more");
         if (problems.Count > 0) throw new CatalogException(problems);
-        return new RestaurantCatalog(doc.Name ?? "catalog", restaurants, fleet);
+        return new RestaurantCatalog(doc.Name ?? "catalog", restaurants, fleet, new RoutingSpec(
+            TimeSpan.FromMinutes(Math.Max(0, routing.LocalityMarginMinutes)), Seconds(routing.SilentAfterSeconds), TimeSpan.FromMinutes(Math.Max(0, routing.NoCourierPenaltyMinutes))));
     }
 
     private static FleetSpec CompileFleet(FleetDocument f, List<Restaurant> restaurants, List<string> problems)

@@ -10,6 +10,18 @@ public sealed record CatalogDocument
     public string? TimeZone { get; set; }
     public List<RestaurantDocument>? Restaurants { get; set; }
     public FleetDocument? Fleet { get; set; }
+    public RoutingDocument? Routing { get; set; }
+}
+
+/// <summary>How the router picks an outlet for an order that names none.</summary>
+public sealed record RoutingDocument
+{
+    /// <summary>An order goes to its local (nearest) outlet unless another promises to be sooner by at least this.</summary>
+    public double LocalityMarginMinutes { get; set; } = 5;
+    /// <summary>An outlet with no heartbeat for this long (kitchen time) is silent: no new orders, its queued orders move.</summary>
+    public double SilentAfterSeconds { get; set; } = 90;
+    /// <summary>Added to a delivery promise when no courier is free near the outlet.</summary>
+    public double NoCourierPenaltyMinutes { get; set; } = 15;
 }
 
 /// <summary>The delivery fleet: how couriers move and how they are dispatched, and how many the engine simulates.</summary>

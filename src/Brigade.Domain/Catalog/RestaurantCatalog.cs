@@ -12,10 +12,11 @@ public sealed class RestaurantCatalog
     private readonly Dictionary<string, Restaurant> _restaurants;
     private readonly Dictionary<string, Outlet> _outlets;
 
-    internal RestaurantCatalog(string name, IReadOnlyList<Restaurant> restaurants, FleetSpec fleet)
+    internal RestaurantCatalog(string name, IReadOnlyList<Restaurant> restaurants, FleetSpec fleet, RoutingSpec routing)
     {
         Name = name;
         Fleet = fleet;
+        Routing = routing;
         Restaurants = restaurants;
         _restaurants = restaurants.ToDictionary(r => r.Id, StringComparer.Ordinal);
         Outlets = restaurants.SelectMany(r => r.Outlets).ToList();
@@ -24,6 +25,7 @@ public sealed class RestaurantCatalog
 
     public string Name { get; }
     public FleetSpec Fleet { get; }
+    public RoutingSpec Routing { get; }
     public IReadOnlyList<Restaurant> Restaurants { get; }
     public IReadOnlyList<Outlet> Outlets { get; }
 
@@ -252,3 +254,6 @@ public sealed record FleetSpec(
     double SimulatedDeclineRate,
     GeoPoint Centre,
     double RadiusMetres);
+
+/// <summary>The router's settings (see <see cref="RoutingDocument"/>).</summary>
+public sealed record RoutingSpec(TimeSpan LocalityMargin, TimeSpan SilentAfter, TimeSpan NoCourierPenalty);

@@ -17,6 +17,13 @@ public sealed partial class DeliveryEngine
             case OrderAccepted a:
                 OnAccepted(a);
                 break;
+            case Routing.OrderRerouted r when _jobs.TryGetValue(r.OrderId, out var moving):
+                moving.OutletId = r.ToOutletId;
+                moving.Pickup = _catalog.FindOutlet(r.ToOutletId)?.Location ?? moving.Pickup;
+                moving.EstimatedReadyAt = r.EstimatedReadyAt;
+                if (moving.State is JobState.Offered or JobState.Assigned) moving.Moved = true;
+                RequestRound(r.At);
+                break;
             case OrderEstimateUpdated u when _jobs.TryGetValue(u.OrderId, out var job):
                 job.EstimatedReadyAt = u.EstimatedReadyAt;
                 break;

@@ -42,6 +42,8 @@ public sealed partial class DeliveryEngine
     private long _timerSeq;
     private long _offerSeq;
     private DateTimeOffset _nextRoundAt = DateTimeOffset.MaxValue;
+    private readonly Dictionary<string, TimeSpan> _courierEta = new(StringComparer.Ordinal);
+    private readonly Neighbour[] _one = new Neighbour[1];
     private bool _started;
 
     /// <param name="emit">How a decision records an event: the composing engine applies it everywhere and appends it to the decision's output.</param>
@@ -165,6 +167,8 @@ public sealed partial class DeliveryEngine
     /// </summary>
     private void Round(DateTimeOffset now, List<IDomainEvent> output)
     {
+        ReleaseMovedJobs(now, output);
+        RefreshCourierEtas(now);
         var waiting = new List<Job>();
         foreach (var j in _jobs.Values)
             if (j.State == JobState.Waiting) waiting.Add(j);
@@ -209,6 +213,38 @@ public sealed partial class DeliveryEngine
             _emit(output, new OfferMade(courier.Id, offerId, jobs.Select(j => j.OrderId).ToList(), jobs[0].OutletId,
                 At(Math.Max(a.DepartAt, Seconds(now))), At(a.PickupAt), now + _fleet.OfferTimeout, now,
                 a.DropoffAt.Select(At).ToList()));
+        }
+    }
+
+    /// <summary>
+    /// Once per round, for each outlet, how soon the nearest free courier could be there: the
+    /// router's view of courier availability, cached so that routing an order costs no geo query.
+    /// </summary>
+    private void RefreshCourierEtas(DateTimeOffset now)
+    {
+        foreach (var c in _couriers.Values)
+            if (c.Simulated && c.OnShift && c.Jobs.Count == 0 && c.Offer is null) _index.Update(c.Handle, c.Position.Lat, c.Position.Lon, now.UtcTicks);
+        foreach (var outlet in _catalog.Outlets)
+        {
+            var found = _index.Nearest(outlet.Location.Lat, outlet.Location.Lon, 1, 20_000, now.UtcTicks, _one);
+            if (found == 0) _courierEta.Remove(outlet.Id);
+            else _courierEta[outlet.Id] = TimeSpan.FromSeconds(_one[0].DistanceMetres * _fleet.DetourFactor / _fleet.SpeedMetresPerSecond);
+        }
+    }
+
+    /// <summary>How soon a free courier could reach the outlet (as of the last round), or null if none is near.</summary>
+    public TimeSpan? CourierEtaTo(string outletId) => _courierEta.TryGetValue(outletId, out var eta) ? eta : null;
+
+    /// <summary>Orders that moved to another outlet while a courier was offered or sent to the old one: release that courier.</summary>
+    private void ReleaseMovedJobs(DateTimeOffset now, List<IDomainEvent> output)
+    {
+        foreach (var job in _jobs.Values.Where(j => j.Moved).ToList())
+        {
+            job.Moved = false;
+            if (job.CourierId is { } courierId && job.State == JobState.Assigned)
+                _emit(output, new CourierUnassigned(job.OrderId, courierId, $"the order moved to {job.OutletId}", now));
+            else if (job.State == JobState.Offered && job.OfferId is { } offerId && _couriers.Values.FirstOrDefault(c => c.Offer?.Id == offerId) is { } offered)
+                _emit(output, new OfferDeclined(offered.Id, offerId, $"the order moved to {job.OutletId}", now));
         }
     }
 

@@ -34,6 +34,7 @@ internal sealed class Job
     public required string OrderId;
     public required string OutletId;
     public required GeoPoint Pickup;
+
     public required GeoPoint Dropoff;
     public required DateTimeOffset PlacedAt;
     public required string? HandoffCode;
@@ -43,6 +44,8 @@ internal sealed class Job
     public string? CourierId;
     public string? OfferId;
     public DateTimeOffset? PlannedDropoffAt;
+    /// <summary>The order moved to another outlet while a courier was lined up for the old one.</summary>
+    public bool Moved;
 
     public DateTimeOffset ReadyOrEstimate => ReadyAt ?? EstimatedReadyAt;
 }

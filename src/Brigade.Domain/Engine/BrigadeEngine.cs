@@ -3,6 +3,7 @@ using Brigade.Delivery;
 using Brigade.Geo;
 using Brigade.Kitchen;
 using Brigade.Orders;
+using Brigade.Routing;
 
 namespace Brigade.Engine;
 
@@ -11,6 +12,8 @@ public sealed record EngineOptions
     public KitchenOptions Kitchen { get; init; } = new();
     /// <summary>A customer hears about a new estimate only when it moves by at least this much.</summary>
     public TimeSpan EstimateRevisionThreshold { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>Outlets whose heartbeats come from a device through the API; the others' are simulated by the engine.</summary>
+    public IReadOnlyList<string> DeviceHeartbeatOutlets { get; init; } = [];
 }
 
 public sealed record PlaceOrder(
@@ -39,7 +42,8 @@ public enum Outcome
     Stale,
 }
 
-public sealed record EngineResult(Outcome Outcome, string? Message = null, TimeSpan RetryAfter = default, Order? Order = null, long TaskId = 0, long Token = 0)
+/// <param name="Code">A stable slug for the reason (e.g. <c>outside-delivery-zone</c>), for the API's problem type.</param>
+public sealed record EngineResult(Outcome Outcome, string? Message = null, TimeSpan RetryAfter = default, Order? Order = null, long TaskId = 0, long Token = 0, string? Code = null)
 {
     public bool IsOk => Outcome == Outcome.Ok;
     public static EngineResult Ok(Order? order = null) => new(Outcome.Ok, Order: order);
@@ -58,20 +62,25 @@ public sealed class BrigadeEngine
     private readonly Dictionary<string, Order> _orders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, KitchenEngine> _kitchens = new(StringComparer.Ordinal);
     private readonly DeliveryEngine _delivery;
+    private readonly Router _router;
 
     public BrigadeEngine(RestaurantCatalog catalog, EngineOptions? options = null)
     {
         Catalog = catalog;
         _options = options ?? new EngineOptions();
         foreach (var outlet in catalog.Outlets) _kitchens[outlet.Id] = new KitchenEngine(outlet, _options.Kitchen);
-        _delivery = new DeliveryEngine(catalog, (output, e) =>
-        {
-            Apply(e);
-            output.Add(e);
-        });
+        _delivery = new DeliveryEngine(catalog, EmitTo);
+        _router = new Router(catalog, EmitTo, _options.DeviceHeartbeatOutlets);
     }
 
     public DeliveryEngine Delivery => _delivery;
+    public Router Router => _router;
+
+    private void EmitTo(List<IDomainEvent> output, IDomainEvent e)
+    {
+        Apply(e);
+        output.Add(e);
+    }
 
     public RestaurantCatalog Catalog { get; }
     public IReadOnlyDictionary<string, Order> Orders => _orders;
@@ -93,6 +102,9 @@ public sealed class BrigadeEngine
             case ICourierEvent c:
                 _delivery.Apply(c);
                 break;
+            case OutletEvent o:
+                _router.Apply(o);
+                break;
             default:
                 throw new InvalidOperationException($"The engine has no fold for {e.GetType().Name}");
         }
@@ -104,6 +116,8 @@ public sealed class BrigadeEngine
         get
         {
             var due = _delivery.NextDueAt;
+            var r = _router.NextDueAt;
+            if (r < due) due = r;
             foreach (var k in _kitchens.Values)
             {
                 var d = k.NextDueAt;
@@ -128,52 +142,59 @@ public sealed class BrigadeEngine
             if (line.Quantity < 1) return new EngineResult(Outcome.Invalid, $"quantity of '{line.MenuItemId}' must be at least 1");
         }
 
-        IReadOnlyList<Outlet> candidates = restaurant.Outlets;
+        // Choose the outlet: the one asked for, or the router's ranking; spill over to the next when a kitchen is full.
+        RoutePlan plan;
         if (cmd.OutletId is not null)
         {
             var outlet = restaurant.Outlets.FirstOrDefault(o => o.Id == cmd.OutletId);
             if (outlet is null) return new EngineResult(Outcome.Invalid, $"{restaurant.Id} has no outlet '{cmd.OutletId}'");
-            candidates = [outlet];
+            if (_router.Unavailable(outlet, now) is { } why) return new EngineResult(Outcome.Unavailable, $"{outlet.Name} is {why} now", Code: "outlet-unavailable");
+            if (cmd.DeliverTo is { } to && !outlet.Zone.Contains(to))
+                return new EngineResult(Outcome.Invalid, $"{outlet.Name} does not deliver to ({to.Lat}, {to.Lon}): the address is outside its delivery zone", Code: "outside-delivery-zone");
+            plan = new RoutePlan([outlet], [new RouteCandidate(outlet.Id, true, null, null, null, null)], "requested outlet", null, false);
+        }
+        else
+        {
+            plan = Route(restaurant, cmd.DeliverTo, cmd.Lines, now);
+            if (plan.Ranked.Count == 0)
+            {
+                if (plan.OutsideEveryZone)
+                    return new EngineResult(Outcome.Invalid, $"no {restaurant.Name} outlet delivers to ({cmd.DeliverTo!.Value.Lat}, {cmd.DeliverTo.Value.Lon}): the address is outside every delivery zone", Code: "outside-delivery-zone");
+                var reasons = string.Join("; ", plan.Candidates.Select(c => $"{c.OutletId}: {c.Why}"));
+                return new EngineResult(Outcome.Unavailable, $"no {restaurant.Name} outlet can take this order now ({reasons})", Code: "outlet-unavailable");
+            }
         }
 
-        // Earliest ready among open outlets that can take it. (The router refines this with zones, couriers and health.)
         KitchenEngine? best = null;
-        Admission? bestAdmission = null;
+        Admission? accepted = null;
         Admission? refusal = null;
-        var anyOpen = false;
-        foreach (var outlet in candidates)
+        var kitchenEvents = new List<IDomainEvent>();
+        var spilled = new List<string>();
+        foreach (var outlet in plan.Ranked)
         {
-            if (!outlet.IsOpen(now)) continue;
-            anyOpen = true;
             var kitchen = _kitchens[outlet.Id];
-            var admission = candidates.Count == 1 ? null : kitchen.Evaluate(cmd.Lines, now);
-            if (admission is { Accepted: false })
-            {
-                if (refusal is null || admission.RetryAfter < refusal.RetryAfter) refusal = admission;
-                continue;
-            }
-            if (best is null || (admission is not null && admission.EstimatedReadyAt < bestAdmission!.EstimatedReadyAt))
+            var admission = kitchen.TryQueueOrder(cmd.OrderId, cmd.Lines, now, kitchenEvents);
+            if (admission.Accepted)
             {
                 best = kitchen;
-                bestAdmission = admission;
+                accepted = admission;
+                break;
             }
+            if (admission.RetryAfter <= TimeSpan.Zero) return new EngineResult(Outcome.Invalid, admission.Reason);
+            spilled.Add($"{outlet.Id} is full ({admission.Reason})");
+            if (refusal is null || admission.RetryAfter < refusal.RetryAfter) refusal = admission;
         }
-        if (!anyOpen)
-            return new EngineResult(Outcome.Unavailable, candidates.Count == 1 ? $"{candidates[0].Name} is closed now" : $"every {restaurant.Name} outlet is closed now");
         if (best is null)
             return new EngineResult(Outcome.Refused, refusal!.Reason, refusal.RetryAfter);
-
-        var kitchenEvents = new List<IDomainEvent>();
-        var accepted = best.TryQueueOrder(cmd.OrderId, cmd.Lines, now, kitchenEvents);
-        if (!accepted.Accepted)
-            return new EngineResult(accepted.RetryAfter > TimeSpan.Zero ? Outcome.Refused : Outcome.Invalid, accepted.Reason, accepted.RetryAfter);
+        var routeReason = spilled.Count == 0 ? plan.Reason : $"spill-over: {string.Join("; ", spilled)}";
 
         var total = 0;
         foreach (var line in cmd.Lines) total += restaurant.FindItem(line.MenuItemId)!.PriceCents * line.Quantity;
         var start = output.Count;
         EmitOrder(output, new OrderPlaced(cmd.OrderId, cmd.RestaurantId, cmd.OutletId, cmd.Lines, cmd.DeliverTo, cmd.CustomerId, total,
             cmd.HandoffCode, cmd.IdempotencyKey, cmd.RequestHash, now));
-        EmitOrder(output, new OrderAccepted(cmd.OrderId, best.OutletId, accepted.EstimatedReadyAt, now));
+        EmitOrder(output, new OrderRouted(cmd.OrderId, best.OutletId, routeReason, plan.Candidates, now));
+        EmitOrder(output, new OrderAccepted(cmd.OrderId, best.OutletId, accepted!.EstimatedReadyAt, now));
         output.AddRange(kitchenEvents);
         React(output, start, now);
         return EngineResult.Ok(_orders[cmd.OrderId]);
@@ -240,12 +261,21 @@ public sealed class BrigadeEngine
                 if (d < due) { due = d; next = k; }
             }
             var deliveryDue = _delivery.NextDueAt;
-            if (deliveryDue < due) { due = deliveryDue; next = null; }
+            var routerDue = _router.NextDueAt;
+            var module = next is null ? 0 : 1;
+            if (deliveryDue < due) { due = deliveryDue; module = 2; }
+            if (routerDue < due) { due = routerDue; module = 3; }
             if (due > now) return;
             if (due == DateTimeOffset.MinValue) due = now; // a module that has not started yet starts now
             var start = output.Count;
-            if (next is not null) next.Advance(due, output);
-            else _delivery.Advance(due, output);
+            switch (module)
+            {
+                case 1: next!.Advance(due, output); break;
+                case 2: _delivery.Advance(due, output); break;
+                default:
+                    foreach (var outlet in _router.Advance(due, output)) FailOver(outlet, "the outlet went silent (no heartbeat)", due, output);
+                    break;
+            }
             React(output, start, due);
         }
     }
@@ -264,6 +294,72 @@ public sealed class BrigadeEngine
             _ => Outcome.Invalid,
         };
         return new EngineResult(outcome, result.Message);
+    }
+
+    /// <summary>The router's ranking of a restaurant's outlets for an order, from each kitchen's quick estimate and delivery's courier availability.</summary>
+    public RoutePlan Route(Restaurant restaurant, GeoPoint? deliverTo, IReadOnlyList<OrderLine> lines, DateTimeOffset now, string? exclude = null) =>
+        _router.Rank(restaurant, deliverTo, lines, now, o => _kitchens[o.Id].FastEstimate(lines, now), o => _delivery.CourierEtaTo(o.Id), exclude);
+
+    /// <summary>
+    /// Move every order of an outlet that has not started cooking to the next best outlet that
+    /// takes it, with an <see cref="OrderRerouted"/> that says why and gives the new estimate. An
+    /// order no other outlet can take stays where it is (the outlet may come back).
+    /// </summary>
+    public int FailOver(string outletId, string reason, DateTimeOffset now, List<IDomainEvent> output)
+    {
+        if (!_kitchens.TryGetValue(outletId, out var from)) return 0;
+        var moved = 0;
+        foreach (var orderId in from.UnstartedOrders())
+        {
+            if (!_orders.TryGetValue(orderId, out var order) || order.IsTerminal) continue;
+            var restaurant = Catalog.FindRestaurant(order.RestaurantId)!;
+            var plan = Route(restaurant, order.DeliverTo, order.Lines, now, exclude: outletId);
+            foreach (var outlet in plan.Ranked)
+            {
+                var queued = new List<IDomainEvent>();
+                var admission = _kitchens[outlet.Id].TryQueueOrder(orderId, order.Lines, now, queued);
+                if (!admission.Accepted) continue;
+                var start = output.Count;
+                from.Withdraw(orderId, $"moved to {outlet.Id}: {reason}", now, output);
+                EmitOrder(output, new OrderRerouted(orderId, outletId, outlet.Id, $"{outletId}: {reason}", plan.Candidates, admission.EstimatedReadyAt, now));
+                output.AddRange(queued);
+                React(output, start, now);
+                moved++;
+                break;
+            }
+        }
+        return moved;
+    }
+
+    /// <summary>Staff or an admin pause an outlet: no new orders; with <paramref name="moveQueued"/> its unstarted orders move.</summary>
+    public EngineResult PauseOutlet(string outletId, string by, string reason, bool moveQueued, DateTimeOffset now, List<IDomainEvent> output)
+    {
+        if (Catalog.FindOutlet(outletId) is null) return new EngineResult(Outcome.NotFound, $"no outlet {outletId}");
+        if (_router.IsPaused(outletId)) return new EngineResult(Outcome.Conflict, $"{outletId} is already paused");
+        EmitTo(output, new OutletPaused(outletId, by, reason, moveQueued, now));
+        if (moveQueued) FailOver(outletId, $"paused by {by}" + (reason.Length > 0 ? $": {reason}" : ""), now, output);
+        return EngineResult.Ok();
+    }
+
+    public EngineResult ResumeOutlet(string outletId, string by, DateTimeOffset now, List<IDomainEvent> output)
+    {
+        if (Catalog.FindOutlet(outletId) is null) return new EngineResult(Outcome.NotFound, $"no outlet {outletId}");
+        if (!_router.IsPaused(outletId)) return new EngineResult(Outcome.Conflict, $"{outletId} is not paused");
+        EmitTo(output, new OutletResumed(outletId, by, now));
+        return EngineResult.Ok();
+    }
+
+    /// <summary>A heartbeat from an outlet's device.</summary>
+    public EngineResult OutletHeartbeat(string outletId, DateTimeOffset now, List<IDomainEvent> output) =>
+        _router.Heartbeat(outletId, now, output) ? EngineResult.Ok() : new EngineResult(Outcome.NotFound, $"no outlet {outletId}");
+
+    /// <summary>Cut or restore the simulated power of an outlet (demos, drills, the simulator's incidents).</summary>
+    public EngineResult SetOutletPower(string outletId, bool on, string by, DateTimeOffset now, List<IDomainEvent> output)
+    {
+        if (Catalog.FindOutlet(outletId) is null) return new EngineResult(Outcome.NotFound, $"no outlet {outletId}");
+        if (_router.IsPowerCut(outletId) == !on) return new EngineResult(Outcome.Conflict, $"{outletId}'s power is already {(on ? "on" : "cut")}");
+        EmitTo(output, on ? new OutletPowerRestored(outletId, by, now) : new OutletPowerCut(outletId, by, now));
+        return EngineResult.Ok();
     }
 
     /// <summary>Drop terminal orders that ended before <paramref name="before"/> from memory; the log and read models keep them.</summary>

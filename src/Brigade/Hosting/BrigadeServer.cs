@@ -126,6 +126,7 @@ public static class BrigadeServer
         app.MapOrders();
         app.MapKitchen();
         Delivery.CourierEndpoints.MapCouriers(app);
+        Routing.OutletEndpoints.MapOutlets(app);
         return app;
     }
 }

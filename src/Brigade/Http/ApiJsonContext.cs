@@ -32,4 +32,8 @@ public sealed class CamelCaseEnum<T>() : JsonStringEnumConverter<T>(JsonNamingPo
 [JsonSerializable(typeof(Delivery.CourierView))]
 [JsonSerializable(typeof(Delivery.DispatchView))]
 [JsonSerializable(typeof(Delivery.Tracking))]
+[JsonSerializable(typeof(Routing.PauseRequest))]
+[JsonSerializable(typeof(Routing.OutletStatus))]
+[JsonSerializable(typeof(List<Routing.OutletStatus>))]
+[JsonSerializable(typeof(Routing.RoutePreview))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

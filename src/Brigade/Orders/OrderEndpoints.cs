@@ -102,10 +102,9 @@ public static class OrderEndpoints
                 Outcome.Ok => TypedResults.Created($"/api/orders/{result.Order!.Id}", OrderResponse.From(result.Order)),
                 Outcome.Refused => Problems.TooManyRequests("outlet-full", $"The kitchen cannot take this order now: {result.Message}.",
                     engine.Clock.ToReal(result.RetryAfter)),
-                Outcome.Unavailable when result.Message?.Contains("closed", StringComparison.Ordinal) == true =>
-                    Problems.Conflict("outlet-closed", result.Message!),
+                Outcome.Unavailable when result.Code is not null => Problems.Conflict(result.Code, result.Message!),
                 Outcome.Unavailable => Problems.Unavailable(result.Message ?? "The engine is not available.", TimeSpan.FromSeconds(2)),
-                _ => Problems.Unprocessable("order-refused", result.Message ?? "The order cannot be placed."),
+                _ => Problems.Unprocessable(result.Code ?? "order-refused", result.Message ?? "The order cannot be placed."),
             };
         }
         finally

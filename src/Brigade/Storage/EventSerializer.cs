@@ -120,6 +120,15 @@ public static class EventSerializer
 [JsonSerializable(typeof(Brigade.Delivery.CourierUnassigned))]
 [JsonSerializable(typeof(Brigade.Delivery.OrderPickedUp))]
 [JsonSerializable(typeof(Brigade.Delivery.OrderDelivered))]
+// Routing
+[JsonSerializable(typeof(Brigade.Routing.OrderRouted))]
+[JsonSerializable(typeof(Brigade.Routing.OrderRerouted))]
+[JsonSerializable(typeof(Brigade.Routing.OutletPaused))]
+[JsonSerializable(typeof(Brigade.Routing.OutletResumed))]
+[JsonSerializable(typeof(Brigade.Routing.OutletWentSilent))]
+[JsonSerializable(typeof(Brigade.Routing.OutletRecovered))]
+[JsonSerializable(typeof(Brigade.Routing.OutletPowerCut))]
+[JsonSerializable(typeof(Brigade.Routing.OutletPowerRestored))]
 // Read model
 [JsonSerializable(typeof(Order))]
 internal sealed partial class EventJsonContext : JsonSerializerContext;

@@ -1,0 +1,254 @@
+using Brigade.Catalog;
+using Brigade.Geo;
+using Brigade.Orders;
+
+namespace Brigade.Routing;
+
+/// <summary>How an outlet is doing, as the router sees it.</summary>
+public sealed record OutletHealth(string OutletId, string Status, bool Open, bool Paused, string? PausedBy, string? PauseReason, bool Silent, bool PowerCut, DateTimeOffset? LastHeartbeatAt);
+
+/// <summary>The router's ranking for one order: the outlets to try, best first, and every candidate weighed.</summary>
+public sealed record RoutePlan(IReadOnlyList<Outlet> Ranked, IReadOnlyList<RouteCandidate> Candidates, string Reason, string? LocalOutletId, bool OutsideEveryZone);
+
+/// <summary>
+/// The central unit that picks the outlet for an order: the one that can deliver soonest (ready
+/// soonest, for pickup), among those open, not paused, not silent, and whose zone covers the
+/// address; the local (nearest) outlet unless another is sooner by a margin, so orders do not flap
+/// between outlets. It also keeps each outlet's health: heartbeats (simulated by the engine for
+/// outlets whose catalog says so, or sent by a device), pauses, silences, recoveries.
+/// <para>Pure: time comes in, events go out through the engine; the health flags are a fold.</para>
+/// </summary>
+public sealed class Router
+{
+    private sealed class Health
+    {
+        public required Outlet Outlet;
+        public bool Paused;
+        public string? PausedBy;
+        public string? PauseReason;
+        public bool Silent;
+        public bool PowerCut;
+        public DateTimeOffset PowerCutAt;
+        public DateTimeOffset LastHeartbeat = DateTimeOffset.MinValue;
+    }
+
+    private readonly RestaurantCatalog _catalog;
+    private readonly RoutingSpec _spec;
+    private readonly FleetSpec _fleet;
+    private readonly Dictionary<string, Health> _health = new(StringComparer.Ordinal);
+    private readonly Action<List<IDomainEvent>, IDomainEvent> _emit;
+    private readonly HashSet<string> _deviceHeartbeats;
+
+    /// <param name="deviceHeartbeats">Outlets whose heartbeats come from a device (the API); every other outlet's are simulated.</param>
+    public Router(RestaurantCatalog catalog, Action<List<IDomainEvent>, IDomainEvent> emit, IEnumerable<string>? deviceHeartbeats = null)
+    {
+        _catalog = catalog;
+        _spec = catalog.Routing;
+        _fleet = catalog.Fleet;
+        _emit = emit;
+        _deviceHeartbeats = new HashSet<string>(deviceHeartbeats ?? [], StringComparer.Ordinal);
+        foreach (var o in catalog.Outlets) _health[o.Id] = new Health { Outlet = o };
+    }
+
+    public RoutingSpec Options => _spec;
+
+    // ------------------------------------------------------------------ health
+
+    public void Apply(IDomainEvent e)
+    {
+        if (e is not OutletEvent oe || !_health.TryGetValue(oe.OutletId, out var h)) return;
+        switch (e)
+        {
+            case OutletPaused p: h.Paused = true; h.PausedBy = p.By; h.PauseReason = p.Reason; break;
+            case OutletResumed: h.Paused = false; h.PausedBy = null; h.PauseReason = null; break;
+            case OutletWentSilent: h.Silent = true; break;
+            case OutletRecovered r: h.Silent = false; h.LastHeartbeat = r.At; break;
+            case OutletPowerCut c: h.PowerCut = true; h.PowerCutAt = c.At; break;
+            case OutletPowerRestored r: h.PowerCut = false; h.LastHeartbeat = r.At; break;
+        }
+    }
+
+    /// <summary>A heartbeat from an outlet's device. A silent outlet that beats again has recovered.</summary>
+    public bool Heartbeat(string outletId, DateTimeOffset now, List<IDomainEvent> output)
+    {
+        if (!_health.TryGetValue(outletId, out var h)) return false;
+        if (now > h.LastHeartbeat) h.LastHeartbeat = now;
+        if (h.Silent && !h.PowerCut) _emit(output, new OutletRecovered(outletId, now));
+        return true;
+    }
+
+    /// <summary>When the next outlet would go silent (or a simulated one recover), if nothing else happens.</summary>
+    public DateTimeOffset NextDueAt
+    {
+        get
+        {
+            var due = DateTimeOffset.MaxValue;
+            foreach (var h in _health.Values)
+            {
+                var d = Due(h);
+                if (d < due) due = d;
+            }
+            return due;
+        }
+    }
+
+    private DateTimeOffset Due(Health h)
+    {
+        var simulated = !_deviceHeartbeats.Contains(h.Outlet.Id);
+        if (simulated)
+        {
+            // A simulated outlet beats continuously, unless its power is cut.
+            if (h.PowerCut && !h.Silent) return h.PowerCutAt + _spec.SilentAfter;
+            if (!h.PowerCut && h.Silent) return DateTimeOffset.MinValue; // power is back: recover now
+            return DateTimeOffset.MaxValue;
+        }
+        if (h.Silent || h.LastHeartbeat == DateTimeOffset.MinValue) return DateTimeOffset.MaxValue;
+        return h.LastHeartbeat + _spec.SilentAfter;
+    }
+
+    /// <summary>Detect outlets gone silent (and simulated ones whose power came back) up to <paramref name="now"/>.</summary>
+    public IReadOnlyList<string> Advance(DateTimeOffset now, List<IDomainEvent> output)
+    {
+        List<string>? silenced = null;
+        foreach (var h in _health.Values)
+        {
+            if (h.LastHeartbeat == DateTimeOffset.MinValue) h.LastHeartbeat = now; // first sight: a grace period
+            var due = Due(h);
+            if (due > now) continue;
+            if (h.Silent)
+            {
+                _emit(output, new OutletRecovered(h.Outlet.Id, now));
+                continue;
+            }
+            var at = due == DateTimeOffset.MinValue ? now : due;
+            var last = _deviceHeartbeats.Contains(h.Outlet.Id) ? h.LastHeartbeat : h.PowerCutAt;
+            _emit(output, new OutletWentSilent(h.Outlet.Id, last, at));
+            (silenced ??= []).Add(h.Outlet.Id);
+        }
+        return silenced ?? (IReadOnlyList<string>)[];
+    }
+
+    public OutletHealth HealthOf(string outletId, DateTimeOffset now)
+    {
+        var h = _health[outletId];
+        var open = h.Outlet.IsOpen(now);
+        var status = h.Silent ? "silent" : h.Paused ? "paused" : !open ? "closed" : "open";
+        return new OutletHealth(outletId, status, open, h.Paused, h.PausedBy, h.PauseReason, h.Silent, h.PowerCut,
+            _deviceHeartbeats.Contains(outletId) || h.PowerCut ? (h.LastHeartbeat == DateTimeOffset.MinValue ? null : h.LastHeartbeat) : now);
+    }
+
+    public bool IsPaused(string outletId) => _health[outletId].Paused;
+
+    public bool IsPowerCut(string outletId) => _health[outletId].PowerCut;
+
+    /// <summary>Why an outlet takes no new orders right now, or null if it does.</summary>
+    public string? Unavailable(Outlet outlet, DateTimeOffset now)
+    {
+        var h = _health[outlet.Id];
+        if (h.Silent) return "silent (no heartbeat)";
+        if (h.Paused) return "paused" + (h.PauseReason is { Length: > 0 } r ? $": {r}" : "");
+        if (!outlet.IsOpen(now)) return "closed";
+        return null;
+    }
+
+    // ------------------------------------------------------------------ ranking
+
+    /// <summary>
+    /// Rank a restaurant's outlets for an order. Each eligible outlet's promise combines the
+    /// kitchen's estimate for this order there, courier availability near it, and the ride to the
+    /// customer; pickup orders are ranked by ready time. The chosen outlet is the local one (nearest
+    /// to the customer) unless another promises sooner by at least the locality margin; the rest
+    /// follow in order of promise, for spill-over when the chosen kitchen turns out to be full.
+    /// </summary>
+    /// <param name="exclude">An outlet to leave out (the one an order is moving away from).</param>
+    public RoutePlan Rank(Restaurant restaurant, GeoPoint? deliverTo, IReadOnlyList<OrderLine> lines, DateTimeOffset now,
+        Func<Outlet, DateTimeOffset?> kitchenReady, Func<Outlet, TimeSpan?> courierToOutlet, string? exclude = null)
+    {
+        var outlets = restaurant.Outlets;
+        var candidates = new RouteCandidate[outlets.Count];
+        var promised = new DateTimeOffset[outlets.Count];
+        var eligible = new bool[outlets.Count];
+        var outsideEveryZone = deliverTo is not null;
+        Outlet? local = null;
+        var localIndex = -1;
+        var localDistance = double.MaxValue;
+        for (var i = 0; i < outlets.Count; i++)
+        {
+            var o = outlets[i];
+            double? km = deliverTo is { } to ? GeoPoint.HaversineMetres(o.Location, to) / 1000 : null;
+            string? why = o.Id == exclude ? "the order is moving away from it" : Unavailable(o, now);
+            if (why is null && deliverTo is { } dest)
+            {
+                if (!o.Zone.Contains(dest)) why = "the address is outside its delivery zone";
+                else outsideEveryZone = false;
+            }
+            else if (deliverTo is { } dest2 && o.Zone.Contains(dest2))
+            {
+                outsideEveryZone = false;
+            }
+            DateTimeOffset? ready = null;
+            if (why is null)
+            {
+                ready = kitchenReady(o);
+                if (ready is null) why = "its kitchen cannot cook this order now";
+            }
+            if (why is not null)
+            {
+                candidates[i] = new RouteCandidate(o.Id, false, why, Round(km), null, null);
+                continue;
+            }
+            var promise = ready!.Value;
+            if (deliverTo is { } d)
+            {
+                var courierAt = now + (courierToOutlet(o) ?? _spec.NoCourierPenalty);
+                if (courierAt > promise) promise = courierAt;
+                var ride = TimeSpan.FromSeconds(km!.Value * 1000 * _fleet.DetourFactor / _fleet.SpeedMetresPerSecond);
+                promise += _fleet.PickupService + ride + _fleet.DropoffService / 2;
+                if (km < localDistance)
+                {
+                    localDistance = km.Value;
+                    local = o;
+                    localIndex = i;
+                }
+            }
+            eligible[i] = true;
+            promised[i] = promise;
+            candidates[i] = new RouteCandidate(o.Id, true, null, Round(km), ready, promise);
+        }
+
+        var order = Enumerable.Range(0, outlets.Count).Where(i => eligible[i]).OrderBy(i => promised[i]).ThenBy(i => i).ToList();
+        if (order.Count == 0) return new RoutePlan([], candidates, "no outlet can take it", null, outsideEveryZone);
+
+        var best = order[0];
+        string reason;
+        int chosen;
+        if (localIndex < 0)
+        {
+            chosen = best;
+            reason = deliverTo is null ? "ready soonest" : "promised soonest";
+        }
+        else if (best != localIndex && promised[best] <= promised[localIndex] - _spec.LocalityMargin)
+        {
+            chosen = best;
+            reason = $"sooner by {Minutes(promised[localIndex] - promised[best])} than the local outlet {local!.Id} (margin {Minutes(_spec.LocalityMargin)})";
+        }
+        else
+        {
+            chosen = localIndex;
+            reason = best == localIndex ? "local outlet, and the soonest" : $"local outlet (another is sooner by only {Minutes(promised[localIndex] - promised[best])})";
+        }
+        order.Remove(chosen);
+        order.Insert(0, chosen);
+        return new RoutePlan(order.Select(i => outlets[i]).ToList(), candidates, reason, local?.Id, false);
+    }
+
+    private static double? Round(double? km) => km is { } v ? Math.Round(v, 3) : null;
+
+    private static string Minutes(TimeSpan t) => $"{t.TotalMinutes:0.#} min";
+}
+
+/// <summary>An admin cut the (simulated) power of an outlet: its heartbeats stop, and it will be found silent.</summary>
+public sealed record OutletPowerCut(string OutletId, string By, DateTimeOffset At) : OutletEvent(OutletId, At);
+
+/// <summary>The simulated power is back: heartbeats resume.</summary>
+public sealed record OutletPowerRestored(string OutletId, string By, DateTimeOffset At) : OutletEvent(OutletId, At);
