@@ -42,7 +42,8 @@ public sealed partial class DeliveryEngine
     private long _timerSeq;
     private long _offerSeq;
     private DateTimeOffset _nextRoundAt = DateTimeOffset.MaxValue;
-    private readonly Dictionary<string, TimeSpan> _courierEta = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TimeSpan?> _courierEta = new(StringComparer.Ordinal);
+    private DateTimeOffset _lastRoundAt;
     private readonly Neighbour[] _one = new Neighbour[1];
     private bool _started;
 
@@ -168,7 +169,8 @@ public sealed partial class DeliveryEngine
     private void Round(DateTimeOffset now, List<IDomainEvent> output)
     {
         ReleaseMovedJobs(now, output);
-        RefreshCourierEtas(now);
+        _courierEta.Clear(); // courier availability is recomputed lazily, as of this round
+        _lastRoundAt = now;
         var waiting = new List<Job>();
         foreach (var j in _jobs.Values)
             if (j.State == JobState.Waiting) waiting.Add(j);
@@ -217,23 +219,19 @@ public sealed partial class DeliveryEngine
     }
 
     /// <summary>
-    /// Once per round, for each outlet, how soon the nearest free courier could be there: the
-    /// router's view of courier availability, cached so that routing an order costs no geo query.
+    /// How soon the nearest free courier could reach the outlet, as of the last dispatch round, or
+    /// null if none is near: the router's view of courier availability. Computed at most once per
+    /// outlet per round (one geo query), so routing an order costs almost nothing.
     /// </summary>
-    private void RefreshCourierEtas(DateTimeOffset now)
+    public TimeSpan? CourierEtaTo(string outletId)
     {
-        foreach (var c in _couriers.Values)
-            if (c.Simulated && c.OnShift && c.Jobs.Count == 0 && c.Offer is null) _index.Update(c.Handle, c.Position.Lat, c.Position.Lon, now.UtcTicks);
-        foreach (var outlet in _catalog.Outlets)
-        {
-            var found = _index.Nearest(outlet.Location.Lat, outlet.Location.Lon, 1, 20_000, now.UtcTicks, _one);
-            if (found == 0) _courierEta.Remove(outlet.Id);
-            else _courierEta[outlet.Id] = TimeSpan.FromSeconds(_one[0].DistanceMetres * _fleet.DetourFactor / _fleet.SpeedMetresPerSecond);
-        }
+        if (_courierEta.TryGetValue(outletId, out var cached)) return cached;
+        TimeSpan? eta = null;
+        if (_catalog.FindOutlet(outletId) is { } outlet && _index.Nearest(outlet.Location.Lat, outlet.Location.Lon, 1, 20_000, _lastRoundAt.UtcTicks, _one) > 0)
+            eta = TimeSpan.FromSeconds(_one[0].DistanceMetres * _fleet.DetourFactor / _fleet.SpeedMetresPerSecond);
+        _courierEta[outletId] = eta;
+        return eta;
     }
-
-    /// <summary>How soon a free courier could reach the outlet (as of the last round), or null if none is near.</summary>
-    public TimeSpan? CourierEtaTo(string outletId) => _courierEta.TryGetValue(outletId, out var eta) ? eta : null;
 
     /// <summary>Orders that moved to another outlet while a courier was offered or sent to the old one: release that courier.</summary>
     private void ReleaseMovedJobs(DateTimeOffset now, List<IDomainEvent> output)
@@ -264,12 +262,13 @@ public sealed partial class DeliveryEngine
 
     // ------------------------------------------------------------------ courier commands
 
-    public DeliveryResult StartShift(string courierId, string name, double lat, double lon, DateTimeOffset now, List<IDomainEvent> output)
+    /// <param name="simulated">The engine rides this courier itself (simulations, demos).</param>
+    public DeliveryResult StartShift(string courierId, string name, double lat, double lon, DateTimeOffset now, List<IDomainEvent> output, bool simulated = false)
     {
         if (!CatalogCompiler.IsId(courierId)) return DeliveryResult.Invalid($"'{courierId}' is not a valid courier id");
         if (!GeoPoint.IsValid(lat, lon)) return DeliveryResult.Invalid($"({lat}, {lon}) is not a valid position");
         if (_couriers.TryGetValue(courierId, out var c) && c.OnShift) return DeliveryResult.Conflict($"{courierId} is already on shift");
-        _emit(output, new CourierShiftStarted(courierId, name, false, lat, lon, now));
+        _emit(output, new CourierShiftStarted(courierId, name, simulated, lat, lon, now));
         RequestRound(now);
         return DeliveryResult.Ok();
     }

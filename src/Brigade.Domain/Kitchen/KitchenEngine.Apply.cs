@@ -16,6 +16,14 @@ public sealed partial class KitchenEngine
     public void Apply(IKitchenEvent e)
     {
         if (_epoch == 0) _epoch = e.At.UtcTicks;
+        if (_dozing)
+        {
+            // Woken by an event: resume reviews on the interval grid, from now.
+            _dozing = false;
+            var interval = _options.ReviewInterval.Ticks;
+            var at = e.At.UtcTicks;
+            if (_nextReviewAt < at) _nextReviewAt = at + interval - (at - _nextReviewAt) % interval;
+        }
         switch (e)
         {
             case TaskStarted s: ApplyStarted(s); break;

@@ -51,6 +51,18 @@ public sealed partial class KitchenEngine
     private long _nextReviewAt = long.MinValue;
     // The first moment the kitchen saw: paid time of chefs on duty from the start counts from here.
     private long _epoch;
+    // An idle kitchen skips its periodic reviews until an event arrives (see Advance).
+    private bool _dozing;
+
+    /// <summary>Every station's crew at its minimum and stock at par: a review of an idle kitchen would change nothing.</summary>
+    private bool IsSettled()
+    {
+        foreach (var s in _stations)
+            if (s.TargetActive > s.Spec.MinChefs) return false;
+        for (var ci = 0; ci < _components.Length; ci++)
+            if (_stock[ci] + _inPrep[ci] < _par[ci]) return false;
+        return true;
+    }
 
     public KitchenEngine(Outlet outlet, KitchenOptions? options = null)
     {
@@ -109,7 +121,7 @@ public sealed partial class KitchenEngine
     {
         get
         {
-            var due = _nextReviewAt;
+            var due = _dozing ? long.MaxValue : _nextReviewAt;
             if (_timers.TryPeek(out _, out var t) && t.Due < due) due = t.Due;
             return At(Math.Max(due, DateTimeOffset.MinValue.UtcTicks));
         }
@@ -185,9 +197,17 @@ public sealed partial class KitchenEngine
                 if (horizon - _nextReviewAt > interval) _nextReviewAt = horizon - (horizon - _nextReviewAt) % interval;
                 var at = _nextReviewAt;
                 _nextReviewAt = at + interval;
+                var before = output.Count;
                 Review(at, output);
+                // Nothing to cook, nothing changed, no crew to scale: doze until the next event wakes us.
+                if (output.Count == before && _tasks.Count == 0 && IsSettled())
+                {
+                    _dozing = true;
+                    break;
+                }
                 continue;
             }
+            if (_dozing) break;
             if (!hasTimer || due > limit) break;
             _timers.Dequeue();
             var task = timer.Task;
