@@ -1,8 +1,10 @@
 using Brigade.Catalog;
 using Brigade.Engine;
 using Brigade.Http;
+using Brigade.Messaging;
 using Brigade.Orders;
 using Brigade.Storage;
+using Brigade.Storage.Postgres;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -40,9 +42,21 @@ public static class BrigadeServer
         services.AddSingleton(new EngineOptions());
         services.AddSingleton(new ScaledTimeProvider(options.TimeScale));
         services.AddSingleton<StoreMetrics>();
-        services.AddSingleton(sp => new SqliteEventStore(Path.GetFullPath(options.DataDir), sp.GetRequiredService<StoreMetrics>()));
-        services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<SqliteEventStore>());
-        services.AddSingleton<IReadModelStore>(sp => sp.GetRequiredService<SqliteEventStore>());
+        if (options.Validate() is { } problem) throw new StoreSettingsException(problem);
+        if (options.UsesPostgres)
+        {
+            // Many processes may share the database; only the one holding the engine lock runs the engine.
+            services.AddSingleton(sp => new PostgresEventStore(options.Postgres!, sp.GetRequiredService<StoreMetrics>()));
+            services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<PostgresEventStore>());
+            services.AddSingleton<IReadModelStore>(sp => sp.GetRequiredService<PostgresEventStore>());
+            services.AddSingleton(sp => new PostgresEngineLock(options.Postgres!, sp.GetRequiredService<ILogger<PostgresEngineLock>>()));
+        }
+        else
+        {
+            services.AddSingleton(sp => new SqliteEventStore(Path.GetFullPath(options.DataDir), sp.GetRequiredService<StoreMetrics>()));
+            services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<SqliteEventStore>());
+            services.AddSingleton<IReadModelStore>(sp => sp.GetRequiredService<SqliteEventStore>());
+        }
         services.AddSingleton(sp =>
         {
             var model = new OrderReadModel();
@@ -60,6 +74,12 @@ public static class BrigadeServer
         services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
         services.AddHostedService(sp => sp.GetRequiredService<SummaryProjector>());
         services.AddHostedService<Housekeeping>();
+        if (!string.IsNullOrWhiteSpace(options.RabbitMq))
+        {
+            services.AddSingleton(new RabbitMqRelayOptions(new Uri(options.RabbitMq)));
+            services.AddSingleton<RabbitMqRelay>();
+            services.AddHostedService(sp => sp.GetRequiredService<RabbitMqRelay>());
+        }
 
         services.ConfigureHttpJsonOptions(o =>
         {

@@ -247,7 +247,7 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
                 if (p.Commit is not { } commit) continue;
                 if (commit.Chained && chainFailure is not null)
                 {
-                    p.Fail(new ChainBrokenException(chainFailure));
+                    p.Refuse(new ChainBrokenException(chainFailure));
                     continue;
                 }
                 Exception? refusal = CheckVersions(commit, overlay);
@@ -255,7 +255,7 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
                 if (refusal is not null)
                 {
                     if (commit.Chained) chainFailure = refusal;
-                    p.Fail(refusal);
+                    p.Refuse(refusal);
                     continue;
                 }
                 var versions = new long[commit.Events.Count];
@@ -289,14 +289,16 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
             _nextPosition = positionBefore;
             foreach (var p in batch)
             {
-                if (p.Completion.Task.IsCompleted) continue;
+                if (p.Refusal is not null) continue;
                 if (p.Commit is { Chained: true }) chainFailure ??= e;
-                p.Fail(e);
+                p.Refuse(e);
             }
             _chainBroken = chainFailure;
+            FailRefused(batch);
             return;
         }
         _chainBroken = chainFailure;
+        FailRefused(batch);
 
         foreach (var (stream, version) in overlay) _heads[stream] = version;
         if (_heads.Count > HeadCacheLimit) _heads.Clear();
@@ -565,6 +567,16 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
         if (_lock is not null) await _lock.DisposeAsync();
     }
 
+    /// <summary>
+    /// Tell the refused callers, after the batch has set the chain's state: a caller that resets the
+    /// chain as soon as it hears of the failure must not have its reset overwritten by this batch.
+    /// </summary>
+    private static void FailRefused(List<Pending> batch)
+    {
+        foreach (var p in batch)
+            if (p.Refusal is { } e) p.Completion.TrySetException(e);
+    }
+
     private sealed record SummaryWrite(IReadOnlyCollection<SummaryRow> Rows, string CheckpointName, long Checkpoint);
 
     /// <summary>A commit, or a read-model write, waiting for the writer.</summary>
@@ -574,6 +586,10 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
         public SummaryWrite? Summaries { get; } = summaries;
         public long Enqueued { get; } = enqueued;
         public TaskCompletionSource<CommitResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public void Fail(Exception e) => Completion.TrySetException(e);
+
+        /// <summary>Why this commit is refused. The caller is told only once the batch has settled the chain (see FailRefused).</summary>
+        public Exception? Refusal { get; private set; }
+
+        public void Refuse(Exception e) => Refusal ??= e;
     }
 }
