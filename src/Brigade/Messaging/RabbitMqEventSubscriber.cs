@@ -14,6 +14,9 @@ public sealed record RelayedEvent(long Position, string StreamId, long Version, 
 /// <summary>What to consume and from where.</summary>
 public sealed record RabbitMqSubscriberOptions(Uri Uri)
 {
+    /// <summary>The exchange the relay publishes to.</summary>
+    public string Exchange { get; init; } = RabbitMqRelay.Exchange;
+
     /// <summary>
     /// A durable queue of this name keeps events while the subscriber is away (a broker restart, a
     /// redeploy). Null: a private queue that lives as long as the connection; the subscriber then
@@ -53,6 +56,7 @@ public sealed partial class RabbitMqEventSubscriber : IAsyncDisposable
     private IChannel? _channel;
     private long _last;
     private long _duplicates;
+    private int _recoveries;
 
     public RabbitMqEventSubscriber(RabbitMqSubscriberOptions options, Func<RelayedEvent, CancellationToken, Task> handler, ILogger<RabbitMqEventSubscriber>? log = null)
     {
@@ -82,6 +86,9 @@ public sealed partial class RabbitMqEventSubscriber : IAsyncDisposable
     /// <summary>Deliveries dropped because their position was already handled.</summary>
     public long Duplicates => Interlocked.Read(ref _duplicates);
 
+    /// <summary>Times the connection was lost and recovered.</summary>
+    public int Recoveries => Volatile.Read(ref _recoveries);
+
     /// <summary>The queue consumed (the broker's name for a private one).</summary>
     public string? QueueName { get; private set; }
 
@@ -110,16 +117,22 @@ public sealed partial class RabbitMqEventSubscriber : IAsyncDisposable
                 RequestedHeartbeat = TimeSpan.FromSeconds(10),
             };
             _connection = await factory.CreateConnectionAsync(token);
+            _connection.RecoverySucceededAsync += (_, _) =>
+            {
+                Interlocked.Increment(ref _recoveries);
+                LogRecovered();
+                return Task.CompletedTask;
+            };
         }, ct);
 
         _channel = await _connection!.CreateChannelAsync(cancellationToken: ct);
-        await _channel.ExchangeDeclareAsync(RabbitMqRelay.Exchange, ExchangeType.Topic, durable: true, autoDelete: false, cancellationToken: ct);
+        await _channel.ExchangeDeclareAsync(_options.Exchange, ExchangeType.Topic, durable: true, autoDelete: false, cancellationToken: ct);
         var declared = _options.Queue is { } name
             ? await _channel.QueueDeclareAsync(name, durable: true, exclusive: false, autoDelete: false, cancellationToken: ct)
             : await _channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true, cancellationToken: ct);
         QueueName = declared.QueueName;
         foreach (var binding in _options.Bindings)
-            await _channel.QueueBindAsync(declared.QueueName, RabbitMqRelay.Exchange, binding, cancellationToken: ct);
+            await _channel.QueueBindAsync(declared.QueueName, _options.Exchange, binding, cancellationToken: ct);
         await _channel.BasicQosAsync(0, _options.Prefetch, global: false, ct);
 
         var consumer = new AsyncEventingBasicConsumer(_channel);
@@ -201,6 +214,9 @@ public sealed partial class RabbitMqEventSubscriber : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Handling a relayed event failed (attempt {Attempt}); retrying")]
     private partial void LogHandlerFailed(Exception? error, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The subscriber's connection to RabbitMQ recovered")]
+    private partial void LogRecovered();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A message without a position header arrived (routing key {RoutingKey}); dropped")]
     private partial void LogNotAnEvent(string routingKey);

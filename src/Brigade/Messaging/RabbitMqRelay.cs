@@ -10,6 +10,9 @@ namespace Brigade.Messaging;
 /// <summary>Where the relay publishes and how it paces itself.</summary>
 public sealed record RabbitMqRelayOptions(Uri Uri)
 {
+    /// <summary>The durable topic exchange events go to.</summary>
+    public string Exchange { get; init; } = RabbitMqRelay.Exchange;
+
     /// <summary>Events published before waiting for the broker's confirms and moving the checkpoint.</summary>
     public int BatchSize { get; init; } = 512;
 
@@ -49,6 +52,7 @@ public sealed partial class RabbitMqRelay : BackgroundService
     private int _failures;
     private long _checkpoint = -1;
     private long _published;
+    private int _sessions;
 
     public RabbitMqRelay(IEventStore store, IReadModelStore checkpoints, RabbitMqRelayOptions options, ILogger<RabbitMqRelay> log)
     {
@@ -67,6 +71,9 @@ public sealed partial class RabbitMqRelay : BackgroundService
 
     /// <summary>Messages published (and confirmed) by this instance, replays included.</summary>
     public long Published => Interlocked.Read(ref _published);
+
+    /// <summary>Connections opened so far (more than one: the relay reconnected).</summary>
+    public int Sessions => Volatile.Read(ref _sessions);
 
     /// <summary><c>order-42</c> → <c>order</c>.</summary>
     public static string StreamKind(string streamId)
@@ -119,8 +126,9 @@ public sealed partial class RabbitMqRelay : BackgroundService
         await using var connection = await factory.CreateConnectionAsync(ct);
         await using var channel = await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: false), ct);
-        await channel.ExchangeDeclareAsync(Exchange, ExchangeType.Topic, durable: true, autoDelete: false, cancellationToken: ct);
+        await channel.ExchangeDeclareAsync(_options.Exchange, ExchangeType.Topic, durable: true, autoDelete: false, cancellationToken: ct);
         var confirms = new ConfirmTracker(channel);
+        Interlocked.Increment(ref _sessions);
 
         var checkpoint = await _checkpoints.GetCheckpointAsync(CheckpointName, ct);
         Interlocked.Exchange(ref _checkpoint, checkpoint);
@@ -133,7 +141,7 @@ public sealed partial class RabbitMqRelay : BackgroundService
             await foreach (var e in _store.ReadAllAsync(checkpoint, ct))
             {
                 confirms.Expect(await channel.GetNextPublishSequenceNumberAsync(ct));
-                await channel.BasicPublishAsync(Exchange, RoutingKey(e), mandatory: false, Properties(e), e.Data, ct);
+                await channel.BasicPublishAsync(_options.Exchange, RoutingKey(e), mandatory: false, Properties(e), e.Data, ct);
                 last = e.Position;
                 if (++count >= _options.BatchSize) break;
             }

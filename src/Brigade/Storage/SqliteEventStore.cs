@@ -27,7 +27,8 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
     // A blocking queue, not a channel: adding wakes the writer thread directly, with no thread-pool hop.
     private readonly BlockingCollection<Pending> _queue = new(new ConcurrentQueue<Pending>());
     private readonly Dictionary<string, long> _heads = new(StringComparer.Ordinal);
-    private readonly List<Action<IReadOnlyList<CommittedEvent>>> _listeners = [];
+    // Copied on write: a listener may subscribe while the writer runs.
+    private volatile Action<IReadOnlyList<CommittedEvent>>[] _listeners = [];
     private readonly StoreMetrics _metrics;
     private FileStream? _lock;
     private SqliteConnection? _writer;
@@ -134,7 +135,10 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
         _writerLoop = Task.Factory.StartNew(WriterLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
-    public void Subscribe(Action<IReadOnlyList<CommittedEvent>> onCommitted) => _listeners.Add(onCommitted);
+    public void Subscribe(Action<IReadOnlyList<CommittedEvent>> onCommitted)
+    {
+        lock (_queue) _listeners = [.. _listeners, onCommitted];
+    }
 
     public void ResetChain() => _chainBroken = null;
 
