@@ -24,6 +24,17 @@ log "Building (Release)"
 dotnet build Brigade.slnx -c Release -warnaserror
 
 log "Running the .NET tests"
-dotnet test Brigade.slnx -c Release --no-build --logger "console;verbosity=normal" --results-directory artifacts/test-results "$@"
+mkdir -p artifacts
+status=0
+dotnet test Brigade.slnx -c Release --no-build --logger "console;verbosity=normal" --results-directory artifacts/test-results "$@" \
+    | tee artifacts/test-output.log || status=$?
 
+count() { grep -E "^ +$1: +[0-9]+" artifacts/test-output.log | tail -n 1 | awk '{print $2}'; }
+passed=$(count Passed); failed=$(count Failed)
+echo
+echo "${passed:-0} passed, ${failed:-0} failed"
+if [ "$status" -ne 0 ]; then
+    log "Tests FAILED after $(( $(date +%s) - started )) s"
+    exit "$status"
+fi
 log "All tests passed in $(( $(date +%s) - started )) s"

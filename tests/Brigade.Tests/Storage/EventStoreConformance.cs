@@ -217,6 +217,21 @@ public abstract class EventStoreConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task After_reopening_a_stream_written_before_continues_its_versions_without_a_gap()
+    {
+        await Store.CommitAsync(new Commit([E("kitchen-k"), E("kitchen-k"), E("order-a")]));
+        await ReopenAsync();
+        await Store.CommitAsync(new Commit([E("order-b")]));
+
+        var next = await Store.CommitAsync(new Commit([E("kitchen-k"), E("order-a")]));
+        var conflict = await Capture(Store.CommitAsync(new Commit([E("order-a")], new Dictionary<string, long> { ["order-a"] = ExpectedVersion.NoStream })));
+
+        Assert.Equal([3L, 2L], next.Versions);
+        Assert.Equal(2, Assert.IsType<ConcurrencyException>(conflict).Actual);
+        Assert.Equal([1L, 2, 3], (await Store.ReadStreamAsync("kitchen-k")).Select(e => e.Version));
+    }
+
+    [Fact]
     public async Task Reads_by_stream_prefix_return_the_newest_events_oldest_first()
     {
         for (var i = 0; i < 5; i++) await Store.CommitAsync(new Commit([E("kitchen-a" + i), E("courier-c")]));

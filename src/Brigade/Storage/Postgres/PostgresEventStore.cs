@@ -59,6 +59,7 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
         """;
     private const string UpdateHeadSql = "UPDATE log_head SET position = $1 WHERE id";
+    private const string AdvanceHeadSql = "SELECT brigade_advance_head($1, $2)";
     private const string UpsertSummariesSql = """
         INSERT INTO order_summaries (id, status, outlet_id, customer_id, placed_at, updated_at, version, body)
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::bigint[], $8::text[])
@@ -180,99 +181,44 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
     }
 
     /// <summary>
-    /// Write one batch in one transaction: lock the log head and look up what the checks need (one
-    /// round trip), check each commit in order, insert everything accepted (one round trip), COMMIT.
-    /// A refused commit writes nothing while the rest of the batch goes through; if the transaction
-    /// fails, every commit in it fails.
+    /// Write one batch in one transaction. A commit that is refused (its expected version, a used
+    /// dedup or idempotency key, a broken chain) writes nothing while the rest of the batch goes
+    /// through; if the transaction fails, every commit in it fails.
+    /// <para>
+    /// Fast path, one round trip: while no other process has appended since this one last wrote,
+    /// the cached stream heads are exact, so the batch is checked here and sent as BEGIN, "advance
+    /// the log head from the position we wrote last" (which takes the head's row lock and fails if
+    /// the head moved), the inserts, and COMMIT. A moved head or a unique-index violation (a stream
+    /// not in the cache that exists after all, a used key) rolls it back, and the batch takes the
+    /// slow path: lock the head and read what the checks need, then write and commit.
+    /// </para>
     /// </summary>
     private void WriteBatch(List<Pending> batch)
     {
         var started = Stopwatch.GetTimestamp();
-        var written = new List<(Pending Pending, CommitResult Result)>(batch.Count);
-        var committed = new List<CommittedEvent>();
-        var overlay = new Dictionary<string, long>(StringComparer.Ordinal);
         var chainFailure = _chainBroken;
-        long lastWritten = _lastWritten;
-        NpgsqlTransaction? tx = null;
+        var commits = new List<Pending>(batch.Count);
+        foreach (var p in batch)
+        {
+            if (p.Commit is not { } commit) continue;
+            if (commit.Chained && chainFailure is not null) p.Refuse(new ChainBrokenException(chainFailure));
+            else commits.Add(p);
+        }
+        var summaries = batch.Where(p => p.Summaries is not null).ToList();
+
+        Plan plan;
         try
         {
             var conn = Connection();
-            tx = conn.BeginTransaction();
             if (FailNextBatches > 0 && Interlocked.Decrement(ref FailNextBatches) >= 0)
                 throw new NpgsqlException("injected connection failure");
-
-            var commits = new List<Pending>(batch.Count);
-            foreach (var p in batch)
-            {
-                if (p.Commit is not { } commit) continue;
-                if (commit.Chained && chainFailure is not null) p.Refuse(new ChainBrokenException(chainFailure));
-                else commits.Add(p);
-            }
-
-            var rows = new EventRows(commits.Sum(p => p.Commit!.Events.Count));
-            var dedupRows = new List<DedupKey>();
-            if (commits.Count > 0)
-            {
-                var lookups = Lookup(conn, tx, commits);
-                var position = lookups.Head;
-                foreach (var p in commits)
-                {
-                    var commit = p.Commit!;
-                    if (commit.Chained && chainFailure is not null)
-                    {
-                        p.Refuse(new ChainBrokenException(chainFailure));
-                        continue;
-                    }
-                    Exception? refusal = CheckVersions(commit, overlay);
-                    refusal ??= CheckDedup(commit.Dedup, lookups.Dedup);
-                    refusal ??= CheckIdempotency(commit, lookups.OrderKeys);
-                    if (refusal is not null)
-                    {
-                        if (commit.Chained) chainFailure = refusal;
-                        p.Refuse(refusal);
-                        continue;
-                    }
-                    if (commit.Dedup is { } dedup)
-                    {
-                        lookups.Dedup[(dedup.Scope, dedup.Key)] = dedup.Value;
-                        dedupRows.Add(dedup);
-                    }
-                    foreach (var (customer, key, orderId) in OrderKeys(commit)) lookups.OrderKeys[(customer, key)] = orderId;
-                    var versions = new long[commit.Events.Count];
-                    var first = position + 1;
-                    for (var i = 0; i < commit.Events.Count; i++)
-                    {
-                        var e = commit.Events[i];
-                        var version = overlay[e.StreamId] = overlay.GetValueOrDefault(e.StreamId, _heads.GetValueOrDefault(e.StreamId)) + 1;
-                        versions[i] = version;
-                        rows.Add(++position, e, version);
-                        committed.Add(new CommittedEvent(position, version, e));
-                    }
-                    written.Add((p, new CommitResult(first, position, versions)));
-                }
-                lastWritten = position;
-            }
-
-            var summaries = batch.Where(p => p.Summaries is not null).ToList();
-            using (var write = new NpgsqlBatch(conn, tx))
-            {
-                if (rows.Count > 0)
-                {
-                    write.BatchCommands.Add(rows.ToCommand());
-                    write.BatchCommands.Add(Command(UpdateHeadSql, Param(lastWritten, NpgsqlDbType.Bigint)));
-                }
-                if (dedupRows.Count > 0) write.BatchCommands.Add(DedupCommand(dedupRows));
-                if (summaries.Count > 0) AddSummaryCommands(write, summaries);
-                if (write.BatchCommands.Count > 0) write.ExecuteNonQuery();
-            }
-            tx.Commit();
-            foreach (var p in summaries) written.Add((p, new CommitResult(0, 0, [])));
+            plan = TryFastPath(conn, commits, summaries, chainFailure) ?? SlowPath(conn, commits, summaries, chainFailure);
         }
         catch (Exception e)
         {
             // Nothing of this batch is durable (or, if COMMIT itself was cut off, we cannot know: the
             // caller is told it failed and the head cache is rebuilt from the log).
-            Rollback(tx);
+            Rollback();
             _heads.Clear();
             _lastWritten = -1;
             var error = Translate(e);
@@ -286,23 +232,152 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
             FailRefused(batch);
             return;
         }
-        tx.Dispose();
-        _chainBroken = chainFailure;
+        foreach (var (p, error) in plan.Refused) p.Refuse(error);
+        _chainBroken = plan.ChainFailure;
         FailRefused(batch);
-        _lastWritten = lastWritten;
+        _lastWritten = plan.Last;
 
-        foreach (var (stream, version) in overlay) _heads[stream] = version;
+        foreach (var (stream, version) in plan.Overlay) _heads[stream] = version;
         if (_heads.Count > HeadCacheLimit) _heads.Clear();
-        if (committed.Count > 0)
-            foreach (var listener in _listeners) listener(committed);
+        if (plan.Committed.Count > 0)
+            foreach (var listener in _listeners) listener(plan.Committed);
 
         var now = Stopwatch.GetTimestamp();
-        _metrics.BatchWritten(written.Count(w => w.Pending.Commit is not null), committed.Count, Stopwatch.GetElapsedTime(started, now));
-        foreach (var (p, result) in written)
+        _metrics.BatchWritten(plan.Written.Count, plan.Committed.Count, Stopwatch.GetElapsedTime(started, now));
+        foreach (var (p, result) in plan.Written)
         {
-            if (p.Commit is not null) _metrics.CommitDurable(Stopwatch.GetElapsedTime(p.Enqueued, now));
+            _metrics.CommitDurable(Stopwatch.GetElapsedTime(p.Enqueued, now));
             p.Completion.TrySetResult(result);
         }
+        foreach (var p in summaries) p.Completion.TrySetResult(new CommitResult(0, 0, []));
+    }
+
+    /// <summary>
+    /// The one-round-trip write, when the cache can be trusted: nothing refused, no stream whose
+    /// head is needed and unknown. Null when the batch must take the slow path.
+    /// </summary>
+    private Plan? TryFastPath(NpgsqlConnection conn, List<Pending> commits, List<Pending> summaries, Exception? chainFailure)
+    {
+        if (_lastWritten < 0 && commits.Count > 0) return null;
+        foreach (var p in commits)
+        {
+            // An exact expected version of a stream not in the cache needs its real head: assuming 0 could leave a gap.
+            if (p.Commit!.ExpectedVersions is { } expected)
+                foreach (var (stream, version) in expected)
+                    if (version > 0 && !_heads.ContainsKey(stream)) return null;
+        }
+        // Streams not in the cache are taken to be new; if one exists, its version 1 does too and the insert fails.
+        var plan = MakePlan(commits, _lastWritten < 0 ? 0 : _lastWritten, chainFailure, new Dictionary<(string, string), string>(), new Dictionary<(string, string), string>());
+        if (plan.Refused.Count > 0) return null; // a refusal must be checked against the database's heads, not the cache
+        if (commits.Count == 0) plan.Last = _lastWritten; // read-model writes only: the head is untouched
+
+        using var write = new NpgsqlBatch(conn);
+        write.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+        if (plan.Rows.Count > 0)
+            write.BatchCommands.Add(Command(AdvanceHeadSql, Param(plan.Head, NpgsqlDbType.Bigint), Param(plan.Last, NpgsqlDbType.Bigint)));
+        AddWrites(write, plan, summaries);
+        write.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+        try
+        {
+            write.ExecuteNonQuery();
+            return plan;
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresSchema.HeadMovedState or PostgresErrorCodes.UniqueViolation)
+        {
+            Rollback();
+            if (_writer is null) throw;
+            // Another process appended (the cached heads may be stale), or a stream or key was taken.
+            if (e.SqlState == PostgresSchema.HeadMovedState) _heads.Clear();
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Two round trips: BEGIN, lock the log head and read (with snapshots taken after the lock) the
+    /// heads, dedup keys and idempotency keys the batch needs; then write and COMMIT.
+    /// </summary>
+    private Plan SlowPath(NpgsqlConnection conn, List<Pending> commits, List<Pending> summaries, Exception? chainFailure)
+    {
+        var lookups = commits.Count > 0 ? Lookup(conn, commits) : null;
+        if (lookups is null)
+        {
+            using var begin = new NpgsqlCommand("BEGIN", conn);
+            begin.ExecuteNonQuery();
+        }
+        var plan = MakePlan(commits, lookups?.Head ?? 0, chainFailure, lookups?.Dedup ?? [], lookups?.OrderKeys ?? []);
+        if (lookups is null) plan.Last = _lastWritten; // no commits: the head is untouched
+        using var write = new NpgsqlBatch(conn);
+        if (plan.Rows.Count > 0) write.BatchCommands.Add(Command(UpdateHeadSql, Param(plan.Last, NpgsqlDbType.Bigint)));
+        AddWrites(write, plan, summaries);
+        write.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+        write.ExecuteNonQuery();
+        return plan;
+    }
+
+    /// <summary>What a batch writes, and whom it refuses, given the heads it was checked against.</summary>
+    private sealed class Plan(int events)
+    {
+        public List<(Pending Pending, CommitResult Result)> Written { get; } = [];
+        public List<(Pending Pending, Exception Error)> Refused { get; } = [];
+        public List<CommittedEvent> Committed { get; } = [];
+        public Dictionary<string, long> Overlay { get; } = new(StringComparer.Ordinal);
+        public List<DedupKey> Dedup { get; } = [];
+        public EventRows Rows { get; } = new(events);
+        public long Head { get; init; }
+        public long Last { get; set; }
+        public Exception? ChainFailure { get; set; }
+    }
+
+    /// <summary>Check each commit in order against the heads (cache plus this batch) and the used keys; assign positions and versions.</summary>
+    private Plan MakePlan(List<Pending> commits, long head, Exception? chainFailure,
+        Dictionary<(string, string), string> usedDedup, Dictionary<(string, string), string> usedOrderKeys)
+    {
+        var plan = new Plan(commits.Sum(p => p.Commit!.Events.Count)) { Head = head, Last = head, ChainFailure = chainFailure };
+        var position = head;
+        foreach (var p in commits)
+        {
+            var commit = p.Commit!;
+            if (commit.Chained && plan.ChainFailure is not null)
+            {
+                plan.Refused.Add((p, new ChainBrokenException(plan.ChainFailure)));
+                continue;
+            }
+            Exception? refusal = CheckVersions(commit, plan.Overlay);
+            refusal ??= CheckDedup(commit.Dedup, usedDedup);
+            refusal ??= CheckIdempotency(commit, usedOrderKeys);
+            if (refusal is not null)
+            {
+                if (commit.Chained) plan.ChainFailure = refusal;
+                plan.Refused.Add((p, refusal));
+                continue;
+            }
+            if (commit.Dedup is { } dedup)
+            {
+                usedDedup[(dedup.Scope, dedup.Key)] = dedup.Value;
+                plan.Dedup.Add(dedup);
+            }
+            foreach (var (customer, key, orderId) in OrderKeys(commit)) usedOrderKeys[(customer, key)] = orderId;
+            var versions = new long[commit.Events.Count];
+            var first = position + 1;
+            for (var i = 0; i < commit.Events.Count; i++)
+            {
+                var e = commit.Events[i];
+                var version = plan.Overlay[e.StreamId] = plan.Overlay.GetValueOrDefault(e.StreamId, _heads.GetValueOrDefault(e.StreamId)) + 1;
+                versions[i] = version;
+                plan.Rows.Add(++position, e, version);
+                plan.Committed.Add(new CommittedEvent(position, version, e));
+            }
+            plan.Written.Add((p, new CommitResult(first, position, versions)));
+        }
+        plan.Last = position;
+        return plan;
+    }
+
+    private static void AddWrites(NpgsqlBatch write, Plan plan, List<Pending> summaries)
+    {
+        if (plan.Rows.Count > 0) write.BatchCommands.Add(plan.Rows.ToCommand());
+        if (plan.Dedup.Count > 0) write.BatchCommands.Add(DedupCommand(plan.Dedup));
+        if (summaries.Count > 0) AddSummaryCommands(write, summaries);
     }
 
     private NpgsqlConnection Connection()
@@ -314,19 +389,24 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
         return _writer;
     }
 
-    private void Rollback(NpgsqlTransaction? tx)
+    /// <summary>End whatever transaction is open; if the connection is gone, open a new one for the next batch.</summary>
+    private void Rollback()
     {
         try
         {
-            if (tx is not null && _writer is { State: System.Data.ConnectionState.Open }) tx.Rollback();
-            tx?.Dispose();
+            if (_writer is { State: System.Data.ConnectionState.Open })
+            {
+                using var rollback = new NpgsqlCommand("ROLLBACK", _writer);
+                rollback.ExecuteNonQuery();
+                return;
+            }
         }
         catch (Exception)
         {
-            // The connection is gone: open a new one for the next batch.
-            _writer?.Dispose();
-            _writer = null;
+            // Fall through: drop the connection.
         }
+        _writer?.Dispose();
+        _writer = null;
     }
 
     /// <summary>A unique-index violation that slipped past the checks is still a conflict, not a crash.</summary>
@@ -342,11 +422,12 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
     private sealed record Lookups(long Head, Dictionary<(string, string), string> Dedup, Dictionary<(string, string), string> OrderKeys);
 
     /// <summary>
-    /// One round trip: take the log-head lock (waiting for any other process's batch to commit),
-    /// then read, with snapshots taken after the lock, the heads of streams not cached, the dedup
-    /// keys and the idempotency keys of placed orders this batch uses.
+    /// One round trip: BEGIN, take the log-head lock (waiting for any other process's batch to
+    /// commit), then read, with snapshots taken after the lock, the heads of streams not cached, the
+    /// dedup keys and the idempotency keys of placed orders this batch uses. If another process
+    /// appended since this one last wrote, the heads of the other streams are read too.
     /// </summary>
-    private Lookups Lookup(NpgsqlConnection conn, NpgsqlTransaction tx, List<Pending> commits)
+    private Lookups Lookup(NpgsqlConnection conn, List<Pending> commits)
     {
         var uncached = new HashSet<string>(StringComparer.Ordinal);
         var allStreams = new HashSet<string>(StringComparer.Ordinal);
@@ -383,8 +464,9 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
         long head;
         var dedup = new Dictionary<(string, string), string>();
         var placed = new Dictionary<(string, string), string>();
-        using (var lookup = new NpgsqlBatch(conn, tx))
+        using (var lookup = new NpgsqlBatch(conn))
         {
+            lookup.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
             lookup.BatchCommands.Add(Command(LockHeadSql));
             lookup.BatchCommands.Add(Command(HeadsSql, Param(uncached.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)));
             lookup.BatchCommands.Add(Command(DedupLookupSql, Param(dedupScopes.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text),
@@ -402,18 +484,15 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
             r.NextResult();
             while (r.Read()) placed[(r.GetString(0), r.GetString(1))] = r.GetString(2);
 
-            if (head != _lastWritten)
-            {
-                // Another process appended since our last batch: the cached heads may be stale.
-                _heads.Clear();
-            }
+            // Another process appended since our last batch: the cached heads may be stale.
+            if (head != _lastWritten) _heads.Clear();
             foreach (var (stream, version) in fetched) _heads[stream] = version;
         }
 
         var stale = allStreams.Where(s => !_heads.ContainsKey(s)).ToArray();
         if (stale.Length > 0)
         {
-            using var heads = new NpgsqlCommand(HeadsSql, conn, tx);
+            using var heads = new NpgsqlCommand(HeadsSql, conn);
             heads.Parameters.Add(Param(stale, NpgsqlDbType.Array | NpgsqlDbType.Text));
             using var r = heads.ExecuteReader();
             while (r.Read()) _heads[r.GetString(0)] = r.GetInt64(1);

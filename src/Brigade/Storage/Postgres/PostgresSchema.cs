@@ -8,12 +8,27 @@ internal static class PostgresSchema
 
     public const string IdempotencyIndex = "events_order_idempotency";
 
+    /// <summary>SQLSTATE raised by <c>brigade_advance_head</c> when another process appended first.</summary>
+    public const string HeadMovedState = "BR001";
+
     public const string Create = """
         CREATE TABLE IF NOT EXISTS log_head (
             id       boolean PRIMARY KEY DEFAULT true CHECK (id),
             position bigint  NOT NULL
         );
         INSERT INTO log_head (id, position) VALUES (true, 0) ON CONFLICT (id) DO NOTHING;
+
+        -- Take the head's row lock and move it, but only from the position the caller wrote last:
+        -- if another process appended in between, fail (the writer then checks against the database).
+        CREATE OR REPLACE FUNCTION brigade_advance_head(p_expected bigint, p_last bigint) RETURNS void
+        LANGUAGE plpgsql AS $fn$
+        BEGIN
+            UPDATE log_head SET position = p_last WHERE id AND position = p_expected;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'the log head moved: another process appended' USING ERRCODE = 'BR001';
+            END IF;
+        END
+        $fn$;
 
         CREATE TABLE IF NOT EXISTS events (
             position  bigint      PRIMARY KEY,
