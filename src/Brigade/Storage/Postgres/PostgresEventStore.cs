@@ -17,15 +17,16 @@ namespace Brigade.Storage.Postgres;
 /// Across processes, appends are serialized by a row lock on the single-row <c>log_head</c> table,
 /// taken first in every batch transaction and held until COMMIT. Positions are assigned from it, so
 /// they are gap-free and in commit order: a reader that follows <c>position &gt; checkpoint</c> never
-/// sees a position before every lower one is committed. Under that lock the writer reads the stream
-/// heads, dedup keys and placed-order idempotency keys it needs, so a commit that conflicts with
-/// another process's write fails alone (<see cref="ConcurrencyException"/>,
-/// <see cref="DuplicateKeyException"/>) while the rest of the batch goes through. The unique indexes on
-/// (stream, version) and on a placed order's (customer, idempotency key) back this up.
+/// sees a position before every lower one is committed.
 /// </para>
 /// <para>
-/// Stream heads are cached; the cache is trusted only while <c>log_head</c> still holds the position
-/// this process wrote last (no other process appended in between).
+/// Stream heads are cached; the cache is exact while <c>log_head</c> still holds the position this
+/// process wrote last, and a batch is then one round trip (see <see cref="WriteBatch"/>). Otherwise
+/// the writer reads, under the lock, the stream heads, dedup keys and placed-order idempotency keys
+/// it needs, so a commit that conflicts with another process's write fails alone
+/// (<see cref="ConcurrencyException"/>, <see cref="DuplicateKeyException"/>) while the rest of the batch
+/// goes through. The unique indexes on (stream, version) and on a placed order's (customer,
+/// idempotency key) back this up.
 /// </para>
 /// </summary>
 public sealed class PostgresEventStore : IEventStore, IReadModelStore
