@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Brigade.Catalog;
 using Brigade.Hosting;
+using Brigade.Storage.Postgres;
 
 namespace Brigade.Cli;
 
@@ -14,14 +15,20 @@ public static class ServeCommand
         var dataDir = new Option<string>("--data-dir") { Description = "Where data is kept; created if missing (default ./data)" };
         var catalog = new Option<string>("--catalog") { Description = "Catalog file (JSON); default: the built-in demo catalog" };
         var timeScale = new Option<double?>("--time-scale") { Description = "The kitchen clock runs N times real time; 600 makes a 10-minute pizza take 1 second (default 1)" };
+        var store = new Option<string>("--store") { Description = "The event log: sqlite (embedded, in the data directory; default) or postgres" };
+        var postgres = new Option<string>("--postgres") { Description = "PostgreSQL connection string for --store postgres, e.g. \"Host=db;Username=brigade;Password=...;Database=brigade\"" };
+        var rabbitMq = new Option<string>("--rabbitmq") { Description = "Relay every event to RabbitMQ (exchange brigade.events), e.g. amqp://user:pass@host:5672/" };
 
-        var command = new Command("serve", "Run the Brigade server") { urls, dataDir, catalog, timeScale };
+        var command = new Command("serve", "Run the Brigade server") { urls, dataDir, catalog, timeScale, store, postgres, rabbitMq };
         command.SetAction(async (ParseResult parse, CancellationToken ct) =>
         {
             var settings = new Dictionary<string, string?>();
             if (parse.GetValue(urls) is { } u) settings["urls"] = u;
             if (parse.GetValue(dataDir) is { } d) settings[$"{BrigadeOptions.Section}:DataDir"] = d;
             if (parse.GetValue(catalog) is { } c) settings[$"{BrigadeOptions.Section}:Catalog"] = c;
+            if (parse.GetValue(store) is { } s) settings[$"{BrigadeOptions.Section}:Store"] = s;
+            if (parse.GetValue(postgres) is { } pg) settings[$"{BrigadeOptions.Section}:Postgres"] = pg;
+            if (parse.GetValue(rabbitMq) is { } mq) settings[$"{BrigadeOptions.Section}:RabbitMq"] = mq;
             if (parse.GetValue(timeScale) is { } t)
             {
                 if (!(t > 0)) return Fail("--time-scale must be a positive number");
@@ -34,6 +41,14 @@ public static class ServeCommand
                 return 0;
             }
             catch (CatalogException e)
+            {
+                return Fail(e.Message);
+            }
+            catch (StoreSettingsException e)
+            {
+                return Fail(e.Message);
+            }
+            catch (EngineOwnedException e)
             {
                 return Fail(e.Message);
             }

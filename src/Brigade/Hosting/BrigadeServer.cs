@@ -2,8 +2,10 @@ using Brigade.Catalog;
 using Brigade.Engine;
 using Brigade.Http;
 using Brigade.Kitchen;
+using Brigade.Messaging;
 using Brigade.Orders;
 using Brigade.Storage;
+using Brigade.Storage.Postgres;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -41,9 +43,21 @@ public static class BrigadeServer
         services.AddSingleton(new EngineOptions());
         services.AddSingleton(new ScaledTimeProvider(options.TimeScale));
         services.AddSingleton<StoreMetrics>();
-        services.AddSingleton(sp => new SqliteEventStore(Path.GetFullPath(options.DataDir), sp.GetRequiredService<StoreMetrics>()));
-        services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<SqliteEventStore>());
-        services.AddSingleton<IReadModelStore>(sp => sp.GetRequiredService<SqliteEventStore>());
+        if (options.Validate() is { } problem) throw new StoreSettingsException(problem);
+        if (options.UsesPostgres)
+        {
+            // Many processes may share the database; only the one holding the engine lock runs the engine.
+            services.AddSingleton(sp => new PostgresEventStore(options.Postgres!, sp.GetRequiredService<StoreMetrics>()));
+            services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<PostgresEventStore>());
+            services.AddSingleton<IReadModelStore>(sp => sp.GetRequiredService<PostgresEventStore>());
+            services.AddSingleton(sp => new PostgresEngineLock(options.Postgres!, sp.GetRequiredService<ILogger<PostgresEngineLock>>()));
+        }
+        else
+        {
+            services.AddSingleton(sp => new SqliteEventStore(Path.GetFullPath(options.DataDir), sp.GetRequiredService<StoreMetrics>()));
+            services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<SqliteEventStore>());
+            services.AddSingleton<IReadModelStore>(sp => sp.GetRequiredService<SqliteEventStore>());
+        }
         services.AddSingleton(sp =>
         {
             var model = new OrderReadModel();
@@ -74,6 +88,12 @@ public static class BrigadeServer
         services.AddHostedService(sp => sp.GetRequiredService<SummaryProjector>());
         services.AddHostedService<Housekeeping>();
         services.AddHostedService<Delivery.TrackingPublisher>();
+        if (!string.IsNullOrWhiteSpace(options.RabbitMq))
+        {
+            services.AddSingleton(new RabbitMqRelayOptions(new Uri(options.RabbitMq)));
+            services.AddSingleton<RabbitMqRelay>();
+            services.AddHostedService(sp => sp.GetRequiredService<RabbitMqRelay>());
+        }
 
         services.ConfigureHttpJsonOptions(o =>
         {

@@ -1,14 +1,31 @@
 using Brigade.Orders;
 using Brigade.Storage;
+using Brigade.Storage.Postgres;
 
 namespace Brigade.Hosting;
 
-/// <summary>Opens the event log before the engine recovers from it; registered first, so it starts first.</summary>
-public sealed class StoreLifetime(IEventStore store) : IHostedService
+/// <summary>
+/// Opens the event log before the engine recovers from it; registered first, so it starts first
+/// (and stops last). On PostgreSQL it first takes the engine lock: a second engine on the same
+/// database refuses to start, and one that loses the lock stops.
+/// </summary>
+public sealed class StoreLifetime(IEventStore store, IHostApplicationLifetime lifetime, PostgresEngineLock? engineLock = null) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => store.InitializeAsync(cancellationToken);
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (engineLock is not null)
+        {
+            await engineLock.AcquireAsync(cancellationToken);
+            engineLock.Lost.Register(lifetime.StopApplication);
+        }
+        await store.InitializeAsync(cancellationToken);
+    }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>The lock goes last, once the engine has stopped and its last commit is written.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (engineLock is not null) await engineLock.DisposeAsync();
+    }
 }
 
 /// <summary>Periodic tidying: forget ended orders in memory, expire idempotency keys.</summary>

@@ -11,6 +11,9 @@ public interface IReadModelStore
     /// <summary>Upsert rows and move the checkpoint, in one transaction.</summary>
     Task SaveSummariesAsync(IReadOnlyCollection<SummaryRow> rows, string checkpointName, long checkpoint, CancellationToken ct = default);
 
+    /// <summary>Move a checkpoint alone (a follower of the log that keeps no rows here, such as the message relay).</summary>
+    Task SaveCheckpointAsync(string name, long position, CancellationToken ct = default) => SaveSummariesAsync([], name, position, ct);
+
     Task<SummaryRow?> GetSummaryAsync(string id, CancellationToken ct = default);
 
     Task<IReadOnlyList<SummaryRow>> ListSummariesAsync(string? customerId, string? outletId, int limit, CancellationToken ct = default);

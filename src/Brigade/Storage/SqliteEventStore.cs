@@ -27,7 +27,8 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
     // A blocking queue, not a channel: adding wakes the writer thread directly, with no thread-pool hop.
     private readonly BlockingCollection<Pending> _queue = new(new ConcurrentQueue<Pending>());
     private readonly Dictionary<string, long> _heads = new(StringComparer.Ordinal);
-    private readonly List<Action<IReadOnlyList<CommittedEvent>>> _listeners = [];
+    // Copied on write: a listener may subscribe while the writer runs.
+    private volatile Action<IReadOnlyList<CommittedEvent>>[] _listeners = [];
     private readonly StoreMetrics _metrics;
     private FileStream? _lock;
     private SqliteConnection? _writer;
@@ -134,7 +135,10 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
         _writerLoop = Task.Factory.StartNew(WriterLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
-    public void Subscribe(Action<IReadOnlyList<CommittedEvent>> onCommitted) => _listeners.Add(onCommitted);
+    public void Subscribe(Action<IReadOnlyList<CommittedEvent>> onCommitted)
+    {
+        lock (_queue) _listeners = [.. _listeners, onCommitted];
+    }
 
     public void ResetChain() => _chainBroken = null;
 
@@ -247,7 +251,7 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
                 if (p.Commit is not { } commit) continue;
                 if (commit.Chained && chainFailure is not null)
                 {
-                    p.Fail(new ChainBrokenException(chainFailure));
+                    p.Refuse(new ChainBrokenException(chainFailure));
                     continue;
                 }
                 Exception? refusal = CheckVersions(commit, overlay);
@@ -255,7 +259,7 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
                 if (refusal is not null)
                 {
                     if (commit.Chained) chainFailure = refusal;
-                    p.Fail(refusal);
+                    p.Refuse(refusal);
                     continue;
                 }
                 var versions = new long[commit.Events.Count];
@@ -289,14 +293,16 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
             _nextPosition = positionBefore;
             foreach (var p in batch)
             {
-                if (p.Completion.Task.IsCompleted) continue;
+                if (p.Refusal is not null) continue;
                 if (p.Commit is { Chained: true }) chainFailure ??= e;
-                p.Fail(e);
+                p.Refuse(e);
             }
             _chainBroken = chainFailure;
+            FailRefused(batch);
             return;
         }
         _chainBroken = chainFailure;
+        FailRefused(batch);
 
         foreach (var (stream, version) in overlay) _heads[stream] = version;
         if (_heads.Count > HeadCacheLimit) _heads.Clear();
@@ -565,6 +571,16 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
         if (_lock is not null) await _lock.DisposeAsync();
     }
 
+    /// <summary>
+    /// Tell the refused callers, after the batch has set the chain's state: a caller that resets the
+    /// chain as soon as it hears of the failure must not have its reset overwritten by this batch.
+    /// </summary>
+    private static void FailRefused(List<Pending> batch)
+    {
+        foreach (var p in batch)
+            if (p.Refusal is { } e) p.Completion.TrySetException(e);
+    }
+
     private sealed record SummaryWrite(IReadOnlyCollection<SummaryRow> Rows, string CheckpointName, long Checkpoint);
 
     /// <summary>A commit, or a read-model write, waiting for the writer.</summary>
@@ -574,6 +590,10 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
         public SummaryWrite? Summaries { get; } = summaries;
         public long Enqueued { get; } = enqueued;
         public TaskCompletionSource<CommitResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public void Fail(Exception e) => Completion.TrySetException(e);
+
+        /// <summary>Why this commit is refused. The caller is told only once the batch has settled the chain (see FailRefused).</summary>
+        public Exception? Refusal { get; private set; }
+
+        public void Refuse(Exception e) => Refusal ??= e;
     }
 }

@@ -1,0 +1,103 @@
+using Brigade.Orders;
+using Brigade.Storage;
+using Brigade.Storage.Postgres;
+using Brigade.Tests.Support;
+
+namespace Brigade.Tests.Api;
+
+/// <summary>The real server composition on a real PostgreSQL database (Brigade:Store = postgres).</summary>
+public sealed class PostgresServerTests : IAsyncLifetime
+{
+    private const string Pizza = """{"restaurantId":"pizza-parlor","outletId":"pizza-south","items":[{"menuItemId":"pepperoni","quantity":2}]}""";
+    private const string Espresso = """{"restaurantId":"corner-coffee","items":[{"menuItemId":"espresso","quantity":1}]}""";
+    private PostgresDatabase _db = null!;
+
+    public async Task InitializeAsync() => _db = await PostgresDatabase.CreateAsync();
+
+    public async Task DisposeAsync() => await _db.DisposeAsync();
+
+    private Dictionary<string, string?> OnPostgres() => new()
+    {
+        ["Brigade:Store"] = "postgres",
+        ["Brigade:Postgres"] = _db.ConnectionString,
+    };
+
+    [Fact]
+    public async Task Orders_survive_a_restart_and_the_kitchen_carries_on_with_them()
+    {
+        await using var app = await TestApp.StartAsync(timeScale: 300, extra: OnPostgres());
+        Assert.IsType<PostgresEventStore>(app.Service<IEventStore>());
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++) ids.Add((await app.PlaceAsync(Pizza, $"restart-{i}")).GetProperty("id").GetString()!);
+
+        await app.RestartAsync();
+
+        foreach (var id in ids) Assert.Equal(id, (await app.GetJsonAsync($"/api/orders/{id}")).GetProperty("id").GetString());
+        for (var i = 0; i < 5; i++) Assert.Equal(ids[i], (await app.PlaceAsync(Pizza, $"restart-{i}")).GetProperty("id").GetString());
+        foreach (var id in ids) await app.WaitForStatusAsync(id, "ready", TimeSpan.FromSeconds(60));
+        Assert.Equal(5, await OrderApiTests.CountPlacedAsync(app));
+        Assert.Equal(5L, await _db.ScalarAsync("SELECT count(*) FROM events WHERE type = 'OrderPlaced'"));
+        var trail = await app.GetJsonAsync($"/api/orders/{ids[0]}/events");
+        Assert.Equal("OrderPlaced", trail[0].GetProperty("type").GetString());
+        Assert.Equal("pepperoni", trail[0].GetProperty("data").GetProperty("lines")[0].GetProperty("menuItemId").GetString());
+    }
+
+    [Fact]
+    public async Task The_order_summary_read_model_is_projected_into_postgres_and_rebuilt_identically()
+    {
+        await using var app = await TestApp.StartAsync(timeScale: 6000, extra: OnPostgres());
+        var ids = new List<string>();
+        for (var i = 0; i < 6; i++) ids.Add((await app.PlaceAsync(Espresso)).GetProperty("id").GetString()!);
+        foreach (var id in ids) await app.WaitForStatusAsync(id, "ready");
+        var projector = app.Service<SummaryProjector>();
+        var store = app.Service<IReadModelStore>();
+        await projector.CatchUpAsync();
+        var before = await store.ListSummariesAsync(null, null, 100);
+
+        await projector.RebuildAsync();
+        var after = await store.ListSummariesAsync(null, null, 100);
+
+        Assert.Equal(6, before.Count);
+        Assert.All(before, row => Assert.Equal("ready", row.Status));
+        Assert.Equal(before.OrderBy(r => r.Id), after.OrderBy(r => r.Id));
+        Assert.Equal(await app.Service<IEventStore>().LastPositionAsync(), projector.Checkpoint);
+        Assert.Equal(6L, await _db.ScalarAsync("SELECT count(*) FROM order_summaries WHERE status = 'ready'"));
+    }
+
+    [Fact]
+    public async Task A_second_server_process_on_the_same_database_refuses_to_start_and_says_why()
+    {
+        await using var app = await TestApp.StartAsync(extra: OnPostgres());
+        var dir = Path.Combine(Path.GetTempPath(), "brigade-second-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var error = await Record.ExceptionAsync(() => ServerProcess.StartAsync(dir, "--store", "postgres", "--postgres", _db.ConnectionString));
+
+            var exited = Assert.IsType<InvalidOperationException>(error);
+            Assert.Contains("brigade serve: The engine of PostgreSQL database", exited.Message, StringComparison.Ordinal);
+            Assert.Contains("only one Brigade engine may write a database", exited.Message, StringComparison.Ordinal);
+            // The first server is untouched.
+            await app.PlaceAsync(Espresso);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task The_postgres_store_without_a_connection_string_is_refused_with_a_message()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "brigade-noconn-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var error = await Record.ExceptionAsync(() => ServerProcess.StartAsync(dir, "--store", "postgres"));
+
+            Assert.Contains("brigade serve: the postgres store needs a connection string", Assert.IsType<InvalidOperationException>(error).Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+}
