@@ -110,6 +110,7 @@ public static class BrigadeServer
             SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException or OperationCanceledException,
         });
         app.UseStatusCodePages();
+        app.UseWebDashboard();
 
         app.MapOpenApi();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
