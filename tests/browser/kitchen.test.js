@@ -42,6 +42,8 @@ test('a chef starts and bumps tasks on the kitchen display until the order is re
   // Age against the station's target, in words as well as colour.
   assert.equal(await ticket.getAttribute('data-age'), 'fresh');
   assert.equal(await ticket.locator('.age-label').textContent(), 'on time');
+  // Tasks are named after the menu (its names arrive with a second request).
+  await station.locator('.task .label', { hasText: 'Pizza 1 · top' }).waitFor();
   assert.deepEqual(await station.locator('.task .label').allTextContents(), ['Pizza 1 · top', 'Pizza 1 · bake']);
   assert.ok(await station.getByRole('button', { name: 'Start next task at Pizza' }).isDisabled(), 'no chef chosen yet');
 
@@ -79,7 +81,7 @@ test('a chef starts and bumps tasks on the kitchen display until the order is re
 test('the display shows chefs, equipment and stock, and staff report a broken unit', async () => {
   const page = await browser.newPage();
   await page.goto(`${server.url}/kitchen.html?outlet=staff-kitchen`);
-  await page.locator('#live[data-state="live"]').waitFor();
+  await page.locator('#chefs tr').first().waitFor();
   assert.deepEqual(await page.locator('#chefs th[scope="row"]').allTextContents(), ['Ana', 'Bo', 'Cy']);
   const unit = page.locator('#equipment li', { hasText: 'Unit 2' });
   assert.match(await unit.textContent(), /0 of 1 in use/);

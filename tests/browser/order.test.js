@@ -48,9 +48,9 @@ test('a customer orders a latte for pickup and follows it live to ready, then co
   for (const step of ['placed', 'accepted', 'preparing'])
     assert.equal(await page.locator(`#timeline li[data-step="${step}"]`).getAttribute('data-state'), 'done');
   assert.equal(await page.locator('#status-now').getAttribute('aria-live'), 'polite');
-  assert.match(await page.locator('#estimate').textContent(), /Ready for you to collect at Corner Coffee Mitte/);
-  assert.match(await page.locator('#items').textContent(), /1 × Latte/);
-  assert.equal(await page.locator('#map svg .outlet').count(), 1);
+  await page.locator('#estimate', { hasText: 'Ready for you to collect at Corner Coffee Mitte.' }).waitFor();
+  await page.locator('#items', { hasText: '1 × Latte' }).waitFor();
+  await page.locator('#map svg .outlet').waitFor();
   await screenshot(page, 'track-ready');
 
   // Staff hand it over (through the API); the page hears it without a reload.
@@ -92,7 +92,7 @@ test('a delivery point is picked on the map and the tracking page shows it with 
   await page.waitForURL(/\/track\.html\?id=/);
   await page.locator('#handoff', { hasText: /^\d{4}$/ }).waitFor();
   assert.ok(await page.locator('#handoff-section').isVisible());
-  assert.equal(await page.locator('#map [data-point="deliver"]').count(), 1);
+  await page.locator('#map [data-point="deliver"]').waitFor();
   assert.equal(await page.locator('#timeline li').count(), 7); // placed … delivered
   await screenshot(page, 'track-delivery');
   assert.deepEqual(unexpectedProblems(page), []);
@@ -114,4 +114,31 @@ test('a refused order shows the problem, with the wait from Retry-After', async 
   await screenshot(page, 'order-refused');
   // The browser logs the 429 itself; the page threw nothing.
   assert.deepEqual(page.problems.filter(p => !/status of 429/.test(p)), []);
+});
+
+test('a courier position in a stream message puts the courier on the tracking map', async () => {
+  // Delivery is later work: stand in for the order stream with the shape it will send.
+  const page = await browser.newPage();
+  const id = '01TESTCOURIER0000000000000';
+  const order = {
+    id, status: 'pickedUp', restaurantId: 'pizza-parlor', outletId: 'pizza-north',
+    items: [{ menuItemId: 'margherita', quantity: 1 }], deliverTo: { lat: 52.53, lon: 13.42 }, pickup: false, totalCents: 950,
+    estimatedReadyAt: null, initialEstimatedReadyAt: null, estimatedDeliveryAt: '2030-01-01T12:30:00Z', courierId: 'c-7',
+    handoffCode: '4242', reason: null, version: 7,
+    timeline: { placedAt: '2030-01-01T12:00:00Z', acceptedAt: '2030-01-01T12:00:00Z', preparingAt: '2030-01-01T12:01:00Z', readyAt: '2030-01-01T12:12:00Z', courierAssignedAt: '2030-01-01T12:05:00Z', pickedUpAt: '2030-01-01T12:14:00Z' },
+  };
+  const message = (version, change, detail) => `id: ${version}\nevent: pickedUp\ndata: ${JSON.stringify({ change, version, at: '2030-01-01T12:15:00Z', order: { ...order, version }, detail })}\n\n`;
+  await page.route(`**/api/orders/${id}/stream`, route => route.fulfill({
+    status: 200,
+    headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' },
+    body: `retry: 600000\n\n${message(7, 'snapshot', null)}${message(null, 'CourierMoved', { lat: 52.535, lon: 13.415, etaSeconds: 240 })}`,
+  }));
+  await page.goto(`${server.url}/track.html?id=${id}`);
+  await page.locator('#map [data-courier="courier"]').waitFor();
+  assert.match(await page.locator('#courier').textContent(), /about 4 minutes away/);
+  assert.equal(await page.locator('#status-now').textContent(), 'Picked up');
+  assert.equal(await page.locator('#timeline li[data-step="courierAssigned"]').getAttribute('data-state'), 'done');
+  assert.equal(await page.locator('#handoff').textContent(), '4242');
+  await screenshot(page, 'track-courier');
+  assert.deepEqual(unexpectedProblems(page), []);
 });

@@ -114,3 +114,27 @@ test('following an unknown order says it does not exist', async () => {
   await page.getByRole('alert').getByText("There is no order '01NOSUCHORDER0000000000000'.").waitFor();
   assert.equal(await page.locator('#live').getAttribute('data-state'), 'failed');
 });
+
+test('the kitchen clock learns the rate from the views and ignores a view repeated with a keep-alive', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/kitchen.html?outlet=pizza-north`);
+  const result = await page.evaluate(async () => {
+    const { KitchenClock } = await import('/js/clock.js');
+    const clock = new KitchenClock();
+    const wait = ms => new Promise(r => setTimeout(r, ms));
+    const t0 = Date.parse('2030-01-01T12:00:00Z');
+    const started = performance.now();
+    clock.observe(new Date(t0).toISOString());
+    await wait(1100);
+    // 60 times real time: as many kitchen ms have passed as 60 × the real ms.
+    const kitchenNow = t0 + (performance.now() - started) * 60;
+    clock.observe(new Date(kitchenNow).toISOString());
+    const learned = clock.scale;
+    await wait(300);
+    clock.observe(new Date(kitchenNow).toISOString()); // the same view again
+    return { learned, after: clock.scale, ahead: clock.now() - kitchenNow };
+  });
+  assert.ok(Math.abs(result.learned - 60) < 3, `learned ${result.learned}`);
+  assert.equal(result.after, result.learned);
+  assert.ok(result.ahead > 300 * 60 * 0.8, `the clock runs on at the learned rate (${result.ahead} ms ahead)`);
+});

@@ -11,7 +11,8 @@ export class KitchenClock {
   observe(atIso) {
     const k = Date.parse(atIso);
     const r = performance.now();
-    if (Number.isNaN(k)) return;
+    // The stream repeats its last view with each keep-alive: the same `at`, later. Not a new sample.
+    if (Number.isNaN(k) || k === this.#last?.k) return;
     if (this.#last && k < this.#last.k) {
       // The kitchen clock went back: the server restarted. Learn again.
       this.#first = null;

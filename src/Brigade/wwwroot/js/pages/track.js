@@ -77,6 +77,7 @@ async function onMessage(message) {
   }
   render(previous);
   await ensureCatalog();
+  renderEstimate(); // it names the outlet
   renderItems();
   renderWhere();
 }
