@@ -187,6 +187,8 @@ function renderWhere() {
     if (order.deliverTo) map.setPoint('deliver', order.deliverTo, { label: 'You' });
   }
   map.setCourier('courier', courier, { label: 'Courier' });
+  $('[data-legend="delivery"]').hidden = !order.deliverTo;
+  $('[data-legend="courier"]').hidden = !courier;
   const eta = courier?.etaSeconds;
   setText($('#courier'), courier
     ? `The courier is on the map${typeof eta === 'number' ? `, ${minutes(eta)} away` : ''}.`
