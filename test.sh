@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every Brigade test on a fresh machine that has the .NET 10 SDK.
-# It installs what the tests need (PostgreSQL and RabbitMQ, from Debian's packages) and starts
-# throwaway servers for them on 127.0.0.1, which it stops and deletes on exit.
-# Extra arguments go to `dotnet test` (for example: --filter "FullyQualifiedName~Postgres").
+# It installs what the tests need from Debian's packages (PostgreSQL, RabbitMQ, Chromium, Node.js)
+# and the npm package playwright-core, starts throwaway PostgreSQL and RabbitMQ servers on
+# 127.0.0.1, and stops them and deletes their data on exit.
+# Extra arguments go to `dotnet test` (for example: --filter "FullyQualifiedName~Postgres");
+# with a filter the browser tests are skipped.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -13,8 +15,11 @@ started=$(date +%s)
 trap stop_servers EXIT
 trap 'exit 130' INT TERM
 
-log "Installing test servers (if missing)"
-servers_install postgresql rabbitmq-server
+log "Installing test servers and tools (if missing)"
+need=(postgresql rabbitmq-server)
+[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || need+=(chromium fonts-dejavu-core)
+command -v node >/dev/null && command -v npm >/dev/null || need+=(nodejs npm)
+servers_install "${need[@]}"
 
 log "Starting PostgreSQL and RabbitMQ"
 start_postgres
@@ -32,9 +37,29 @@ dotnet test Brigade.slnx -c Release --no-build --logger "console;verbosity=norma
 count() { grep -E "^ +$1: +[0-9]+" artifacts/test-output.log | tail -n 1 | awk '{print $2}'; }
 passed=$(count Passed); failed=$(count Failed)
 echo
-echo "${passed:-0} passed, ${failed:-0} failed"
+echo ".NET: ${passed:-0} passed, ${failed:-0} failed"
 if [ "$status" -ne 0 ]; then
     log "Tests FAILED after $(( $(date +%s) - started )) s"
     exit "$status"
+fi
+
+if [ $# -eq 0 ]; then
+    log "Preparing the browser tests"
+    if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)'; then
+        echo "The browser tests need Node.js 20 or later, not $(node --version)" >&2
+        exit 1
+    fi
+    (
+        cd tests/browser
+        # npm ci (from the lockfile) only when playwright-core is missing or not the locked version.
+        if ! node -e '
+          const want = require("./package-lock.json").packages["node_modules/playwright-core"].version;
+          const have = require("./node_modules/playwright-core/package.json").version;
+          process.exit(want === have ? 0 : 1);' 2>/dev/null; then
+            PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+        fi
+    )
+    log "Running the browser tests (headless Chromium; screenshots in artifacts/screenshots)"
+    (cd tests/browser && CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}" node --test --test-concurrency=1 --test-reporter=spec)
 fi
 log "All tests passed in $(( $(date +%s) - started )) s"

@@ -1,0 +1,63 @@
+// Shared pieces of the pages: the problem box, the page's navigation state.
+import { h, replace } from './dom.js';
+import { explain } from './api.js';
+import { getToken, describeToken } from './auth.js';
+
+/**
+ * Show an error in a notice element (role="alert" in the page). For 429/503 with Retry-After,
+ * counts down and calls onRetryReady when the wait is over. Returns a function that clears it.
+ */
+export function showProblem(box, error, { onRetryReady, focus = true } = {}) {
+  const { title, lines, retryAfter } = explain(error);
+  box.className = 'notice error';
+  const wait = h('p', { class: 'retry' });
+  replace(box,
+    h('p', {}, h('strong', { text: title })),
+    lines.length === 1 ? h('p', { text: lines[0] }) : h('ul', {}, lines.map(l => h('li', { text: l }))),
+    retryAfter != null ? wait : null);
+  let timer = null;
+  if (retryAfter != null) {
+    const until = Date.now() + retryAfter * 1000;
+    const tick = () => {
+      const left = Math.ceil((until - Date.now()) / 1000);
+      if (left <= 0) {
+        wait.textContent = 'You can try again now.';
+        clearInterval(timer);
+        onRetryReady?.();
+      } else {
+        wait.textContent = `You can try again in ${left} s.`;
+      }
+    };
+    tick();
+    timer = setInterval(tick, 1000);
+  }
+  if (focus) {
+    box.tabIndex = -1;
+    box.focus();
+  }
+  return () => {
+    clearInterval(timer);
+    box.replaceChildren();
+    box.className = 'notice';
+  };
+}
+
+export function showNotice(box, kind, ...content) {
+  box.className = `notice ${kind}`;
+  replace(box, ...content);
+}
+
+/** Mark the current page in the main navigation and show who is signed in. */
+export function initNav() {
+  const here = location.pathname === '/' ? '/index.html' : location.pathname;
+  for (const a of document.querySelectorAll('header.site nav a')) {
+    const target = new URL(a.href).pathname;
+    if (target === here || (target === '/' && here === '/index.html')) a.setAttribute('aria-current', 'page');
+  }
+  const signin = document.querySelector('[data-signin]');
+  if (signin) {
+    const token = getToken();
+    const info = token ? describeToken(token) : null;
+    signin.textContent = token ? `Signed in${info?.subject ? ` (${info.subject})` : ''}` : 'Sign in';
+  }
+}

@@ -1,0 +1,115 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, fixture } from './support/server.js';
+import { launchBrowser, screenshot, unexpectedProblems, accessibilityFindings } from './support/browser.js';
+
+let server;
+let browser;
+
+before(async () => {
+  // A kitchen whose pizza station is worked by staff on the display; leases of an hour of kitchen time.
+  server = await startServer({ timeScale: 60, catalog: fixture('staff-kitchen.json') });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function placePizza() {
+  const r = await server.api('/api/orders', {
+    method: 'POST',
+    headers: { 'Idempotency-Key': `kitchen-${Date.now()}-${Math.random()}` },
+    body: { restaurantId: 'staff-pizza', items: [{ menuItemId: 'pizza', quantity: 1 }] },
+  });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.id;
+}
+
+test('a chef starts and bumps tasks on the kitchen display until the order is ready', async () => {
+  const id = await placePizza();
+  const page = await browser.newPage();
+  const posts = [];
+  page.on('request', r => { if (r.method() === 'POST') posts.push({ path: new URL(r.url()).pathname, body: r.postData() }); });
+  await page.goto(`${server.url}/kitchen.html?outlet=staff-kitchen`);
+
+  await page.locator('#heading', { hasText: 'Staff Kitchen' }).waitFor();
+  await page.locator('#live[data-state="live"]').waitFor();
+  const station = page.getByRole('region', { name: /^Pizza/ });
+  const ticket = station.getByRole('article', { name: `Order …${id.slice(-6)}` });
+  await ticket.waitFor();
+  // Age against the station's target, in words as well as colour.
+  assert.equal(await ticket.getAttribute('data-age'), 'fresh');
+  assert.equal(await ticket.locator('.age-label').textContent(), 'on time');
+  // Tasks are named after the menu (its names arrive with a second request).
+  await station.locator('.task .label', { hasText: 'Pizza 1 · top' }).waitFor();
+  assert.deepEqual(await station.locator('.task .label').allTextContents(), ['Pizza 1 · top', 'Pizza 1 · bake']);
+  assert.ok(await station.getByRole('button', { name: 'Start next task at Pizza' }).isDisabled(), 'no chef chosen yet');
+
+  await station.getByLabel('Chef at Pizza').selectOption('ana');
+  await station.getByRole('button', { name: 'Start next task at Pizza' }).click();
+  const top = station.locator('.task', { hasText: 'Pizza 1 · top' });
+  await top.locator('.phase', { hasText: 'Ana working' }).waitFor();
+  assert.equal(await page.locator('#chefs tr', { hasText: 'Ana' }).locator('.state').textContent(), 'busy (task 1)');
+  await screenshot(page, 'kitchen-working');
+
+  // Bump with the token the start gave this screen.
+  const lease = JSON.parse(await page.evaluate(() => localStorage.getItem('brigade.kitchen.staff-kitchen.leases')));
+  const [[taskId, held]] = lease;
+  await top.getByRole('button', { name: 'Bump Pizza 1 · top' }).click();
+  await top.waitFor({ state: 'detached' });
+  const bump = posts.find(p => p.path.endsWith(`/tasks/${taskId}/bump`));
+  assert.deepEqual(JSON.parse(bump.body), { token: held.token });
+  await page.locator('#said', { hasText: 'Bumped Pizza 1 · top.' }).waitFor();
+
+  // The bake: start it by its own button, bump it, and the oven finishes it unattended.
+  const bake = station.locator('.task', { hasText: 'Pizza 1 · bake' });
+  await bake.getByRole('button', { name: 'Start Pizza 1 · bake' }).click();
+  await bake.locator('.phase', { hasText: 'Ana working at oven' }).waitFor();
+  await bake.getByRole('button', { name: 'Bump Pizza 1 · bake' }).click();
+  await ticket.waitFor({ state: 'detached', timeout: 30_000 });
+  assert.equal((await server.api(`/api/orders/${id}`)).body.status, 'ready');
+  assert.equal(await page.locator('#chefs tr', { hasText: 'Ana' }).locator('.done').textContent(), '2');
+  assert.equal(await page.evaluate(() => localStorage.getItem('brigade.kitchen.staff-kitchen.leases')), '[]');
+
+  assert.deepEqual(await accessibilityFindings(page), []);
+  await screenshot(page, 'kitchen-bumped');
+  assert.deepEqual(unexpectedProblems(page), []);
+});
+
+test('the display shows chefs, equipment and stock, and staff report a broken unit', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/kitchen.html?outlet=staff-kitchen`);
+  await page.locator('#chefs tr').first().waitFor();
+  assert.deepEqual(await page.locator('#chefs th[scope="row"]').allTextContents(), ['Ana', 'Bo', 'Cy']);
+  const unit = page.locator('#equipment li', { hasText: 'Unit 2' });
+  assert.match(await unit.textContent(), /0 of 1 in use/);
+  await unit.getByRole('button', { name: 'Report broken: oven unit 2' }).click();
+  await unit.getByText('broken', { exact: true }).waitFor();
+  await unit.getByRole('button', { name: 'Report fixed: oven unit 2' }).click();
+  await unit.getByText('0 of 1 in use').waitFor();
+  assert.ok(await page.getByText('This kitchen keeps no prepped stock.').isVisible());
+  assert.deepEqual(unexpectedProblems(page), []);
+});
+
+test('a refused start is shown to the chef', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/kitchen.html?outlet=staff-kitchen`);
+  await page.locator('#live[data-state="live"]').waitFor();
+  const station = page.getByRole('region', { name: /^Pizza/ });
+  await station.getByLabel('Chef at Pizza').selectOption('bo');
+  // Nothing is waiting: the API says so, and the page shows its words.
+  await station.getByRole('button', { name: 'Start next task at Pizza' }).click();
+  await page.getByRole('alert').getByText('nothing startable for bo').waitFor();
+  assert.deepEqual(page.problems.filter(p => !/status of 404/.test(p)), []);
+});
+
+test('without an outlet the kitchen page offers the outlets', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/kitchen.html`);
+  await page.getByRole('link', { name: 'Staff Kitchen' }).click();
+  await page.waitForURL(/outlet=staff-kitchen/);
+  await page.locator('#live[data-state="live"]').waitFor();
+  assert.deepEqual(unexpectedProblems(page), []);
+});

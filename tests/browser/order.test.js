@@ -1,0 +1,144 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer } from './support/server.js';
+import { launchBrowser, screenshot, unexpectedProblems, accessibilityFindings } from './support/browser.js';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer({ timeScale: 30 });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('a customer orders a latte for pickup and follows it live to ready, then collected', async () => {
+  const page = await browser.newPage();
+  const apiCalls = [];
+  page.on('request', r => {
+    if (new URL(r.url()).pathname.startsWith('/api/')) apiCalls.push({ method: r.method(), path: new URL(r.url()).pathname, headers: r.headers() });
+  });
+
+  await page.goto(`${server.url}/order.html?restaurant=corner-coffee`);
+  await page.getByRole('button', { name: 'One more Latte' }).click();
+  assert.equal(await page.getByLabel('Quantity of Latte').inputValue(), '1');
+  assert.ok(await page.getByLabel('Pick it up').isChecked());
+  await page.getByLabel(/^Outlet/).selectOption('coffee-central');
+  assert.match(await page.locator('#total').textContent(), /3\.90/);
+  assert.deepEqual(await accessibilityFindings(page), []);
+  await screenshot(page, 'order-latte');
+
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await page.waitForURL(/\/track\.html\?id=/);
+  const id = new URL(page.url()).searchParams.get('id');
+  assert.match(id, /^[0-9A-Z]{26}$/);
+
+  const placed = apiCalls.find(c => c.method === 'POST' && c.path === '/api/orders');
+  assert.match(placed.headers['idempotency-key'], /^[0-9a-f-]{36}$/);
+
+  // The stream brings the order to ready: the status line (a live region) and the timeline say so.
+  await page.locator('#status-now', { hasText: 'Ready' }).waitFor({ timeout: 30_000 });
+  const ready = page.locator('#timeline li[data-step="ready"]');
+  assert.equal(await ready.getAttribute('data-state'), 'current');
+  assert.match(await ready.locator('time').getAttribute('datetime'), /^\d{4}-\d\d-\d\dT/);
+  for (const step of ['placed', 'accepted', 'preparing'])
+    assert.equal(await page.locator(`#timeline li[data-step="${step}"]`).getAttribute('data-state'), 'done');
+  assert.equal(await page.locator('#status-now').getAttribute('aria-live'), 'polite');
+  await page.locator('#estimate', { hasText: 'Ready for you to collect at Corner Coffee Mitte.' }).waitFor();
+  await page.locator('#items', { hasText: '1 × Latte' }).waitFor();
+  await page.locator('#map svg .outlet').waitFor();
+  await screenshot(page, 'track-ready');
+
+  // Staff hand it over (through the API); the page hears it without a reload.
+  const collected = await server.api(`/api/orders/${id}/collect`, { method: 'POST' });
+  assert.equal(collected.status, 200);
+  await page.locator('#status-now', { hasText: 'Collected' }).waitFor();
+  assert.equal(await page.locator('#timeline li[data-step="collected"]').getAttribute('data-state'), 'current');
+  await page.locator('#live[data-state="closed"]').waitFor();
+  await screenshot(page, 'track-collected');
+
+  // Live by push, never by polling: one stream, no GETs of the order.
+  assert.equal(apiCalls.filter(c => c.path === `/api/orders/${id}/stream`).length, 1);
+  assert.equal(apiCalls.filter(c => c.path === `/api/orders/${id}`).length, 0);
+  assert.deepEqual(unexpectedProblems(page), []);
+});
+
+test('a delivery point is picked on the map and the tracking page shows it with the handoff code', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/order.html?restaurant=corner-coffee`);
+  await page.getByRole('button', { name: 'One more Espresso' }).click();
+  await page.getByLabel('Deliver it').check();
+  const map = page.locator('#map svg');
+  await map.waitFor();
+  const box = await map.boundingBox();
+  await map.click({ position: { x: box.width * 0.55, y: box.height * 0.45 } });
+  const lat = Number(await page.getByLabel('Latitude').inputValue());
+  const lon = Number(await page.getByLabel('Longitude').inputValue());
+  assert.ok(lat > 52.4 && lat < 52.7, `latitude ${lat}`);
+  assert.ok(lon > 13.2 && lon < 13.6, `longitude ${lon}`);
+  assert.equal(await page.locator('#map [data-point="deliver"]').count(), 1);
+
+  // The keyboard moves the point too: 100 m north a press.
+  await map.focus();
+  await page.keyboard.press('ArrowUp');
+  assert.ok(Number(await page.getByLabel('Latitude').inputValue()) > lat);
+  await screenshot(page, 'order-delivery');
+
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await page.waitForURL(/\/track\.html\?id=/);
+  await page.locator('#handoff', { hasText: /^\d{4}$/ }).waitFor();
+  assert.ok(await page.locator('#handoff-section').isVisible());
+  await page.locator('#map [data-point="deliver"]').waitFor();
+  assert.equal(await page.locator('#timeline li').count(), 7); // placed … delivered
+  await screenshot(page, 'track-delivery');
+  assert.deepEqual(unexpectedProblems(page), []);
+});
+
+test('a refused order shows the problem, with the wait from Retry-After', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/order.html?restaurant=pizza-parlor&outlet=pizza-north`);
+  const qty = page.getByLabel('Quantity of Pepperoni');
+  await qty.fill('99');
+  await page.getByRole('button', { name: 'Place order' }).click();
+
+  const problem = page.getByRole('alert');
+  await problem.getByText('Too many requests (429)').waitFor();
+  assert.match(await problem.textContent(), /beyond the 45m00s promise/);
+  assert.match(await problem.textContent(), /You can try again in \d+ s/);
+  assert.ok(await page.getByRole('button', { name: 'Place order' }).isDisabled());
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'problem');
+  await screenshot(page, 'order-refused');
+  // The browser logs the 429 itself; the page threw nothing.
+  assert.deepEqual(page.problems.filter(p => !/status of 429/.test(p)), []);
+});
+
+test('a courier position in a stream message puts the courier on the tracking map', async () => {
+  // Delivery is later work: stand in for the order stream with the shape it will send.
+  const page = await browser.newPage();
+  const id = '01TESTCOURIER0000000000000';
+  const order = {
+    id, status: 'pickedUp', restaurantId: 'pizza-parlor', outletId: 'pizza-north',
+    items: [{ menuItemId: 'margherita', quantity: 1 }], deliverTo: { lat: 52.53, lon: 13.42 }, pickup: false, totalCents: 950,
+    estimatedReadyAt: null, initialEstimatedReadyAt: null, estimatedDeliveryAt: '2030-01-01T12:30:00Z', courierId: 'c-7',
+    handoffCode: '4242', reason: null, version: 7,
+    timeline: { placedAt: '2030-01-01T12:00:00Z', acceptedAt: '2030-01-01T12:00:00Z', preparingAt: '2030-01-01T12:01:00Z', readyAt: '2030-01-01T12:12:00Z', courierAssignedAt: '2030-01-01T12:05:00Z', pickedUpAt: '2030-01-01T12:14:00Z' },
+  };
+  const message = (version, change, detail) => `id: ${version}\nevent: pickedUp\ndata: ${JSON.stringify({ change, version, at: '2030-01-01T12:15:00Z', order: { ...order, version }, detail })}\n\n`;
+  await page.route(`**/api/orders/${id}/stream`, route => route.fulfill({
+    status: 200,
+    headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' },
+    body: `retry: 600000\n\n${message(7, 'snapshot', null)}${message(null, 'CourierMoved', { lat: 52.535, lon: 13.415, etaSeconds: 240 })}`,
+  }));
+  await page.goto(`${server.url}/track.html?id=${id}`);
+  await page.locator('#map [data-courier="courier"]').waitFor();
+  assert.match(await page.locator('#courier').textContent(), /about 4 minutes away/);
+  assert.equal(await page.locator('#status-now').textContent(), 'Picked up');
+  assert.equal(await page.locator('#timeline li[data-step="courierAssigned"]').getAttribute('data-state'), 'done');
+  assert.equal(await page.locator('#handoff').textContent(), '4242');
+  await screenshot(page, 'track-courier');
+  assert.deepEqual(unexpectedProblems(page), []);
+});
