@@ -18,7 +18,7 @@ public static class CatalogEndpoints
 {
     public static RouteGroupBuilder MapCatalog(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/restaurants").WithTags("Catalog");
+        var group = app.MapGroup("/api/restaurants").WithTags("Catalog").AllowAnonymous();
 
         group.MapGet("/", (RestaurantCatalog catalog, EngineHost engine) =>
         {

@@ -9,6 +9,7 @@ public static class BrigadeCli
     {
         var root = new RootCommand("Brigade: order-to-door platform for restaurants, coffee shops and delivery fleets.");
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(TokenCommand.Create());
         root.Subcommands.Add(Mdrp.MdrpCommand.Create());
         return root;
     }

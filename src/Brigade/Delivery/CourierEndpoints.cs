@@ -29,7 +29,8 @@ public static class CourierEndpoints
 
     public static RouteGroupBuilder MapCouriers(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/couriers/{courierId}").WithTags("Couriers");
+        var group = app.MapGroup("/api/couriers/{courierId}").WithTags("Couriers")
+            .RequireAuthorization().AddEndpointFilter(Auth.Access.CourierOfRoute);
 
         group.MapGet("/", async (string courierId, EngineHost engine) =>
             await engine.QueryAsync((e, now) => e.Delivery.CourierOf(courierId, now)) is { } view
@@ -50,9 +51,9 @@ public static class CourierEndpoints
             .Produces<LocationsResult>().ProducesProblem(422);
 
         group.MapGet("/offers/stream", CourierStream.StreamAsync).WithName("StreamOffers")
-            .WithSummary("Server-Sent Events: the courier's state (offer, job) now and after every change").Produces(200, contentType: "text/event-stream");
+            .WithSummary("Server-Sent Events: the courier's state (offer, job) now and after every change").Produces(200, contentType: "text/event-stream").DisableRequestTimeout();
         group.MapGet("/ws", CourierStream.WebSocketAsync).WithName("CourierSocket")
-            .WithSummary("WebSocket: send {lat, lon, at} messages; receive the courier's state (offers) as they change");
+            .WithSummary("WebSocket: send {lat, lon, at} messages; receive the courier's state (offers) as they change").DisableRequestTimeout();
 
         group.MapPost("/offers/{offerId}/accept", (string courierId, string offerId, EngineHost engine) =>
             Run(engine, (d, now, o) => d.AcceptOffer(courierId, offerId, now, o))).WithName("AcceptOffer");
@@ -66,19 +67,21 @@ public static class CourierEndpoints
             Run(engine, (d, now, o) => d.Deliver(courierId, orderId, body.HandoffCode, now, o))).WithName("DeliverOrder")
             .WithSummary("Hand the order over: the customer's handoff code must match");
 
-        var dispatch = app.MapGroup("/api/dispatch").WithTags("Dispatch");
+        var dispatch = app.MapGroup("/api/dispatch").WithTags("Dispatch").RequireAuthorization().AddEndpointFilter(Auth.Access.AdminOnly);
         dispatch.MapGet("/", (EngineHost engine) => engine.QueryAsync(DispatchSnapshot)).WithName("GetDispatch")
             .WithSummary("Couriers on shift and orders waiting for or out with a courier").Produces<DispatchView>();
         dispatch.MapGet("/stream", CourierStream.DispatchStreamAsync).WithName("StreamDispatch")
-            .WithSummary("Server-Sent Events: the dispatch view every second while anything moves").Produces(200, contentType: "text/event-stream");
+            .WithSummary("Server-Sent Events: the dispatch view every second while anything moves").Produces(200, contentType: "text/event-stream").DisableRequestTimeout();
         return group;
     }
 
     internal static DispatchView DispatchSnapshot(BrigadeEngine e, DateTimeOffset now) =>
         new(now, e.Delivery.Couriers(now).ToList(), e.Delivery.Jobs().ToList());
 
-    private static async Task<IResult> ReportAsync(string courierId, HttpContext http, EngineHost engine)
+    private static async Task<IResult> ReportAsync(string courierId, HttpContext http, EngineHost engine, CourierLocationLimiter limiter)
     {
+        if (!limiter.TryAcquire(courierId, out var wait))
+            return Problems.TooManyRequests("location-rate-limited", $"Courier {courierId} reports positions too often; batch them ('points') or wait.", wait);
         LocationsRequest? body;
         try
         {
@@ -164,7 +167,7 @@ public static class CourierStream
         catch (IOException) { }
     }
 
-    public static async Task WebSocketAsync(string courierId, HttpContext http, EngineHost engine, CourierFeed feed)
+    public static async Task WebSocketAsync(string courierId, HttpContext http, EngineHost engine, CourierFeed feed, CourierLocationLimiter limiter)
     {
         if (!http.WebSockets.IsWebSocketRequest)
         {
@@ -212,7 +215,9 @@ public static class CourierStream
                 LocationPoint? point = null;
                 try { point = JsonSerializer.Deserialize(message.ToArray(), ApiJsonContext.Default.LocationPoint); }
                 catch (JsonException) { }
-                if (point?.Lat is { } lat && point.Lon is { } lon && GeoPoint.IsValid(lat, lon))
+                if (!limiter.TryAcquire(courierId, out _))
+                    await socket.SendAsync("{\"error\":\"too many positions; slow down\"}"u8.ToArray(), WebSocketMessageType.Text, true, done.Token);
+                else if (point?.Lat is { } lat && point.Lon is { } lon && GeoPoint.IsValid(lat, lon))
                     await engine.SendAsync((e, now, _) => { e.Delivery.ReportLocation(courierId, lat, lon, point.At ?? now); return EngineResult.Ok(); });
                 else
                     await socket.SendAsync(Encoding.UTF8.GetBytes("{\"error\":\"send {\\\"lat\\\": .., \\\"lon\\\": .., \\\"at\\\": ..} with a valid position\"}"), WebSocketMessageType.Text, true, done.Token);

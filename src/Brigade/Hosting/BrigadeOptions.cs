@@ -24,6 +24,21 @@ public sealed class BrigadeOptions
     /// <summary>An amqp:// URI: when set, every event is relayed to RabbitMQ (exchange <c>brigade.events</c>).</summary>
     public string? RabbitMq { get; set; }
 
+    /// <summary>Tokens: signing key, clock skew, guest tokens.</summary>
+    public AuthOptions Auth { get; set; } = new();
+
+    /// <summary>Rate limits, body sizes, timeouts.</summary>
+    public LimitsOptions Limits { get; set; } = new();
+
+    /// <summary>Payment authorisation before acceptance, and provider webhooks.</summary>
+    public PaymentOptions Payments { get; set; } = new();
+
+    /// <summary>Optional OTLP export of the metrics.</summary>
+    public TelemetryOptions Telemetry { get; set; } = new();
+
+    /// <summary>Alert rules and where alerts are delivered.</summary>
+    public AlertOptions Alerts { get; set; } = new();
+
     public bool UsesPostgres => string.Equals(Store, "postgres", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Problems with the store settings, or null.</summary>
@@ -41,3 +56,93 @@ public sealed class BrigadeOptions
 
 /// <summary>The store settings cannot work (an unknown store, a missing connection string).</summary>
 public sealed class StoreSettingsException(string message) : InvalidOperationException(message);
+
+public sealed class AuthOptions
+{
+    /// <summary>The HMAC-SHA256 key (base64 or text, at least 32 bytes); when empty, <c>signing.key</c> in the data directory (generated on first run).</summary>
+    public string? SigningKey { get; set; }
+
+    /// <summary>Allowed clock skew for exp/nbf/iat, at most 30 seconds.</summary>
+    public int ClockSkewSeconds { get; set; } = 30;
+
+    /// <summary>Whether <c>POST /api/auth/guest</c> issues short-lived customer tokens to anyone.</summary>
+    public bool GuestTokens { get; set; } = true;
+
+    public int GuestTokenMinutes { get; set; } = 240;
+}
+
+public sealed class LimitsOptions
+{
+    /// <summary>Sustained requests per second per client (token subject, or address when anonymous).</summary>
+    public double RequestsPerSecond { get; set; } = 50;
+
+    /// <summary>How many requests a client may make at once above the sustained rate.</summary>
+    public int Burst { get; set; } = 200;
+
+    /// <summary>Guest tokens per minute per address.</summary>
+    public int GuestTokensPerMinute { get; set; } = 30;
+
+    /// <summary>Location updates (requests or WebSocket messages) per second per courier.</summary>
+    public double CourierLocationsPerSecond { get; set; } = 5;
+
+    public int CourierLocationBurst { get; set; } = 20;
+
+    /// <summary>Largest request body, in bytes (413 above).</summary>
+    public long MaxBodyBytes { get; set; } = 256 * 1024;
+
+    /// <summary>A request that has not been answered after this long is cut off (streams excepted).</summary>
+    public double RequestTimeoutSeconds { get; set; } = 30;
+}
+
+public sealed class PaymentOptions
+{
+    /// <summary>Orders wait in <c>placed</c> until the provider authorises the payment.</summary>
+    public bool Required { get; set; }
+
+    /// <summary>Only these restaurants require payment (all, when empty and <see cref="Required"/> is set).</summary>
+    public List<string> Restaurants { get; set; } = [];
+
+    /// <summary>The secret provider webhooks are signed with; when empty, <c>payments-webhook.key</c> in the data directory.</summary>
+    public string? WebhookSecret { get; set; }
+
+    /// <summary>How old (or how far in the future) a webhook's timestamp may be.</summary>
+    public int WebhookToleranceSeconds { get; set; } = 300;
+
+    /// <summary>The local provider declines payments above this amount (for trying the declined path).</summary>
+    public int? LocalDeclineAboveCents { get; set; }
+}
+
+public sealed class TelemetryOptions
+{
+    /// <summary>When set (e.g. http://collector:4317), metrics are also exported over OTLP.</summary>
+    public string? OtlpEndpoint { get; set; }
+
+    /// <summary>grpc (default) or http/protobuf.</summary>
+    public string? OtlpProtocol { get; set; }
+}
+
+public sealed class AlertOptions
+{
+    public double EvaluateEverySeconds { get; set; } = 10;
+
+    /// <summary>URLs that receive every alert that fires or resolves, signed and retried.</summary>
+    public List<string> Webhooks { get; set; } = [];
+
+    /// <summary>The HMAC secret alert webhooks are signed with; when empty, <c>alerts-webhook.key</c> in the data directory.</summary>
+    public string? WebhookSecret { get; set; }
+
+    public List<AlertRuleOptions> Rules { get; set; } = [];
+}
+
+/// <summary>One alert rule. Kinds: failedOrders, stationWaitP90, outletSilent, courierPositionsStale, eventLogAppendP99.</summary>
+public sealed class AlertRuleOptions
+{
+    public string? Name { get; set; }
+    public string? Kind { get; set; }
+
+    /// <summary>failedOrders: more than this many; courierPositionsStale: seconds without a position; eventLogAppendP99: seconds.</summary>
+    public double Threshold { get; set; }
+
+    /// <summary>failedOrders: the window, in minutes.</summary>
+    public double WindowMinutes { get; set; } = 5;
+}

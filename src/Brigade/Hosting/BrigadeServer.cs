@@ -1,3 +1,4 @@
+using Brigade.Auth;
 using Brigade.Catalog;
 using Brigade.Engine;
 using Brigade.Http;
@@ -6,6 +7,7 @@ using Brigade.Messaging;
 using Brigade.Orders;
 using Brigade.Storage;
 using Brigade.Storage.Postgres;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -43,6 +45,11 @@ public static class BrigadeServer
         services.AddSingleton(new EngineOptions());
         services.AddSingleton(new ScaledTimeProvider(options.TimeScale));
         services.AddSingleton<StoreMetrics>();
+        services.AddSingleton(TokenService.FromOptions(options));
+        services.AddAuthentication(BearerAuthentication.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, BearerAuthentication>(BearerAuthentication.SchemeName, null);
+        services.AddAuthorization();
+        services.AddBrigadeLimits(options.Limits);
         if (options.Validate() is { } problem) throw new StoreSettingsException(problem);
         if (options.UsesPostgres)
         {
@@ -139,10 +146,12 @@ public static class BrigadeServer
         app.UseStatusCodePages();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.UseWebDashboard();
+        app.UseBrigadeLimits(options.Limits);
 
         app.MapOpenApi();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        app.MapAuth();
         app.MapCatalog();
         app.MapOrders();
         app.MapKitchen();

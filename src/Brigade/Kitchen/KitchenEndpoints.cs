@@ -21,12 +21,13 @@ public static class KitchenEndpoints
 {
     public static RouteGroupBuilder MapKitchen(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/outlets/{outletId}/kitchen").WithTags("Kitchen display");
+        var group = app.MapGroup("/api/outlets/{outletId}/kitchen").WithTags("Kitchen display")
+            .RequireAuthorization().AddEndpointFilter(Auth.Access.StaffOfRouteOutlet);
 
         group.MapGet("/", GetAsync).WithName("GetKitchen").WithSummary("Stations, tickets with their ages, chefs, equipment and stock")
             .Produces<KitchenView>().ProducesProblem(404);
         group.MapGet("/stream", KitchenStream.StreamAsync).WithName("StreamKitchen")
-            .WithSummary("Server-Sent Events: the kitchen view, again after every change").Produces(200, contentType: "text/event-stream");
+            .WithSummary("Server-Sent Events: the kitchen view, again after every change").Produces(200, contentType: "text/event-stream").DisableRequestTimeout();
 
         group.MapPost("/tasks/{taskId:long}/start", (string outletId, long taskId, StartTaskRequest body, EngineHost engine) =>
                 Start(outletId, body.ChefId, taskId, engine))
@@ -42,8 +43,8 @@ public static class KitchenEndpoints
 
         group.MapPost("/chefs", (string outletId, AddChefRequest body, EngineHost engine) =>
         {
-            if (string.IsNullOrWhiteSpace(body.Id) || body.Skills is not { Count: > 0 })
-                return Task.FromResult(Problems.Invalid(new Dictionary<string, string[]> { ["chef"] = ["A chef needs an id and at least one station skill."] }));
+            if (string.IsNullOrWhiteSpace(body.Id) || body.Skills is not { Count: > 0 and <= 32 })
+                return Task.FromResult(Problems.Invalid(new Dictionary<string, string[]> { ["chef"] = ["A chef needs an id and one to 32 station skills."] }));
             return Run(outletId, engine, (k, now, o) => k.AddChef(body.Id, body.Name ?? body.Id, body.Skills, body.Speed ?? 1, body.Standby ?? false, now, o));
         }).WithName("AddChef").WithSummary("Add a chef to the roster (standby or active)");
         group.MapPost("/chefs/{chefId}/clock-in", (string outletId, string chefId, EngineHost engine) => Run(outletId, engine, (k, now, o) => k.ClockIn(chefId, now, o)))

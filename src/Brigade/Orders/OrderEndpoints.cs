@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Brigade.Auth;
 using Brigade.Catalog;
 using Brigade.Engine;
 using Brigade.Http;
@@ -13,7 +14,7 @@ public static class OrderEndpoints
 
     public static RouteGroupBuilder MapOrders(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/orders").WithTags("Orders");
+        var group = app.MapGroup("/api/orders").WithTags("Orders").RequireAuthorization();
 
         group.MapPost("/", PlaceAsync)
             .WithName("PlaceOrder")
@@ -30,7 +31,7 @@ public static class OrderEndpoints
 
         group.MapGet("/{id}/stream", OrderStream.StreamAsync).WithName("StreamOrder")
             .WithSummary("Server-Sent Events: the current state, then one event per change; honours Last-Event-ID")
-            .Produces(200, contentType: "text/event-stream").ProducesProblem(404);
+            .Produces(200, contentType: "text/event-stream").ProducesProblem(404).DisableRequestTimeout();
 
         group.MapPost("/{id}/cancel", CancelAsync).WithName("CancelOrder").WithSummary("Cancel, allowed until cooking starts")
             .Produces<OrderResponse>().ProducesProblem(404).ProducesProblem(409);
@@ -44,6 +45,8 @@ public static class OrderEndpoints
     private static async Task<IResult> PlaceAsync(HttpContext http, RestaurantCatalog catalog, IdempotencyGate gate, EngineHost engine)
     {
         var request = http.Request;
+        var caller = Caller.From(http);
+        if (caller.Role is not (Roles.Customer or Roles.Admin)) return Access.Forbidden("Orders are placed by customers (or an admin).");
         if (!IsJson(request.ContentType)) return Problems.UnsupportedMediaType(request.ContentType);
 
         var key = request.Headers["Idempotency-Key"].ToString();
@@ -69,7 +72,6 @@ public static class OrderEndpoints
         var (order, errors) = OrderRequestValidator.Validate(parsed, catalog);
         if (order is null) return Problems.Invalid(errors);
 
-        var caller = Caller.From(http);
         var scopedKey = IdempotencyGate.ScopedKey(caller.Subject, key);
         var hash = order.Hash();
         var gateResult = await gate.EnterAsync(scopedKey, hash);
@@ -115,32 +117,42 @@ public static class OrderEndpoints
 
     private static async Task<IResult> GetAsync(string id, HttpContext http, OrderReadModel orders)
     {
+        var caller = Caller.From(http);
         if (orders.Find(id) is { } view)
         {
+            if (!Access.CanSee(caller, view.Order)) return Problems.NotFound($"There is no order '{id}'.");
             var etag = $"\"{view.Order.Version}\"";
             http.Response.Headers.ETag = etag;
             if (http.Request.Headers.IfNoneMatch == etag) return TypedResults.StatusCode(304);
             return TypedResults.Bytes(view.Json, "application/json");
         }
         var order = await FindAsync(id, http.RequestServices);
-        return order is null ? Problems.NotFound($"There is no order '{id}'.") : TypedResults.Ok(OrderResponse.From(order));
+        return order is null || !Access.CanSee(caller, order) ? Problems.NotFound($"There is no order '{id}'.") : TypedResults.Ok(OrderResponse.From(order));
     }
 
-    private static async Task<IResult> EventsAsync(string id, IEventStore store, CancellationToken ct)
+    private static async Task<IResult> EventsAsync(string id, HttpContext http, IEventStore store, CancellationToken ct)
     {
+        if (await FindAsync(id, http.RequestServices) is not { } order || !Access.CanSee(Caller.From(http), order)) return Problems.NotFound($"There is no order '{id}'.");
         var events = await store.ReadByOrderAsync(id, ct);
         if (events.Count == 0) return Problems.NotFound($"There is no order '{id}'.");
         return TypedResults.Ok(events.Select(e => new AuditEntry(e.Position, e.StreamId, e.Version, e.Type, e.At, EventSerializer.ToJson(e))).ToList());
     }
 
-    private static Task<IResult> CancelAsync(string id, HttpContext http, EngineHost engine)
+    private static async Task<IResult> CancelAsync(string id, HttpContext http, EngineHost engine)
     {
         var caller = Caller.From(http);
-        return Respond(id, http, engine.SendAsync((e, now, output) => e.CancelOrder(id, "cancelled by " + caller.Role, caller.Subject, now, output)));
+        if (await FindAsync(id, http.RequestServices) is not { } order || !Access.CanSee(caller, order)) return Problems.NotFound($"There is no order '{id}'.");
+        if (caller.Role == Roles.Courier) return Access.Forbidden("A courier cannot cancel an order.");
+        return await Respond(id, http, engine.SendAsync((e, now, output) => e.CancelOrder(id, "cancelled by " + caller.Role, caller.Subject, now, output)));
     }
 
-    private static Task<IResult> CollectAsync(string id, HttpContext http, EngineHost engine) =>
-        Respond(id, http, engine.SendAsync((e, now, output) => e.CollectOrder(id, now, output)));
+    private static async Task<IResult> CollectAsync(string id, HttpContext http, EngineHost engine)
+    {
+        var caller = Caller.From(http);
+        if (await FindAsync(id, http.RequestServices) is not { } order || !Access.CanSee(caller, order)) return Problems.NotFound($"There is no order '{id}'.");
+        if (caller.Role is not (Roles.Staff or Roles.Admin)) return Access.Forbidden("Only the outlet's staff hand an order over the counter.");
+        return await Respond(id, http, engine.SendAsync((e, now, output) => e.CollectOrder(id, now, output)));
+    }
 
     private static async Task<IResult> Respond(string id, HttpContext http, Task<EngineResult> pending)
     {

@@ -22,7 +22,7 @@ public static class OrderStream
         var ct = http.RequestAborted;
         using var subscription = orders.Subscribe(id);
         var current = await OrderEndpoints.FindAsync(id, http.RequestServices);
-        if (current is null)
+        if (current is null || !Auth.Access.CanSee(Caller.From(http), current))
         {
             await Problems.NotFound($"There is no order '{id}'.").ExecuteAsync(http);
             return;

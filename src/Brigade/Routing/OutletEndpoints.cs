@@ -1,3 +1,4 @@
+using Brigade.Auth;
 using Brigade.Engine;
 using Brigade.Geo;
 using Brigade.Http;
@@ -17,31 +18,31 @@ public static class OutletEndpoints
 {
     public static RouteGroupBuilder MapOutlets(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/outlets").WithTags("Outlets and routing");
+        var group = app.MapGroup("/api/outlets").WithTags("Outlets and routing").RequireAuthorization();
 
         group.MapGet("/", (EngineHost engine) => engine.QueryAsync((e, now) =>
                 e.Catalog.Outlets.Select(o => Status(e, o, now)).ToList()))
-            .WithName("ListOutlets").WithSummary("Every outlet with its health and courier availability").Produces<List<OutletStatus>>();
+            .AddEndpointFilter(Access.AdminOnly).WithName("ListOutlets").WithSummary("Every outlet with its health and courier availability").Produces<List<OutletStatus>>();
         group.MapGet("/{outletId}", async (string outletId, EngineHost engine) =>
                 await engine.QueryAsync((e, now) => e.Catalog.FindOutlet(outletId) is { } o ? Status(e, o, now) : null) is { } status
                     ? Results.Ok(status) : Problems.NotFound($"There is no outlet '{outletId}'."))
-            .WithName("GetOutlet").Produces<OutletStatus>();
+            .AddEndpointFilter(Access.StaffOfRouteOutlet).WithName("GetOutlet").Produces<OutletStatus>();
 
         group.MapPost("/{outletId}/pause", (string outletId, PauseRequest? body, HttpContext http, EngineHost engine) =>
                 Run(engine, (e, now, o) => e.PauseOutlet(outletId, Caller.From(http).Subject, body?.Reason ?? "", body?.MoveQueued ?? false, now, o)))
-            .WithName("PauseOutlet").WithSummary("Stop new orders (staff, admin); with moveQueued, orders not yet started move to other outlets");
+            .AddEndpointFilter(Access.StaffOfRouteOutlet).WithName("PauseOutlet").WithSummary("Stop new orders (staff, admin); with moveQueued, orders not yet started move to other outlets");
         group.MapPost("/{outletId}/resume", (string outletId, HttpContext http, EngineHost engine) =>
                 Run(engine, (e, now, o) => e.ResumeOutlet(outletId, Caller.From(http).Subject, now, o)))
-            .WithName("ResumeOutlet");
+            .AddEndpointFilter(Access.StaffOfRouteOutlet).WithName("ResumeOutlet");
         group.MapPost("/{outletId}/heartbeat", (string outletId, EngineHost engine) =>
                 Run(engine, (e, now, o) => e.OutletHeartbeat(outletId, now, o)))
-            .WithName("OutletHeartbeat").WithSummary("A heartbeat from the outlet's device (outlets configured for device heartbeats)");
+            .AddEndpointFilter(Access.StaffOfRouteOutlet).WithName("OutletHeartbeat").WithSummary("A heartbeat from the outlet's device (outlets configured for device heartbeats)");
         group.MapPost("/{outletId}/power/cut", (string outletId, HttpContext http, EngineHost engine) =>
                 Run(engine, (e, now, o) => e.SetOutletPower(outletId, false, Caller.From(http).Subject, now, o)))
-            .WithName("CutPower").WithSummary("Simulate a power cut (admin): the outlet's heartbeats stop and it will be found silent");
+            .AddEndpointFilter(Access.AdminOnly).WithName("CutPower").WithSummary("Simulate a power cut (admin): the outlet's heartbeats stop and it will be found silent");
         group.MapPost("/{outletId}/power/restore", (string outletId, HttpContext http, EngineHost engine) =>
                 Run(engine, (e, now, o) => e.SetOutletPower(outletId, true, Caller.From(http).Subject, now, o)))
-            .WithName("RestorePower");
+            .AddEndpointFilter(Access.AdminOnly).WithName("RestorePower");
 
         app.MapGet("/api/restaurants/{restaurantId}/route", (string restaurantId, double? lat, double? lon, string? items, EngineHost engine) =>
         {
@@ -56,7 +57,7 @@ public static class OutletEndpoints
                 to = new GeoPoint(la, lo);
             }
             return Preview(restaurantId, to, lines!, engine);
-        }).WithTags("Outlets and routing").WithName("PreviewRoute")
+        }).AllowAnonymous().WithTags("Outlets and routing").WithName("PreviewRoute")
             .WithSummary("Which outlet the router would choose for an order now, and why, with every candidate's estimate").Produces<RoutePreview>();
         return group;
     }

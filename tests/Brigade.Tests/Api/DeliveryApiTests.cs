@@ -145,7 +145,7 @@ public class DeliveryApiTests
         await using var app = await TestApp.StartAsync(catalogJson: Catalog);
         await app.Client.PostAsJsonAsync("/api/couriers/cy/shift/start", new { lat = 52.5, lon = 13.4 });
         var client = app.App.GetTestServer().CreateWebSocketClient();
-        using var socket = await client.ConnectAsync(new Uri(app.App.GetTestServer().BaseAddress, "api/couriers/cy/ws"), CancellationToken.None);
+        using var socket = await client.ConnectAsync(new Uri(app.App.GetTestServer().BaseAddress, "api/couriers/cy/ws?access_token=" + app.Token("courier", "cy")), CancellationToken.None);
         var buffer = new byte[16 * 1024];
 
         var first = await socket.ReceiveAsync(buffer, CancellationToken.None);

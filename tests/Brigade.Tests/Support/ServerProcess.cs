@@ -10,9 +10,12 @@ public sealed class ServerProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly System.Text.StringBuilder _output = new();
 
-    private ServerProcess(Process process, int port)
+    private readonly string _dataDir;
+
+    private ServerProcess(Process process, int port, string dataDir)
     {
         _process = process;
+        _dataDir = dataDir;
         Port = port;
         BaseAddress = new Uri($"http://127.0.0.1:{port}");
     }
@@ -42,8 +45,11 @@ public sealed class ServerProcess : IAsyncDisposable
         };
         foreach (var a in new[] { dll, "serve", "--urls", $"http://127.0.0.1:{port}", "--data-dir", dataDir }.Concat(extraArgs)) info.ArgumentList.Add(a);
         info.Environment["Logging__LogLevel__Default"] = "Warning";
+        // Load tests hammer the API from one client; the limits have their own tests.
+        info.Environment["Brigade__Limits__RequestsPerSecond"] = "100000";
+        info.Environment["Brigade__Limits__Burst"] = "100000";
         var process = Process.Start(info)!;
-        var server = new ServerProcess(process, port);
+        var server = new ServerProcess(process, port, dataDir);
         process.OutputDataReceived += (_, e) => { lock (server._output) server._output.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { lock (server._output) server._output.AppendLine(e.Data); };
         process.BeginOutputReadLine();
@@ -52,7 +58,16 @@ public sealed class ServerProcess : IAsyncDisposable
         return server;
     }
 
-    public HttpClient Client(TimeSpan? timeout = null) => new(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = BaseAddress, Timeout = timeout ?? TimeSpan.FromSeconds(30) };
+    /// <summary>An administrator's client, with a token signed with the key in the server's data directory.</summary>
+    public HttpClient Client(TimeSpan? timeout = null)
+    {
+        var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = BaseAddress, Timeout = timeout ?? TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token("admin", "test-admin"));
+        return client;
+    }
+
+    public string Token(string role, string subject, string? outletId = null) =>
+        new Brigade.Auth.TokenService(Brigade.Auth.SigningKey.LoadOrCreate(_dataDir), TimeSpan.FromSeconds(30)).Issue(role, subject, outletId, TimeSpan.FromHours(1));
 
     private async Task WaitReadyAsync()
     {

@@ -29,7 +29,24 @@ public sealed class TestApp : IAsyncDisposable
 
     public string DataDir { get; }
     public WebApplication App { get; private set; } = null!;
+
+    /// <summary>An administrator's client: may do everything, so tests of features need not care who they are.</summary>
     public HttpClient Client { get; private set; } = null!;
+
+    /// <summary>A client with no token.</summary>
+    public HttpClient Anonymous { get; private set; } = null!;
+
+    /// <summary>A token signed with this server's key.</summary>
+    public string Token(string role, string subject, string? outletId = null) =>
+        Service<Brigade.Auth.TokenService>().Issue(role, subject, outletId, TimeSpan.FromHours(1));
+
+    /// <summary>A client that sends a token for this caller.</summary>
+    public HttpClient ClientAs(string role, string subject, string? outletId = null)
+    {
+        var client = App.GetTestClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token(role, subject, outletId));
+        return client;
+    }
 
     public T Service<T>() where T : notnull => App.Services.GetRequiredService<T>();
 
@@ -42,6 +59,11 @@ public sealed class TestApp : IAsyncDisposable
         {
             ["Brigade:DataDir"] = dataDir,
             ["Brigade:TimeScale"] = timeScale.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // Feature tests hammer the API from one client; the limits have their own tests.
+            ["Brigade:Limits:RequestsPerSecond"] = "100000",
+            ["Brigade:Limits:Burst"] = "100000",
+            ["Brigade:Limits:CourierLocationsPerSecond"] = "100000",
+            ["Brigade:Limits:CourierLocationBurst"] = "100000",
         };
         if (catalogJson is not null)
         {
@@ -63,13 +85,15 @@ public sealed class TestApp : IAsyncDisposable
             b.Logging.SetMinimumLevel(LogLevel.Warning);
         });
         await App.StartAsync();
-        Client = App.GetTestClient();
+        Client = ClientAs("admin", "test-admin");
+        Anonymous = App.GetTestClient();
     }
 
     /// <summary>Stop the server and start a new one on the same data directory.</summary>
     public async Task RestartAsync()
     {
         Client.Dispose();
+        Anonymous.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
         await BootAsync();
@@ -118,6 +142,7 @@ public sealed class TestApp : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
+        Anonymous.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
         if (_ownsDir)

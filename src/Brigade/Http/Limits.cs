@@ -1,0 +1,101 @@
+using System.Threading.RateLimiting;
+using Brigade.Auth;
+using Brigade.Hosting;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.AspNetCore.RateLimiting;
+
+namespace Brigade.Http;
+
+/// <summary>
+/// What one client may ask of the server: requests per second (per token subject, or per address
+/// when anonymous), answered 429 with Retry-After when exceeded; body size (413); a time limit per
+/// request (streams excepted). JSON depth is limited by the serializer options, array sizes by each
+/// request's validation.
+/// </summary>
+public static class Limits
+{
+    public static void AddBrigadeLimits(this IServiceCollection services, LimitsOptions limits)
+    {
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.OnRejected = (ctx, _) =>
+            {
+                var retry = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var r) ? r : TimeSpan.FromSeconds(1);
+                return new ValueTask(Problems.TooManyRequests("rate-limited", "Too many requests from this client; slow down and retry after the time in Retry-After.", retry)
+                    .ExecuteAsync(ctx.HttpContext));
+            };
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
+                http.Request.Path.StartsWithSegments("/api")
+                    ? RateLimitPartition.GetTokenBucketLimiter(ClientKey(http), _ => Bucket(limits.RequestsPerSecond, limits.Burst))
+                    : RateLimitPartition.GetNoLimiter("not-api"));
+            o.AddPolicy(AuthEndpoints.GuestPolicy, http => RateLimitPartition.GetFixedWindowLimiter(Address(http), _ => new FixedWindowRateLimiterOptions
+            {
+                PermitLimit = Math.Max(1, limits.GuestTokensPerMinute),
+                Window = TimeSpan.FromMinutes(1),
+                QueueLimit = 0,
+            }));
+        });
+        services.AddRequestTimeouts(o => o.DefaultPolicy = new RequestTimeoutPolicy
+        {
+            Timeout = TimeSpan.FromSeconds(limits.RequestTimeoutSeconds > 0 ? limits.RequestTimeoutSeconds : 30),
+            TimeoutStatusCode = StatusCodes.Status408RequestTimeout,
+            WriteTimeoutResponse = http => Problems.Of(408, "request-timeout", "Request timeout",
+                $"The request did not complete within {limits.RequestTimeoutSeconds} s; it may be retried (with the same Idempotency-Key for orders).").ExecuteAsync(http),
+        });
+        services.AddSingleton(new CourierLocationLimiter(limits));
+    }
+
+    /// <summary>Body size first (413 before anything reads it), then authentication, rate limits, authorisation and timeouts.</summary>
+    public static void UseBrigadeLimits(this WebApplication app, LimitsOptions limits)
+    {
+        var max = limits.MaxBodyBytes > 0 ? limits.MaxBodyBytes : 256 * 1024;
+        app.Use((http, next) =>
+        {
+            if (http.Request.ContentLength > max) return Problems.TooLarge(max).ExecuteAsync(http);
+            if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = max;
+            return next(http);
+        });
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
+        app.UseRequestTimeouts();
+    }
+
+    public static TokenBucketRateLimiterOptions Bucket(double perSecond, int burst)
+    {
+        // Below one per second, one token comes back every 1/rate seconds.
+        var rate = perSecond > 0 ? perSecond : 1;
+        return rate >= 1
+            ? new TokenBucketRateLimiterOptions { TokenLimit = Math.Max(1, burst), TokensPerPeriod = (int)Math.Ceiling(rate), ReplenishmentPeriod = TimeSpan.FromSeconds(1), QueueLimit = 0, AutoReplenishment = true }
+            : new TokenBucketRateLimiterOptions { TokenLimit = Math.Max(1, burst), TokensPerPeriod = 1, ReplenishmentPeriod = TimeSpan.FromSeconds(1 / rate), QueueLimit = 0, AutoReplenishment = true };
+    }
+
+    /// <summary>The token's subject; an anonymous client is its address.</summary>
+    public static string ClientKey(HttpContext http) =>
+        http.User.Identity?.IsAuthenticated == true ? "sub:" + Caller.From(http).Subject : Address(http);
+
+    private static string Address(HttpContext http) => "ip:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+}
+
+/// <summary>Each courier's position reports (HTTP requests and WebSocket messages alike) share one token bucket.</summary>
+public sealed class CourierLocationLimiter(LimitsOptions limits) : IDisposable
+{
+    private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(courierId =>
+        RateLimitPartition.GetTokenBucketLimiter(courierId, _ => Limits.Bucket(limits.CourierLocationsPerSecond, limits.CourierLocationBurst)));
+
+    public bool TryAcquire(string courierId, out TimeSpan retryAfter)
+    {
+        using var lease = _limiter.AttemptAcquire(courierId);
+        if (lease.IsAcquired)
+        {
+            retryAfter = TimeSpan.Zero;
+            return true;
+        }
+        retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var r) ? r : TimeSpan.FromSeconds(1);
+        return false;
+    }
+
+    public void Dispose() => _limiter.Dispose();
+}
