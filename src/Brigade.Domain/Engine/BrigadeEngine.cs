@@ -25,7 +25,8 @@ public sealed record PlaceOrder(
     string CustomerId,
     string IdempotencyKey,
     string RequestHash,
-    string? HandoffCode = null);
+    string? HandoffCode = null,
+    bool RequiresPayment = false);
 
 public enum Outcome
 {
@@ -105,6 +106,8 @@ public sealed class BrigadeEngine
             case OutletEvent o:
                 _router.Apply(o);
                 break;
+            case Alerts.IOperationalEvent:
+                break;
             default:
                 throw new InvalidOperationException($"The engine has no fold for {e.GetType().Name}");
         }
@@ -165,6 +168,17 @@ public sealed class BrigadeEngine
             }
         }
 
+        if (cmd.RequiresPayment)
+        {
+            // No kitchen takes it before the payment is authorised (AuthorizePayment).
+            var amount = 0;
+            foreach (var line in cmd.Lines) amount += restaurant.FindItem(line.MenuItemId)!.PriceCents * line.Quantity;
+            EmitOrder(output, new OrderPlaced(cmd.OrderId, cmd.RestaurantId, cmd.OutletId, cmd.Lines, cmd.DeliverTo, cmd.CustomerId, amount,
+                cmd.HandoffCode, cmd.IdempotencyKey, cmd.RequestHash, now));
+            EmitOrder(output, new Payments.PaymentRequired(cmd.OrderId, amount, now));
+            return EngineResult.Ok(_orders[cmd.OrderId]);
+        }
+
         KitchenEngine? best = null;
         Admission? accepted = null;
         Admission? refusal = null;
@@ -198,6 +212,63 @@ public sealed class BrigadeEngine
         output.AddRange(kitchenEvents);
         React(output, start, now);
         return EngineResult.Ok(_orders[cmd.OrderId]);
+    }
+
+    /// <summary>
+    /// The provider authorised an order's payment: record it, then give the order to the best
+    /// kitchen that takes it now, or reject it when none can (the host then voids the payment).
+    /// Authorising the same payment again changes nothing.
+    /// </summary>
+    public EngineResult AuthorizePayment(string orderId, string paymentId, int amountCents, DateTimeOffset now, List<IDomainEvent> output)
+    {
+        if (!_orders.TryGetValue(orderId, out var order)) return new EngineResult(Outcome.NotFound, $"no order {orderId}");
+        if (order.Payment == Payments.PaymentStatus.Authorized && order.PaymentId == paymentId) return EngineResult.Ok(order);
+        if (order.Payment != Payments.PaymentStatus.Pending || order.Status != OrderStatus.Placed)
+            return new EngineResult(Outcome.Conflict, $"order {orderId} is {Describe(order.Status)} and not waiting for a payment", Order: order);
+        if (amountCents != order.TotalCents) return new EngineResult(Outcome.Invalid, $"the payment is for {amountCents} cents, the order costs {order.TotalCents}", Order: order);
+        var start = output.Count;
+        EmitOrder(output, new Payments.PaymentAuthorized(orderId, paymentId, amountCents, now));
+        var restaurant = Catalog.FindRestaurant(order.RestaurantId)!;
+        IReadOnlyList<Outlet> ranked;
+        var reason = "requested outlet";
+        IReadOnlyList<RouteCandidate> candidates;
+        if (order.OutletId is { } requested && Catalog.FindOutlet(requested) is { } outlet)
+        {
+            ranked = _router.Unavailable(outlet, now) is null ? [outlet] : [];
+            candidates = [new RouteCandidate(outlet.Id, ranked.Count > 0, null, null, null, null)];
+        }
+        else
+        {
+            var plan = Route(restaurant, order.DeliverTo, order.Lines, now);
+            ranked = plan.Ranked;
+            reason = plan.Reason;
+            candidates = plan.Candidates;
+        }
+        foreach (var o in ranked)
+        {
+            var kitchenEvents = new List<IDomainEvent>();
+            var admission = _kitchens[o.Id].TryQueueOrder(orderId, order.Lines, now, kitchenEvents);
+            if (!admission.Accepted) continue;
+            EmitOrder(output, new OrderRouted(orderId, o.Id, reason, candidates, now));
+            EmitOrder(output, new OrderAccepted(orderId, o.Id, admission.EstimatedReadyAt, now));
+            output.AddRange(kitchenEvents);
+            React(output, start, now);
+            return EngineResult.Ok(_orders[orderId]);
+        }
+        EmitOrder(output, new OrderRejected(orderId, "no outlet can take the order now", now));
+        return EngineResult.Ok(_orders[orderId]);
+    }
+
+    /// <summary>The provider declined an order's payment: the order is rejected.</summary>
+    public EngineResult DeclinePayment(string orderId, string paymentId, string reason, DateTimeOffset now, List<IDomainEvent> output)
+    {
+        if (!_orders.TryGetValue(orderId, out var order)) return new EngineResult(Outcome.NotFound, $"no order {orderId}");
+        if (order.Payment == Payments.PaymentStatus.Declined) return EngineResult.Ok(order);
+        if (order.Payment != Payments.PaymentStatus.Pending || order.Status != OrderStatus.Placed)
+            return new EngineResult(Outcome.Conflict, $"order {orderId} is {Describe(order.Status)} and not waiting for a payment", Order: order);
+        EmitOrder(output, new Payments.PaymentDeclined(orderId, paymentId, reason, now));
+        EmitOrder(output, new OrderRejected(orderId, "payment declined: " + reason, now));
+        return EngineResult.Ok(_orders[orderId]);
     }
 
     public EngineResult CancelOrder(string orderId, string reason, string by, DateTimeOffset now, List<IDomainEvent> output)

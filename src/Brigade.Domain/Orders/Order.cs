@@ -56,6 +56,9 @@ public sealed record Order
     public string? CourierId { get; init; }
     public string? Reason { get; init; }
     public OrderTimeline Timeline { get; init; } = new();
+    /// <summary>Null when no payment is required; else pending, authorized or declined.</summary>
+    public string? Payment { get; init; }
+    public string? PaymentId { get; init; }
     /// <summary>Number of events in the order's stream: the stream version, and the SSE event id.</summary>
     public long Version { get; init; }
 

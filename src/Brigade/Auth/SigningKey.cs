@@ -30,11 +30,11 @@ public static class SigningKey
     }
 
     /// <summary>The data directory's key; created atomically if missing, so two processes starting together agree.</summary>
-    public static byte[] LoadOrCreate(string dataDir)
+    public static byte[] LoadOrCreate(string dataDir, string fileName = FileName)
     {
         var dir = Path.GetFullPath(dataDir);
         Directory.CreateDirectory(dir);
-        var path = Path.Combine(dir, FileName);
+        var path = Path.Combine(dir, fileName);
         if (!File.Exists(path))
         {
             var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";

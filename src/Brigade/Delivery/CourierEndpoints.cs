@@ -139,7 +139,7 @@ public static class CourierEndpoints
 /// <summary>Live feeds for couriers (SSE and WebSocket) and for the dispatcher's map.</summary>
 public static class CourierStream
 {
-    public static async Task StreamAsync(string courierId, HttpContext http, EngineHost engine, CourierFeed feed)
+    public static async Task StreamAsync(string courierId, HttpContext http, EngineHost engine, CourierFeed feed, Observability.BrigadeMetrics metrics)
     {
         var ct = http.RequestAborted;
         if (await engine.QueryAsync((e, now) => e.Delivery.CourierOf(courierId, now)) is null)
@@ -150,6 +150,7 @@ public static class CourierStream
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
         using var changes = feed.Subscribe(courierId);
+        using var counted = metrics.Subscribed("courier");
         try
         {
             while (!ct.IsCancellationRequested)
@@ -167,7 +168,7 @@ public static class CourierStream
         catch (IOException) { }
     }
 
-    public static async Task WebSocketAsync(string courierId, HttpContext http, EngineHost engine, CourierFeed feed, CourierLocationLimiter limiter)
+    public static async Task WebSocketAsync(string courierId, HttpContext http, EngineHost engine, CourierFeed feed, CourierLocationLimiter limiter, Observability.BrigadeMetrics metrics)
     {
         if (!http.WebSockets.IsWebSocketRequest)
         {
@@ -182,6 +183,7 @@ public static class CourierStream
         using var socket = await http.WebSockets.AcceptWebSocketAsync();
         using var done = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
         using var changes = feed.Subscribe(courierId);
+        using var counted = metrics.Subscribed("courier-websocket");
         var sending = Task.Run(async () =>
         {
             try
@@ -235,11 +237,12 @@ public static class CourierStream
         await sending;
     }
 
-    public static async Task DispatchStreamAsync(HttpContext http, EngineHost engine)
+    public static async Task DispatchStreamAsync(HttpContext http, EngineHost engine, Observability.BrigadeMetrics metrics)
     {
         var ct = http.RequestAborted;
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
+        using var counted = metrics.Subscribed("dispatch");
         try
         {
             while (!ct.IsCancellationRequested)

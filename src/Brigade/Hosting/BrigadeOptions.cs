@@ -50,6 +50,12 @@ public sealed class BrigadeOptions
             return "the postgres store needs a connection string: --postgres \"Host=...;Username=...;Database=...\" (or Brigade:Postgres)";
         if (!string.IsNullOrWhiteSpace(RabbitMq) && !(Uri.TryCreate(RabbitMq, UriKind.Absolute, out var uri) && uri.Scheme is "amqp" or "amqps"))
             return $"Brigade:RabbitMq must be an amqp:// or amqps:// URI, not '{RabbitMq}'";
+        for (var i = 0; i < Alerts.Rules.Count; i++)
+            if (!Brigade.Alerts.AlertKinds.All.Contains(Alerts.Rules[i].Kind))
+                return $"Brigade:Alerts:Rules[{i}]: Kind must be one of {string.Join(", ", Brigade.Alerts.AlertKinds.All)}, not '{Alerts.Rules[i].Kind}'";
+        foreach (var url in Alerts.Webhooks)
+            if (!(Uri.TryCreate(url, UriKind.Absolute, out var hook) && hook.Scheme is "http" or "https"))
+                return $"Brigade:Alerts:Webhooks: '{url}' is not an http(s) URL";
         return null;
     }
 }
@@ -107,6 +113,9 @@ public sealed class PaymentOptions
 
     /// <summary>How old (or how far in the future) a webhook's timestamp may be.</summary>
     public int WebhookToleranceSeconds { get; set; } = 300;
+
+    /// <summary>The local provider reports its results through the webhook (turn off to drive the webhook by hand).</summary>
+    public bool LocalCallbacks { get; set; } = true;
 
     /// <summary>The local provider declines payments above this amount (for trying the declined path).</summary>
     public int? LocalDeclineAboveCents { get; set; }

@@ -4,6 +4,7 @@ using Brigade.Engine;
 using Brigade.Http;
 using Brigade.Kitchen;
 using Brigade.Messaging;
+using Brigade.Observability;
 using Brigade.Orders;
 using Brigade.Storage;
 using Brigade.Storage.Postgres;
@@ -50,6 +51,7 @@ public static class BrigadeServer
             .AddScheme<AuthenticationSchemeOptions, BearerAuthentication>(BearerAuthentication.SchemeName, null);
         services.AddAuthorization();
         services.AddBrigadeLimits(options.Limits);
+        services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.QueueFullMode = Microsoft.Extensions.Logging.Console.ConsoleLoggerQueueFullMode.DropWrite);
         if (options.Validate() is { } problem) throw new StoreSettingsException(problem);
         if (options.UsesPostgres)
         {
@@ -88,6 +90,17 @@ public static class BrigadeServer
         services.AddSingleton<IdempotencyGate>();
         services.AddSingleton<EngineHost>();
         services.AddSingleton<SummaryProjector>();
+        services.AddSingleton<Observability.OperationsSampler>();
+        services.AddSingleton<Observability.BrigadeMetrics>();
+        services.AddSingleton(sp => new Observability.PrometheusExporter(sp.GetRequiredService<Observability.BrigadeMetrics>()));
+        services.AddSingleton<Observability.DomainLog>();
+        services.AddSingleton(Payments.PaymentSecrets.FromOptions(options));
+        services.AddSingleton<Payments.IPaymentProvider, Payments.LocalPaymentProvider>();
+        services.AddSingleton<Payments.PaymentWebhooks>();
+        services.AddSingleton<Payments.PaymentCoordinator>();
+        services.AddSingleton<Alerts.AlertNotifier>();
+        services.AddSingleton<Alerts.AlertMonitor>();
+        if (!string.IsNullOrWhiteSpace(options.Telemetry.OtlpEndpoint)) services.AddSingleton(Observability.OtlpExport.Create(options.Telemetry));
 
         // Start order matters: the log opens, the engine recovers from it, then the rest follows.
         services.AddHostedService<StoreLifetime>();
@@ -95,6 +108,8 @@ public static class BrigadeServer
         services.AddHostedService(sp => sp.GetRequiredService<SummaryProjector>());
         services.AddHostedService<Housekeeping>();
         services.AddHostedService<Delivery.TrackingPublisher>();
+        services.AddHostedService(sp => sp.GetRequiredService<Alerts.AlertNotifier>());
+        services.AddHostedService(sp => sp.GetRequiredService<Alerts.AlertMonitor>());
         if (!string.IsNullOrWhiteSpace(options.RabbitMq))
         {
             services.AddSingleton(new RabbitMqRelayOptions(new Uri(options.RabbitMq)));
@@ -136,6 +151,13 @@ public static class BrigadeServer
 
         configure?.Invoke(builder);
         var app = builder.Build();
+        // Followers of the durable events: metrics, structured logs, alert rules.
+        var log = app.Services.GetRequiredService<IEventStore>();
+        log.Subscribe(app.Services.GetRequiredService<Observability.BrigadeMetrics>().OnCommitted);
+        log.Subscribe(app.Services.GetRequiredService<Observability.DomainLog>().OnCommitted);
+        log.Subscribe(app.Services.GetRequiredService<Alerts.AlertMonitor>().OnCommitted);
+        app.Services.GetRequiredService<Observability.PrometheusExporter>();
+        app.Services.GetService<OpenTelemetry.Metrics.MeterProvider>();
 
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
@@ -146,12 +168,15 @@ public static class BrigadeServer
         app.UseStatusCodePages();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.UseWebDashboard();
+        app.UseMiddleware<Observability.HttpMetricsMiddleware>();
         app.UseBrigadeLimits(options.Limits);
 
         app.MapOpenApi();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
         app.MapAuth();
+        app.MapOperations();
+        Payments.PaymentWebhooks.Map(app);
         app.MapCatalog();
         app.MapOrders();
         app.MapKitchen();

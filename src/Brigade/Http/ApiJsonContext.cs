@@ -36,4 +36,10 @@ public sealed class CamelCaseEnum<T>() : JsonStringEnumConverter<T>(JsonNamingPo
 [JsonSerializable(typeof(Routing.OutletStatus))]
 [JsonSerializable(typeof(List<Routing.OutletStatus>))]
 [JsonSerializable(typeof(Routing.RoutePreview))]
+[JsonSerializable(typeof(Auth.TokenResponse))]
+[JsonSerializable(typeof(Payments.PaymentWebhookEvent))]
+[JsonSerializable(typeof(Payments.WebhookAnswer))]
+[JsonSerializable(typeof(Alerts.AlertView))]
+[JsonSerializable(typeof(Alerts.AlertsResponse))]
+[JsonSerializable(typeof(Alerts.AlertNotification))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

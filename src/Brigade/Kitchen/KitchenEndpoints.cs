@@ -109,7 +109,7 @@ public static class KitchenEndpoints
 /// </summary>
 public static class KitchenStream
 {
-    public static async Task StreamAsync(string outletId, HttpContext http, EngineHost engine, KitchenFeed feed)
+    public static async Task StreamAsync(string outletId, HttpContext http, EngineHost engine, KitchenFeed feed, Observability.BrigadeMetrics metrics)
     {
         var ct = http.RequestAborted;
         var first = await engine.QueryAsync((e, now) => e.KitchenOf(outletId)?.Snapshot(now));
@@ -122,6 +122,7 @@ public static class KitchenStream
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["X-Accel-Buffering"] = "no";
         using var changes = feed.Subscribe(outletId);
+        using var counted = metrics.Subscribed("kitchen");
         var view = first;
         try
         {

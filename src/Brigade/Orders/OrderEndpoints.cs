@@ -42,7 +42,7 @@ public static class OrderEndpoints
         return group;
     }
 
-    private static async Task<IResult> PlaceAsync(HttpContext http, RestaurantCatalog catalog, IdempotencyGate gate, EngineHost engine)
+    private static async Task<IResult> PlaceAsync(HttpContext http, RestaurantCatalog catalog, IdempotencyGate gate, EngineHost engine, Payments.PaymentCoordinator payments)
     {
         var request = http.Request;
         var caller = Caller.From(http);
@@ -97,8 +97,9 @@ public static class OrderEndpoints
             var handoff = order.DeliverTo is null ? null : Ids.NewHandoffCode();
             var result = await engine.SendAsync(
                 (e, now, output) => e.PlaceOrder(new PlaceOrder(orderId, order.RestaurantId, order.OutletId, order.Lines, order.DeliverTo,
-                    caller.Subject, key, hash, handoff), now, output));
+                    caller.Subject, key, hash, handoff, payments.Requires(order.RestaurantId)), now, output));
             if (result.IsOk) placedId = result.Order!.Id;
+            if (result.IsOk && result.Order!.Payment == Brigade.Payments.PaymentStatus.Pending) await payments.RequestAsync(result.Order, CancellationToken.None);
             return result.Outcome switch
             {
                 Outcome.Ok => TypedResults.Created($"/api/orders/{result.Order!.Id}", OrderResponse.From(result.Order)),

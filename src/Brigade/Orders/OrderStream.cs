@@ -17,7 +17,7 @@ public static class OrderStream
 {
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
 
-    public static async Task StreamAsync(string id, HttpContext http, OrderReadModel orders, IEventStore store)
+    public static async Task StreamAsync(string id, HttpContext http, OrderReadModel orders, IEventStore store, Observability.BrigadeMetrics metrics)
     {
         var ct = http.RequestAborted;
         using var subscription = orders.Subscribe(id);
@@ -28,6 +28,7 @@ public static class OrderStream
             return;
         }
 
+        using var counted = metrics.Subscribed("order");
         var response = http.Response;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";

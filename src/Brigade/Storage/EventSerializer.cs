@@ -129,6 +129,13 @@ public static class EventSerializer
 [JsonSerializable(typeof(Brigade.Routing.OutletRecovered))]
 [JsonSerializable(typeof(Brigade.Routing.OutletPowerCut))]
 [JsonSerializable(typeof(Brigade.Routing.OutletPowerRestored))]
+// Payments
+[JsonSerializable(typeof(Brigade.Payments.PaymentRequired))]
+[JsonSerializable(typeof(Brigade.Payments.PaymentAuthorized))]
+[JsonSerializable(typeof(Brigade.Payments.PaymentDeclined))]
+// Operations
+[JsonSerializable(typeof(Brigade.Alerts.AlertFired))]
+[JsonSerializable(typeof(Brigade.Alerts.AlertResolved))]
 // Read model
 [JsonSerializable(typeof(Order))]
 internal sealed partial class EventJsonContext : JsonSerializerContext;

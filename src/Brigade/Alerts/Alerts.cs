@@ -1,0 +1,303 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Threading.Channels;
+using Brigade.Auth;
+using Brigade.Engine;
+using Brigade.Hosting;
+using Brigade.Http;
+using Brigade.Observability;
+using Brigade.Orders;
+using Brigade.Storage;
+using Polly;
+using Polly.Retry;
+
+namespace Brigade.Alerts;
+
+public sealed record AlertView(string AlertId, string Rule, string Kind, string Subject, string State, string Message, double Value, double Threshold,
+    DateTimeOffset FiredAt, DateTimeOffset? ResolvedAt);
+
+public sealed record AlertsResponse(IReadOnlyList<AlertView> Active, IReadOnlyList<AlertView> Recent);
+
+/// <summary>What an alert webhook receives.</summary>
+public sealed record AlertNotification(string EventId, string State, string AlertId, string Rule, string Kind, string Subject, string Message, double Value, double Threshold, DateTimeOffset At);
+
+public static class AlertKinds
+{
+    public const string FailedOrders = "failedOrders";
+    public const string StationWaitP90 = "stationWaitP90";
+    public const string OutletSilent = "outletSilent";
+    public const string CourierPositionsStale = "courierPositionsStale";
+    public const string EventLogAppendP99 = "eventLogAppendP99";
+    public static readonly string[] All = [FailedOrders, StationWaitP90, OutletSilent, CourierPositionsStale, EventLogAppendP99];
+}
+
+/// <summary>
+/// Evaluates the configured rules continuously against the engine's picture and the log's latency.
+/// A condition that becomes true fires an alert, one that stops being true resolves it; both are
+/// events in the log (stream <c>alerts-{rule}</c>), so the state survives restarts, and both are
+/// delivered to the configured webhooks.
+/// </summary>
+public sealed partial class AlertMonitor(BrigadeOptions options, OperationsSampler sampler, StoreMetrics storeMetrics, EngineHost engine, IEventStore store,
+    AlertNotifier notifier, ILogger<AlertMonitor> log) : BackgroundService
+{
+    private readonly ConcurrentQueue<DateTimeOffset> _failures = new();
+    private readonly Dictionary<(string Rule, string Subject), AlertView> _active = [];
+    private readonly SemaphoreSlim _evaluating = new(1, 1);
+    private bool _loaded;
+
+    public IReadOnlyList<AlertView> Active
+    {
+        get { lock (_active) return _active.Values.OrderBy(a => a.FiredAt).ToList(); }
+    }
+
+    public void OnCommitted(IReadOnlyList<CommittedEvent> batch)
+    {
+        foreach (var ce in batch)
+            if (ce.Event.Source is OrderFailed f) _failures.Enqueue(f.At);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (options.Alerts.Rules.Count == 0) return;
+        var every = TimeSpan.FromSeconds(Math.Max(0.05, options.Alerts.EvaluateEverySeconds));
+        using var timer = new PeriodicTimer(every);
+        try
+        {
+            do
+            {
+                try { await EvaluateAsync(stoppingToken); }
+                catch (Exception e) when (e is not OperationCanceledException) { LogEvaluationFailed(e); }
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>One round: fire what became true, resolve what stopped being true. Returns the events written.</summary>
+    public async Task<IReadOnlyList<IDomainEvent>> EvaluateAsync(CancellationToken ct = default)
+    {
+        await _evaluating.WaitAsync(ct);
+        try
+        {
+            if (!_loaded) await LoadAsync(ct);
+            var snapshot = await sampler.RefreshAsync();
+            if (snapshot.At == DateTimeOffset.MinValue) return [];
+            var now = snapshot.At;
+            while (_failures.TryPeek(out var t) && t < now - TimeSpan.FromHours(1)) _failures.TryDequeue(out _);
+
+            var events = new List<IDomainEvent>();
+            foreach (var rule in options.Alerts.Rules)
+            {
+                var name = rule.Name ?? rule.Kind!;
+                var holding = Conditions(rule, snapshot);
+                lock (_active)
+                {
+                    foreach (var (subject, (value, message)) in holding)
+                        if (!_active.ContainsKey((name, subject)))
+                            events.Add(new AlertFired("alert-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)), name, rule.Kind!, subject, message, value, rule.Threshold, now));
+                    foreach (var ((r, subject), alert) in _active)
+                        if (r == name && !holding.ContainsKey(subject))
+                            events.Add(new AlertResolved(alert.AlertId, name, subject, $"{alert.Message}: no longer the case", now));
+                }
+            }
+            if (events.Count == 0) return events;
+            var result = await engine.SendAsync((_, _, output) =>
+            {
+                output.AddRange(events);
+                return EngineResult.Ok();
+            });
+            if (!result.IsOk) return [];
+            foreach (var e in events)
+            {
+                Apply(e);
+                notifier.Enqueue(Notification(e));
+            }
+            return events;
+        }
+        finally
+        {
+            _evaluating.Release();
+        }
+    }
+
+    private Dictionary<string, (double Value, string Message)> Conditions(AlertRuleOptions rule, OperationsSnapshot s)
+    {
+        var holding = new Dictionary<string, (double, string)>(StringComparer.Ordinal);
+        switch (rule.Kind)
+        {
+            case AlertKinds.FailedOrders:
+                var since = s.At - TimeSpan.FromMinutes(rule.WindowMinutes > 0 ? rule.WindowMinutes : 5);
+                var failed = _failures.Count(t => t >= since);
+                if (failed > rule.Threshold) holding["orders"] = (failed, $"{failed} orders failed in the last {rule.WindowMinutes} minutes (more than {rule.Threshold})");
+                break;
+            case AlertKinds.StationWaitP90:
+                var factor = rule.Threshold > 0 ? rule.Threshold : 1;
+                foreach (var st in s.Stations)
+                    if (st.Queued > 0 && st.TargetWaitSeconds > 0 && st.WaitP90Seconds > st.TargetWaitSeconds * factor)
+                        holding[$"{st.OutletId}/{st.StationId}"] = (st.WaitP90Seconds, $"station {st.StationId} at {st.OutletId}: p90 wait {st.WaitP90Seconds:0} s is over its target {st.TargetWaitSeconds:0} s");
+                break;
+            case AlertKinds.OutletSilent:
+                foreach (var o in s.Outlets)
+                    if (o.Silent) holding[o.OutletId] = (1, $"outlet {o.OutletId} is silent (no heartbeat)");
+                break;
+            case AlertKinds.CourierPositionsStale:
+                var stale = s.CourierPositions.Count(p => (s.At - p.PositionAt).TotalSeconds > rule.Threshold);
+                if (stale > 0) holding["fleet"] = (stale, $"{stale} couriers on shift have sent no position for {rule.Threshold} s");
+                break;
+            case AlertKinds.EventLogAppendP99:
+                var p99 = storeMetrics.Recent.Quantile(0.99);
+                if (p99 > rule.Threshold) holding["eventlog"] = (p99, $"event-log append p99 is {p99 * 1000:0.0} ms (over {rule.Threshold * 1000:0.0} ms)");
+                break;
+        }
+        return holding;
+    }
+
+    private void Apply(IDomainEvent e)
+    {
+        lock (_active)
+        {
+            switch (e)
+            {
+                case AlertFired f:
+                    _active[(f.Rule, f.Subject)] = new AlertView(f.AlertId, f.Rule, f.Kind, f.Subject, "firing", f.Message, f.Value, f.Threshold, f.At, null);
+                    break;
+                case AlertResolved r:
+                    _active.Remove((r.Rule, r.Subject));
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Alerts still firing when the server last stopped are still firing.</summary>
+    private async Task LoadAsync(CancellationToken ct)
+    {
+        foreach (var stored in await store.ReadByStreamPrefixAsync(StreamKey.Prefix(StreamKind.Alerts), null, 100_000, ct))
+            Apply(EventSerializer.Deserialize(stored));
+        _loaded = true;
+    }
+
+    private static AlertNotification Notification(IDomainEvent e) => e switch
+    {
+        AlertFired f => new AlertNotification(f.AlertId + "-fired", "firing", f.AlertId, f.Rule, f.Kind, f.Subject, f.Message, f.Value, f.Threshold, f.At),
+        AlertResolved r => new AlertNotification(r.AlertId + "-resolved", "resolved", r.AlertId, r.Rule, "", r.Subject, r.Message, 0, 0, r.At),
+        _ => throw new ArgumentException("not an alert event", nameof(e)),
+    };
+
+    /// <summary>Fired and resolved alerts from the log, newest last, paired up.</summary>
+    public static async Task<IReadOnlyList<AlertView>> HistoryAsync(IEventStore store, int limit, CancellationToken ct)
+    {
+        var byId = new Dictionary<string, AlertView>(StringComparer.Ordinal);
+        foreach (var stored in await store.ReadByStreamPrefixAsync(StreamKey.Prefix(StreamKind.Alerts), null, 100_000, ct))
+        {
+            switch (EventSerializer.Deserialize(stored))
+            {
+                case AlertFired f:
+                    byId[f.AlertId] = new AlertView(f.AlertId, f.Rule, f.Kind, f.Subject, "firing", f.Message, f.Value, f.Threshold, f.At, null);
+                    break;
+                case AlertResolved r when byId.TryGetValue(r.AlertId, out var fired):
+                    byId[r.AlertId] = fired with { State = "resolved", ResolvedAt = r.At };
+                    break;
+            }
+        }
+        return byId.Values.OrderBy(a => a.FiredAt).TakeLast(limit).ToList();
+    }
+
+    public override void Dispose()
+    {
+        _evaluating.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Evaluating the alert rules failed")]
+    private partial void LogEvaluationFailed(Exception error);
+}
+
+/// <summary>
+/// Delivers alert notifications to every configured webhook: JSON, signed like the payment webhooks
+/// (<c>Brigade-Signature</c>), with <c>Brigade-Event-Id</c> for the receiver's deduplication, and
+/// retried with exponential backoff when the receiver fails or cannot be reached.
+/// </summary>
+public sealed partial class AlertNotifier : BackgroundService
+{
+    private readonly Channel<AlertNotification> _queue = Channel.CreateBounded<AlertNotification>(new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.DropOldest });
+    private readonly BrigadeOptions _options;
+    private readonly byte[] _secret;
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly ResiliencePipeline<HttpResponseMessage> _retry;
+    private readonly ILogger<AlertNotifier> _log;
+
+    public AlertNotifier(BrigadeOptions options, ILogger<AlertNotifier> log)
+    {
+        _options = options;
+        _log = log;
+        _secret = string.IsNullOrWhiteSpace(options.Alerts.WebhookSecret)
+            ? SigningKey.LoadOrCreate(options.DataDir, "alerts-webhook.key")
+            : SigningKey.FromConfiguration(options.Alerts.WebhookSecret);
+        _retry = new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
+                    .Handle<HttpRequestException>()
+                    .Handle<TaskCanceledException>()
+                    .HandleResult(r => !r.IsSuccessStatusCode),
+                MaxRetryAttempts = 6,
+                BackoffType = DelayBackoffType.Exponential,
+                Delay = TimeSpan.FromMilliseconds(250),
+                UseJitter = true,
+            })
+            .Build();
+    }
+
+    public byte[] Secret => _secret;
+
+    public void Enqueue(AlertNotification n)
+    {
+        if (_options.Alerts.Webhooks.Count > 0) _queue.Writer.TryWrite(n);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var n in _queue.Reader.ReadAllAsync(stoppingToken))
+            {
+                var body = JsonSerializer.SerializeToUtf8Bytes(n, ApiJsonContext.Default.AlertNotification);
+                foreach (var url in _options.Alerts.Webhooks)
+                {
+                    try
+                    {
+                        using var response = await _retry.ExecuteAsync(async ct =>
+                        {
+                            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
+                            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+                            request.Headers.Add(WebhookSignature.Header, WebhookSignature.Sign(_secret, DateTimeOffset.UtcNow, body));
+                            request.Headers.Add("Brigade-Event-Id", n.EventId);
+                            return await _http.SendAsync(request, ct);
+                        }, stoppingToken);
+                        if (!response.IsSuccessStatusCode) LogGaveUp(url, n.EventId, ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture));
+                    }
+                    catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !stoppingToken.IsCancellationRequested)
+                    {
+                        LogGaveUp(url, n.EventId, e.Message);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public override void Dispose()
+    {
+        _http.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Alert {EventId} could not be delivered to {Url}: {Reason}")]
+    private partial void LogGaveUp(string url, string eventId, string reason);
+}

@@ -1,0 +1,55 @@
+using Brigade.Alerts;
+using Brigade.Auth;
+using Brigade.Http;
+using Brigade.Orders;
+using Brigade.Storage;
+
+namespace Brigade.Observability;
+
+/// <summary>What operators read: <c>/metrics</c> (Prometheus, public like health), the audit trail and alerts (admin).</summary>
+public static class OperationsEndpoints
+{
+    public const int MaxAuditEntries = 5000;
+
+    public static void MapOperations(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/metrics", async (PrometheusExporter exporter, OperationsSampler sampler) =>
+        {
+            await sampler.RefreshAsync();
+            return Results.Text(exporter.Scrape(), PrometheusExporter.ContentType);
+        }).AllowAnonymous().WithTags("Operations").WithName("Metrics").WithSummary("Metrics in the Prometheus text format");
+
+        var ops = app.MapGroup("/api").WithTags("Operations").RequireAuthorization().AddEndpointFilter(Access.AdminOnly);
+        ops.MapGet("/audit", AuditAsync).WithName("Audit")
+            .WithSummary("The event log for one order, outlet (its kitchen and outlet streams) or courier: give exactly one of orderId, outletId, courierId")
+            .Produces<List<AuditEntry>>().ProducesProblem(400).ProducesProblem(403);
+        ops.MapGet("/alerts", async (AlertMonitor monitor, IEventStore store, int? limit, CancellationToken ct) =>
+                TypedResults.Ok(new AlertsResponse(monitor.Active, await AlertMonitor.HistoryAsync(store, Math.Clamp(limit ?? 100, 1, 1000), ct))))
+            .WithName("Alerts").WithSummary("Alerts firing now, and the recent ones with when they fired and resolved").Produces<AlertsResponse>();
+    }
+
+    private static async Task<IResult> AuditAsync(string? orderId, string? outletId, string? courierId, int? limit, IEventStore store, CancellationToken ct)
+    {
+        var given = new[] { orderId, outletId, courierId }.Count(v => !string.IsNullOrEmpty(v));
+        if (given != 1) return Problems.BadRequest("audit-query", "Give exactly one of orderId, outletId or courierId.");
+        var id = orderId ?? outletId ?? courierId!;
+        if (!Ids.LooksLikeId(id)) return Problems.BadRequest("audit-query", "An id is 1-64 letters, digits, '-' or '_'.");
+        var take = Math.Clamp(limit ?? 1000, 1, MaxAuditEntries);
+        IEnumerable<StoredEvent> events;
+        if (orderId is not null)
+        {
+            events = await store.ReadByOrderAsync(orderId, ct);
+        }
+        else if (outletId is not null)
+        {
+            var kitchen = await store.ReadStreamAsync(new StreamKey(StreamKind.Kitchen, outletId).ToString(), 0, ct);
+            var outlet = await store.ReadStreamAsync(new StreamKey(StreamKind.Outlet, outletId).ToString(), 0, ct);
+            events = kitchen.Concat(outlet).OrderBy(e => e.Position);
+        }
+        else
+        {
+            events = await store.ReadStreamAsync(new StreamKey(StreamKind.Courier, courierId!).ToString(), 0, ct);
+        }
+        return TypedResults.Ok(events.TakeLast(take).Select(e => new AuditEntry(e.Position, e.StreamId, e.Version, e.Type, e.At, EventSerializer.ToJson(e))).ToList());
+    }
+}

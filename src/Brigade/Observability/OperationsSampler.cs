@@ -1,0 +1,79 @@
+using Brigade.Engine;
+
+namespace Brigade.Observability;
+
+public sealed record StationSample(string OutletId, string StationId, int Queued, double WaitP90Seconds, double TargetWaitSeconds);
+
+public sealed record OutletSample(string OutletId, double ChefUtilisation, bool Silent);
+
+public sealed record OperationsSnapshot(
+    DateTimeOffset At,
+    IReadOnlyDictionary<string, long> OpenOrders,
+    IReadOnlyList<StationSample> Stations,
+    IReadOnlyList<OutletSample> Outlets,
+    IReadOnlyDictionary<string, long> Couriers,
+    IReadOnlyList<(string CourierId, DateTimeOffset PositionAt)> CourierPositions)
+{
+    public static readonly OperationsSnapshot Empty = new(DateTimeOffset.MinValue, new Dictionary<string, long>(), [], [], new Dictionary<string, long>(), []);
+}
+
+/// <summary>
+/// A picture of the engine for gauges and alert rules: open orders by status, each station's queue
+/// and wait, chefs' utilisation, couriers by phase and their last positions, outlets' silence. Taken on
+/// the engine thread (a query), then read by anyone.
+/// </summary>
+public sealed class OperationsSampler(EngineHost engine)
+{
+    private volatile OperationsSnapshot _current = OperationsSnapshot.Empty;
+
+    public OperationsSnapshot Current => _current;
+
+    public async Task<OperationsSnapshot> RefreshAsync()
+    {
+        if (!engine.IsRunning) return _current;
+        try
+        {
+            _current = await engine.QueryAsync(Take);
+        }
+        catch (InvalidOperationException)
+        {
+            // the engine stopped meanwhile: keep the last picture
+        }
+        return _current;
+    }
+
+    private static OperationsSnapshot Take(BrigadeEngine e, DateTimeOffset now)
+    {
+        var open = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var o in e.Orders.Values)
+            if (!o.IsTerminal)
+            {
+                var status = System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(o.Status.ToString());
+                open[status] = open.GetValueOrDefault(status) + 1;
+            }
+        var stations = new List<StationSample>();
+        var outlets = new List<OutletSample>();
+        foreach (var outlet in e.Catalog.Outlets)
+        {
+            var view = e.KitchenOf(outlet.Id)!.Snapshot(now);
+            foreach (var s in view.Stations)
+            {
+                var ages = s.Tickets.Select(t => t.AgeSeconds).Order().ToArray();
+                var p90 = ages.Length == 0 ? 0 : ages[Math.Clamp((int)Math.Ceiling(0.9 * ages.Length) - 1, 0, ages.Length - 1)];
+                stations.Add(new StationSample(outlet.Id, s.Id, s.QueuedTasks, p90, s.TargetWaitSeconds));
+            }
+            var working = view.Chefs.Count(c => c.State is "idle" or "busy");
+            var busy = view.Chefs.Count(c => c.State == "busy");
+            outlets.Add(new OutletSample(outlet.Id, working == 0 ? 0 : (double)busy / working, e.Router.HealthOf(outlet.Id, now).Silent));
+        }
+        var couriers = new Dictionary<string, long>(StringComparer.Ordinal);
+        var positions = new List<(string, DateTimeOffset)>();
+        foreach (var c in e.Delivery.Couriers(now))
+        {
+            if (!c.OnShift) continue;
+            couriers[c.Phase] = couriers.GetValueOrDefault(c.Phase) + 1;
+            positions.Add((c.Id, c.PositionAt));
+        }
+        return new OperationsSnapshot(now, open, stations, outlets, couriers, positions);
+    }
+}
