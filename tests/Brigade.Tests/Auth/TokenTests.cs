@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Brigade.Auth;
+using Brigade.Orders;
+using Brigade.Tests.Support;
+using Microsoft.AspNetCore.TestHost;
+
+namespace Brigade.Tests.Auth;
+
+public class TokenTests
+{
+    private static readonly byte[] Key = Encoding.UTF8.GetBytes("a test key that is long enough for hmac-sha256!!");
+    private static readonly DateTimeOffset Now = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan Skew = TimeSpan.FromSeconds(30);
+
+    private static string Issue(string role = "customer", string subject = "ann", string? outlet = null, TimeSpan? life = null, DateTimeOffset? at = null) =>
+        Jwt.Issue(Key, new TokenClaims(subject, role, outlet, at ?? Now, (at ?? Now) + (life ?? TimeSpan.FromHours(1))));
+
+    [Fact]
+    public void A_token_it_issued_is_accepted_with_its_claims()
+    {
+        var (claims, error) = Jwt.Validate(Issue("staff", "kim", "pizza-north"), Key, Now, Skew);
+        Assert.Null(error);
+        Assert.Equal(("kim", "staff", "pizza-north"), (claims!.Subject, claims.Role, claims.OutletId));
+    }
+
+    [Fact]
+    public void An_expired_token_is_accepted_within_the_skew_and_refused_after_it()
+    {
+        var token = Issue(life: TimeSpan.FromMinutes(1));
+        Assert.Null(Jwt.Validate(token, Key, Now + TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(29), Skew).Error);
+        Assert.Equal("the token has expired", Jwt.Validate(token, Key, Now + TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(31), Skew).Error);
+    }
+
+    [Fact]
+    public void The_skew_is_never_more_than_thirty_seconds_whatever_is_configured()
+    {
+        var token = Issue(life: TimeSpan.FromMinutes(1));
+        Assert.NotNull(Jwt.Validate(token, Key, Now + TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(5)).Error);
+        Assert.Equal(TimeSpan.FromSeconds(30), new TokenService(Key, TimeSpan.FromMinutes(5)).Skew);
+    }
+
+    [Fact]
+    public void A_token_from_the_future_is_refused()
+    {
+        Assert.NotNull(Jwt.Validate(Issue(at: Now + TimeSpan.FromMinutes(2)), Key, Now, Skew).Error);
+        Assert.Null(Jwt.Validate(Issue(at: Now + TimeSpan.FromSeconds(20)), Key, Now, Skew).Error);
+    }
+
+    [Fact]
+    public void Unsigned_tampered_and_foreign_tokens_are_refused()
+    {
+        var token = Issue();
+        var parts = token.Split('.');
+        var none = System.Buffers.Text.Base64Url.EncodeToString("""{"alg":"none","typ":"JWT"}"""u8);
+        Assert.Equal("the token must be signed with HS256", Jwt.Validate($"{none}.{parts[1]}.", Key, Now, Skew).Error);
+        Assert.NotNull(Jwt.Validate($"{none}.{parts[1]}.{parts[2]}", Key, Now, Skew).Error);
+        var admin = System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(
+            $$"""{"sub":"ann","role":"admin","iat":{{Now.ToUnixTimeSeconds()}},"exp":{{Now.AddHours(1).ToUnixTimeSeconds()}}}"""));
+        Assert.Equal("the token's signature is wrong", Jwt.Validate($"{parts[0]}.{admin}.{parts[2]}", Key, Now, Skew).Error);
+        Assert.Equal("the token's signature is wrong", Jwt.Validate(token, Encoding.UTF8.GetBytes("another key, also long enough for the hmac!!"), Now, Skew).Error);
+        Assert.NotNull(Jwt.Validate("not-a-token", Key, Now, Skew).Error);
+        Assert.NotNull(Jwt.Validate(Issue(role: "root"), Key, Now, Skew).Error);
+        Assert.NotNull(Jwt.Validate(Issue(role: "staff"), Key, Now, Skew).Error); // staff without an outlet
+    }
+
+    [Fact]
+    public void Objects_are_visible_per_role_and_owner()
+    {
+        var order = new Order
+        {
+            Id = "o1", RestaurantId = "r", OutletId = "north", Lines = [], CustomerId = "ann", IdempotencyKey = "k", RequestHash = "h", CourierId = "rider-1",
+        };
+        Assert.True(Access.CanSee(new Http.Caller("ann", "customer", null), order));
+        Assert.False(Access.CanSee(new Http.Caller("bob", "customer", null), order));
+        Assert.True(Access.CanSee(new Http.Caller("kim", "staff", "north"), order));
+        Assert.False(Access.CanSee(new Http.Caller("kim", "staff", "south"), order));
+        Assert.True(Access.CanSee(new Http.Caller("rider-1", "courier", null), order));
+        Assert.False(Access.CanSee(new Http.Caller("rider-2", "courier", null), order));
+        Assert.True(Access.CanSee(new Http.Caller("root", "admin", null), order));
+    }
+
+    [Fact]
+    public async Task Requests_without_a_token_or_with_a_bad_one_get_401_problems()
+    {
+        await using var app = await TestApp.StartAsync();
+        using var none = await app.Anonymous.GetAsync("/api/outlets");
+        await ProblemAssert.IsProblem(none, 401);
+        Assert.Equal("Bearer", none.Headers.WwwAuthenticate.ToString());
+        using var bad = new HttpRequestMessage(HttpMethod.Get, "/api/outlets") { Headers = { { "Authorization", "Bearer " + Issue("admin") } } };
+        using var refused = await app.Anonymous.SendAsync(bad);
+        var problem = await ProblemAssert.IsProblem(refused, 401);
+        Assert.Contains("signature", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        using var query = await app.Anonymous.GetAsync("/api/outlets?access_token=" + app.Token("admin", "root"));
+        Assert.Equal(HttpStatusCode.OK, query.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_guest_gets_a_customer_token_with_a_fresh_subject_and_orders_with_it()
+    {
+        await using var app = await TestApp.StartAsync();
+        var first = await (await app.Anonymous.PostAsync("/api/auth/guest", null)).Content.ReadFromJsonAsync<JsonElement>();
+        var second = await (await app.Anonymous.PostAsync("/api/auth/guest", null)).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("customer", first.GetProperty("role").GetString());
+        Assert.NotEqual(first.GetProperty("subject").GetString(), second.GetProperty("subject").GetString());
+
+        using var guest = app.App.GetTestClient();
+        guest.DefaultRequestHeaders.Authorization = new("Bearer", first.GetProperty("token").GetString());
+        using var placed = await guest.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/orders")
+        {
+            Content = TestApp.Json("""{"restaurantId":"corner-coffee","items":[{"menuItemId":"espresso","quantity":1}]}"""),
+            Headers = { { "Idempotency-Key", "guest-1" } },
+        });
+        Assert.Equal(HttpStatusCode.Created, placed.StatusCode);
+        using var kitchen = await guest.GetAsync("/api/outlets/coffee-central/kitchen");
+        await ProblemAssert.IsProblem(kitchen, 403);
+    }
+
+    [Fact]
+    public async Task Guest_tokens_can_be_turned_off()
+    {
+        await using var app = await TestApp.StartAsync(extra: new Dictionary<string, string?> { ["Brigade:Auth:GuestTokens"] = "false" });
+        using var response = await app.Anonymous.PostAsync("/api/auth/guest", null);
+        await ProblemAssert.IsProblem(response, 403);
+    }
+
+    [Fact]
+    public async Task The_token_verb_prints_a_token_that_a_server_on_the_same_data_dir_accepts()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "brigade-token-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var (code, output, error) = await RunAsync("token", "--role", "staff", "--subject", "kim", "--outlet", "pizza-north", "--data-dir", dir);
+            Assert.True(code == 0, error);
+            await using var app = await TestApp.StartAsync(dataDir: dir);
+            using var client = app.App.GetTestClient();
+            client.DefaultRequestHeaders.Authorization = new("Bearer", output.Trim());
+            using var own = await client.GetAsync("/api/outlets/pizza-north/kitchen");
+            Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+            using var other = await client.GetAsync("/api/outlets/pizza-south/kitchen");
+            Assert.Equal(HttpStatusCode.Forbidden, other.StatusCode);
+
+            var (refused, _, message) = await RunAsync("token", "--role", "staff", "--subject", "kim", "--data-dir", dir);
+            Assert.Equal(2, refused);
+            Assert.Contains("--outlet", message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "brigade.dll"));
+        foreach (var a in args) info.ArgumentList.Add(a);
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await error);
+    }
+}
