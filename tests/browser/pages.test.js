@@ -9,7 +9,7 @@ let orderId;
 
 before(async () => {
   server = await startServer({ timeScale: 60 });
-  browser = await launchBrowser();
+  browser = await launchBrowser({ token: server.adminToken });
   const placed = await server.api('/api/orders', {
     method: 'POST',
     headers: { 'Idempotency-Key': 'pages-test-order' },
@@ -77,12 +77,12 @@ test('operations shows health and kitchens now, metrics and alerts as not availa
 });
 
 test('a signed-in token goes with every request: a header on fetch, access_token on streams', async () => {
-  const page = await browser.newPage();
+  const plain = await launchBrowser();
+  const page = await plain.newPage();
   await page.goto(`${server.url}/signin.html`);
   assert.match(await page.locator('#state').textContent(), /Not signed in/);
-  // An unsigned JWT for display: {"sub":"kim","role":"staff","outlet":"pizza-north","exp":4102444800}
-  const payload = Buffer.from(JSON.stringify({ sub: 'kim', role: 'staff', outlet: 'pizza-north', exp: 4102444800 })).toString('base64url');
-  const token = `eyJhbGciOiJub25lIn0.${payload}.sig`;
+  // A staff token for pizza-north, from `brigade token`.
+  const token = server.token('staff', 'kim', 'pizza-north');
   await page.getByLabel('Token').fill(`Bearer ${token}`);
   await page.getByRole('button', { name: 'Save token' }).click();
   await page.locator('#state', { hasText: 'Signed in as kim (staff at pizza-north)' }).waitFor();
@@ -106,6 +106,7 @@ test('a signed-in token goes with every request: a header on fetch, access_token
   await page.locator('#state', { hasText: 'Not signed in' }).waitFor();
   assert.equal(await page.evaluate(() => localStorage.getItem('brigade.token')), null);
   assert.deepEqual(unexpectedProblems(page), []);
+  await plain.close();
 });
 
 test('following an unknown order says it does not exist', async () => {

@@ -12,7 +12,8 @@ const screenshots = join(repoRoot, 'artifacts/screenshots');
 export const PHONE = { width: 390, height: 844 };
 export const DESKTOP = { width: 1280, height: 900 };
 
-export async function launchBrowser() {
+/** With `token`, every tab starts signed in with it (stored once per tab, so a test may sign out). */
+export async function launchBrowser({ token } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'brigade-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath,
@@ -21,6 +22,14 @@ export async function launchBrowser() {
     viewport: DESKTOP,
   });
   context.setDefaultTimeout(15_000);
+  if (token) {
+    await context.addInitScript(t => {
+      if (!sessionStorage.getItem('brigade.test.signed-in')) {
+        localStorage.setItem('brigade.token', t);
+        sessionStorage.setItem('brigade.test.signed-in', '1');
+      }
+    }, token);
+  }
   for (const p of context.pages()) await p.close();
   return {
     context,

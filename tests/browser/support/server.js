@@ -1,6 +1,6 @@
 // A real `brigade serve` (the Release build output) on a free loopback port, with a throwaway
 // data directory, for one test file.
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -63,14 +63,22 @@ export async function startServer({ timeScale = 30, catalog } = {}) {
     await new Promise(r => setTimeout(r, 100));
   }
 
+  /** A token from `brigade token`, signed with this server's key (in its data directory). */
+  const token = (role, subject, outlet) => execFileSync('dotnet',
+    [dll, 'token', '--role', role, '--subject', subject, ...(outlet ? ['--outlet', outlet] : []), '--data-dir', dataDir],
+    { encoding: 'utf8' }).trim();
+  const adminToken = token('admin', 'browser-tests');
+
   return {
     url,
+    token,
+    adminToken,
     get output() { return output; },
-    /** A JSON call to the API from the test, as a client other than the browser. */
+    /** A JSON call to the API from the test, as a client other than the browser (an administrator). */
     async api(path, { method = 'GET', body, headers = {} } = {}) {
       const response = await fetch(`${url}${path}`, {
         method,
-        headers: { ...(body ? { 'Content-Type': 'application/json' } : {}), ...headers },
+        headers: { Authorization: `Bearer ${adminToken}`, ...(body ? { 'Content-Type': 'application/json' } : {}), ...headers },
         body: body ? JSON.stringify(body) : undefined,
       });
       const text = await response.text();

@@ -1,6 +1,6 @@
 // Every call to the Brigade API goes through here: the caller's token, JSON in and out, and
 // RFC 7807 problems turned into ApiError with what the user needs to see.
-import { authHeaders } from './auth.js';
+import { authHeaders, currentToken, getToken, obtainGuestToken } from './auth.js';
 
 export class ApiError extends Error {
   constructor(status, problem = {}, retryAfterSeconds = null) {
@@ -32,7 +32,20 @@ export function parseRetryAfter(value) {
  * A JSON request. Resolves with the parsed body (null for 204); rejects with ApiError for any
  * non-2xx answer, and with ApiError status 0 when the server cannot be reached.
  */
-export async function api(path, { method = 'GET', body, headers = {}, signal } = {}) {
+export async function api(path, options = {}) {
+  // Everything but the catalog needs a token: someone not signed in gets a guest one first.
+  const isPublic = (options.method ?? 'GET') === 'GET' && path.startsWith('/api/restaurants');
+  if (!isPublic && !currentToken()) await obtainGuestToken();
+  try {
+    return await request(path, options);
+  } catch (e) {
+    // Not signed in and the guest token has expired: carry on with a new one.
+    if (e instanceof ApiError && e.status === 401 && !getToken() && await obtainGuestToken()) return request(path, options);
+    throw e;
+  }
+}
+
+async function request(path, { method = 'GET', body, headers = {}, signal } = {}) {
   const h = new Headers({ Accept: 'application/json, application/problem+json', ...authHeaders(), ...headers });
   const init = { method, headers: h, signal, cache: 'no-store' };
   if (body !== undefined) {

@@ -1,8 +1,47 @@
 // The caller's token (issued by an administrator), kept in this browser's localStorage.
 // fetch sends it as "Authorization: Bearer …"; EventSource cannot set headers, so stream URLs
-// carry it as ?access_token=….
+// carry it as ?access_token=…. Someone who has not signed in orders as a guest: a short-lived
+// customer token from POST /api/auth/guest, kept for this tab only (sessionStorage).
 
 const KEY = 'brigade.token';
+const GUEST_KEY = 'brigade.guest';
+
+function guestToken() {
+  try {
+    return sessionStorage.getItem(GUEST_KEY) || null;
+  } catch {
+    return null;
+  }
+}
+
+/** The token to send: the signed-in one, else this tab's guest token. */
+export function currentToken() {
+  return getToken() ?? guestToken();
+}
+
+let pendingGuest = null;
+
+/**
+ * Get a guest token for this tab (once; concurrent callers share the request). Resolves with
+ * true when there is a new one to retry with.
+ */
+export async function obtainGuestToken() {
+  if (getToken()) return false;
+  pendingGuest ??= (async () => {
+    try {
+      const response = await fetch('/api/auth/guest', { method: 'POST', cache: 'no-store' });
+      if (!response.ok) return false;
+      const { token } = await response.json();
+      sessionStorage.setItem(GUEST_KEY, token);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      pendingGuest = null;
+    }
+  })();
+  return pendingGuest;
+}
 
 export function getToken() {
   try {
@@ -28,13 +67,13 @@ export function clearToken() {
 
 /** Headers that identify the caller, to merge into a request. */
 export function authHeaders() {
-  const token = getToken();
+  const token = currentToken();
   return token ? { Authorization: `Bearer ${token}` } : {};
 }
 
 /** A same-origin URL with the token added as access_token, for EventSource. */
 export function withAccessToken(path) {
-  const token = getToken();
+  const token = currentToken();
   if (!token) return path;
   const url = new URL(path, location.origin);
   url.searchParams.set('access_token', token);

@@ -1,0 +1,213 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Brigade.Alerts;
+using Brigade.Engine;
+using Brigade.Http;
+using Brigade.Storage;
+using Brigade.Tests.Support;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Brigade.Tests.Api;
+
+/// <summary>What operators see: Prometheus metrics, health, the audit trail, alerts and their webhooks, OTLP configuration.</summary>
+public class OperationsTests
+{
+    private const string Espresso = """{"restaurantId":"corner-coffee","outletId":"coffee-central","items":[{"menuItemId":"espresso","quantity":1}]}""";
+
+    [Fact]
+    public async Task Metrics_are_served_in_the_prometheus_text_format_without_a_token()
+    {
+        await using var app = await TestApp.StartAsync(timeScale: 60);
+        var id = (await app.PlaceAsync(Espresso)).GetProperty("id").GetString()!;
+        using var stream = await app.Client.GetAsync($"/api/orders/{id}/stream", HttpCompletionOption.ResponseHeadersRead);
+
+        using var response = await app.Anonymous.GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.Content.Headers.ContentType?.ToString());
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Contains("# TYPE brigade_orders_total counter", text, StringComparison.Ordinal);
+        Assert.Contains("brigade_orders_total{status=\"placed\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("brigade_orders_total{status=\"accepted\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("brigade_routing_decisions_total{kind=\"routed\",outlet=\"coffee-central\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE brigade_http_request_duration_seconds histogram", text, StringComparison.Ordinal);
+        Assert.Contains("brigade_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/orders/\",status=\"201\",le=\"+Inf\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("brigade_eventlog_append_duration_seconds_bucket{le=\"+Inf\"}", text, StringComparison.Ordinal);
+        Assert.Contains("brigade_eventlog_batch_commits_count", text, StringComparison.Ordinal);
+        Assert.Contains("brigade_station_queue_depth{outlet=\"coffee-central\",station=\"espresso\"}", text, StringComparison.Ordinal);
+        Assert.Contains("brigade_station_wait_p90_seconds{outlet=\"coffee-central\",station=\"espresso\"}", text, StringComparison.Ordinal);
+        Assert.Contains("brigade_chef_utilisation_ratio{outlet=\"coffee-central\"}", text, StringComparison.Ordinal);
+        Assert.Contains("brigade_couriers{phase=", text, StringComparison.Ordinal);
+        Assert.Contains("brigade_sse_subscribers{kind=\"order\"} 1\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Readiness_needs_a_running_engine_and_liveness_does_not()
+    {
+        await using var app = await TestApp.StartAsync();
+        Assert.Equal(HttpStatusCode.OK, (await app.Anonymous.GetAsync("/health/ready")).StatusCode);
+        await app.Service<EngineHost>().StopAsync(CancellationToken.None);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await app.Anonymous.GetAsync("/health/ready")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await app.Anonymous.GetAsync("/health/live")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Admins_query_the_audit_trail_per_order_outlet_and_courier()
+    {
+        await using var app = await TestApp.StartAsync();
+        var id = (await app.PlaceAsync(Espresso)).GetProperty("id").GetString()!;
+        await app.Client.PostAsJsonAsync("/api/couriers/ann/shift/start", new { lat = 52.52, lon = 13.40 });
+        await app.Client.PostAsJsonAsync("/api/outlets/coffee-central/pause", new { reason = "audit" });
+
+        static List<string> Types(JsonElement entries) => entries.EnumerateArray().Select(e => e.GetProperty("type").GetString()!).ToList();
+        var order = Types(await app.GetJsonAsync($"/api/audit?orderId={id}"));
+        Assert.Equal("OrderPlaced", order[0]);
+        Assert.Contains("OrderAccepted", order);
+        var outlet = await app.GetJsonAsync("/api/audit?outletId=coffee-central");
+        Assert.Contains("OrderQueued", Types(outlet));
+        Assert.Contains("OutletPaused", Types(outlet));
+        Assert.All(outlet.EnumerateArray(), e => Assert.EndsWith("-coffee-central", e.GetProperty("stream").GetString(), StringComparison.Ordinal));
+        Assert.Contains("CourierShiftStarted", Types(await app.GetJsonAsync("/api/audit?courierId=ann")));
+
+        await ProblemAssert.IsProblem(await app.Client.GetAsync("/api/audit"), 400);
+        await ProblemAssert.IsProblem(await app.Client.GetAsync($"/api/audit?orderId={id}&courierId=ann"), 400);
+        using var customer = app.ClientAs("customer", "test-admin");
+        await ProblemAssert.IsProblem(await customer.GetAsync($"/api/audit?orderId={id}"), 403);
+    }
+
+    [Fact]
+    public async Task Alerts_fire_and_resolve_as_events_are_listed_and_reach_webhooks_signed_and_retried()
+    {
+        await using var hook = await WebhookReceiver.StartAsync(failFirst: 1);
+        await using var app = await TestApp.StartAsync(timeScale: 600, catalogJson: TwinCatalog, extra: new Dictionary<string, string?>
+        {
+            ["Brigade:Alerts:EvaluateEverySeconds"] = "3600",
+            ["Brigade:Alerts:Webhooks:0"] = hook.Url,
+            ["Brigade:Alerts:Rules:0:Name"] = "outlet-silent",
+            ["Brigade:Alerts:Rules:0:Kind"] = "outletSilent",
+            ["Brigade:Alerts:Rules:1:Name"] = "slow-log",
+            ["Brigade:Alerts:Rules:1:Kind"] = "eventLogAppendP99",
+            ["Brigade:Alerts:Rules:1:Threshold"] = "0",
+        });
+        var monitor = app.Service<AlertMonitor>();
+        await app.PlaceAsync("""{"restaurantId":"r","outletId":"k2","items":[{"menuItemId":"pizza","quantity":1}]}""");
+        await monitor.EvaluateAsync();
+        Assert.Contains(monitor.Active, a => a.Rule == "slow-log");
+        Assert.DoesNotContain(monitor.Active, a => a.Rule == "outlet-silent");
+
+        Assert.Equal(HttpStatusCode.NoContent, (await app.Client.PostAsync("/api/outlets/k1/power/cut", null)).StatusCode);
+        await Until(async () => (await monitor.EvaluateAsync()).OfType<AlertFired>().Any(f => f.Subject == "k1"), "the silent outlet never raised an alert");
+        Assert.Equal(HttpStatusCode.NoContent, (await app.Client.PostAsync("/api/outlets/k1/power/restore", null)).StatusCode);
+        await Until(async () => (await monitor.EvaluateAsync()).OfType<AlertResolved>().Any(r => r.Subject == "k1"), "the alert never resolved");
+
+        var listed = await app.GetJsonAsync("/api/alerts");
+        Assert.Contains(listed.GetProperty("active").EnumerateArray(), a => a.GetProperty("rule").GetString() == "slow-log");
+        var silent = listed.GetProperty("recent").EnumerateArray().Single(a => a.GetProperty("rule").GetString() == "outlet-silent");
+        Assert.Equal("resolved", silent.GetProperty("state").GetString());
+        Assert.Equal("k1", silent.GetProperty("subject").GetString());
+        var logged = await app.Service<IEventStore>().ReadByStreamPrefixAsync("alerts-outlet-silent", null, 100);
+        Assert.Equal(["AlertFired", "AlertResolved"], logged.Select(e => e.Type));
+        await ProblemAssert.IsProblem(await app.ClientAs("staff", "kim", "k1").GetAsync("/api/alerts"), 403);
+
+        // Delivered: fired and resolved, each signed with the alert secret; the receiver's first failure was retried.
+        var secret = app.Service<AlertNotifier>().Secret;
+        await Until(() => Task.FromResult(hook.Received.Any(r => r.Body.Contains("\"resolved\"", StringComparison.Ordinal))), "the resolved alert never reached the webhook");
+        Assert.True(hook.Failures >= 1);
+        foreach (var r in hook.Received)
+            Assert.Null(WebhookSignature.Verify(r.Signature, System.Text.Encoding.UTF8.GetBytes(r.Body), secret, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5)));
+        Assert.Contains(hook.Received, r => r.Body.Contains("\"state\":\"firing\"", StringComparison.Ordinal) && r.Body.Contains("\"subject\":\"k1\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_unknown_alert_kind_stops_start_up_with_a_message()
+    {
+        var error = await Record.ExceptionAsync(() => TestApp.StartAsync(extra: new Dictionary<string, string?> { ["Brigade:Alerts:Rules:0:Kind"] = "gremlins" }));
+        Assert.Contains("Kind must be one of", error?.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_an_otlp_endpoint_configured_the_metrics_are_also_exported()
+    {
+        await using var app = await TestApp.StartAsync(extra: new Dictionary<string, string?> { ["Brigade:Telemetry:OtlpEndpoint"] = "http://127.0.0.1:4317" });
+        Assert.NotNull(app.App.Services.GetService<OpenTelemetry.Metrics.MeterProvider>());
+        Assert.Equal(HttpStatusCode.OK, (await app.Anonymous.GetAsync("/metrics")).StatusCode);
+        await using var without = await TestApp.StartAsync();
+        Assert.Null(without.App.Services.GetService<OpenTelemetry.Metrics.MeterProvider>());
+    }
+
+    private static async Task Until(Func<Task<bool>> condition, string message)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, message);
+            await Task.Delay(50);
+        }
+    }
+
+    internal const string TwinCatalog = """
+        {
+          "timeZone": "UTC",
+          "routing": { "silentAfterSeconds": 90 },
+          "restaurants": [{
+            "id": "r",
+            "menu": [ { "id": "pizza", "priceCents": 900, "steps": [ { "name": "make", "station": "pizza", "workSeconds": 300 } ] } ],
+            "outlets": [
+              { "id": "k1", "lat": 52.52, "lon": 13.40, "stations": [ { "id": "pizza", "mode": "human" } ], "staff": [ { "id": "a", "skills": ["pizza"] } ] },
+              { "id": "k2", "lat": 52.53, "lon": 13.42, "stations": [ { "id": "pizza", "mode": "human" } ], "staff": [ { "id": "b", "skills": ["pizza"] } ] }
+            ]
+          }]
+        }
+        """;
+}
+
+/// <summary>A real HTTP endpoint on a free loopback port that records what it is sent; it can fail the first requests.</summary>
+public sealed class WebhookReceiver : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private int _failuresLeft;
+    private int _failures;
+
+    private WebhookReceiver(WebApplication app, string url, int failFirst)
+    {
+        _app = app;
+        Url = url;
+        _failuresLeft = failFirst;
+    }
+
+    public string Url { get; }
+    public ConcurrentQueue<(string Body, string? Signature, string? EventId)> Received { get; } = new();
+    public int Failures => Volatile.Read(ref _failures);
+
+    public static async Task<WebhookReceiver> StartAsync(int failFirst = 0)
+    {
+        var port = ServerProcess.FreePort();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        var app = builder.Build();
+        var receiver = new WebhookReceiver(app, $"http://127.0.0.1:{port}/hook", failFirst);
+        app.MapPost("/hook", async (HttpContext http) =>
+        {
+            if (Interlocked.Decrement(ref receiver._failuresLeft) >= 0)
+            {
+                Interlocked.Increment(ref receiver._failures);
+                return Results.StatusCode(500);
+            }
+            using var reader = new StreamReader(http.Request.Body);
+            receiver.Received.Enqueue((await reader.ReadToEndAsync(), http.Request.Headers[WebhookSignature.Header].ToString(), http.Request.Headers["Brigade-Event-Id"].ToString()));
+            return Results.Ok();
+        });
+        await app.StartAsync();
+        return receiver;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,143 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Brigade.Http;
+using Brigade.Payments;
+using Brigade.Storage;
+using Brigade.Tests.Support;
+
+namespace Brigade.Tests.Api;
+
+/// <summary>Orders that must be paid for: authorisation before acceptance, signed and deduplicated provider webhooks, no double charge.</summary>
+public class PaymentTests
+{
+    private const string Espresso = """{"restaurantId":"corner-coffee","outletId":"coffee-central","items":[{"menuItemId":"espresso","quantity":1}]}""";
+
+    private static Dictionary<string, string?> Payments(params (string Key, string Value)[] more)
+    {
+        var settings = new Dictionary<string, string?> { ["Brigade:Payments:Required"] = "true" };
+        foreach (var (k, v) in more) settings["Brigade:Payments:" + k] = v;
+        return settings;
+    }
+
+    [Fact]
+    public async Task An_order_waits_for_payment_authorisation_before_it_is_accepted_and_a_retry_never_charges_twice()
+    {
+        await using var app = await TestApp.StartAsync(extra: Payments());
+        var placed = await app.PlaceAsync(Espresso, "pay-1");
+        Assert.Equal("placed", placed.GetProperty("status").GetString());
+        Assert.Equal("pending", placed.GetProperty("payment").GetString());
+        var id = placed.GetProperty("id").GetString()!;
+
+        var accepted = await PaidAsync(app, id);
+        Assert.Equal("authorized", accepted.GetProperty("payment").GetString());
+        var types = (await app.GetJsonAsync($"/api/orders/{id}/events")).EnumerateArray().Select(e => e.GetProperty("type").GetString()).ToList();
+        Assert.True(types.IndexOf("PaymentRequired") < types.IndexOf("PaymentAuthorized"));
+        Assert.True(types.IndexOf("PaymentAuthorized") < types.IndexOf("OrderAccepted"));
+
+        var again = await app.PlaceAsync(Espresso, "pay-1");
+        Assert.Equal(id, again.GetProperty("id").GetString());
+        var provider = (LocalPaymentProvider)app.Service<IPaymentProvider>();
+        Assert.Single(provider.Charges);
+        Assert.Equal(accepted.GetProperty("totalCents").GetInt32(), provider.Charges.Single().AmountCents);
+    }
+
+    [Fact]
+    public async Task A_declined_payment_rejects_the_order()
+    {
+        await using var app = await TestApp.StartAsync(extra: Payments(("LocalDeclineAboveCents", "100")));
+        var id = (await app.PlaceAsync(Espresso)).GetProperty("id").GetString()!;
+        var rejected = await app.WaitForStatusAsync(id, "rejected");
+        Assert.Equal("declined", rejected.GetProperty("payment").GetString());
+        Assert.StartsWith("payment declined", rejected.GetProperty("reason").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Only_restaurants_named_in_the_configuration_require_payment()
+    {
+        await using var app = await TestApp.StartAsync(extra: Payments(("Restaurants:0", "pizza-parlor")));
+        var coffee = await app.PlaceAsync(Espresso);
+        Assert.NotEqual("placed", coffee.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, coffee.GetProperty("payment").ValueKind);
+    }
+
+    [Fact]
+    public async Task A_tampered_or_stale_webhook_changes_nothing_and_a_repeated_one_is_applied_once()
+    {
+        await using var app = await TestApp.StartAsync(extra: Payments(("LocalCallbacks", "false")));
+        var id = (await app.PlaceAsync(Espresso)).GetProperty("id").GetString()!;
+        var provider = (LocalPaymentProvider)app.Service<IPaymentProvider>();
+        var charge = Assert.Single(provider.Charges);
+        var secret = app.Service<PaymentSecrets>().WebhookSecret;
+        var store = app.Service<IEventStore>();
+        async Task<int> CountEvents() => (await store.ReadByOrderAsync(id)).Count;
+        var before = await CountEvents();
+
+        var body = Body("evt_1", id, charge.PaymentId, charge.AmountCents);
+        // Tampered: signed for one body, sent with another.
+        var tampered = Body("evt_1", id, charge.PaymentId, 1);
+        await ProblemAssert.IsProblem(await SendAsync(app, tampered, WebhookSignature.Sign(secret, DateTimeOffset.UtcNow, body)), 401);
+        // Signed with another secret.
+        await ProblemAssert.IsProblem(await SendAsync(app, body, WebhookSignature.Sign("not the secret, but long enough to be one"u8, DateTimeOffset.UtcNow, body)), 401);
+        // Stale: a correct signature, ten minutes old.
+        await ProblemAssert.IsProblem(await SendAsync(app, body, WebhookSignature.Sign(secret, DateTimeOffset.UtcNow.AddMinutes(-10), body)), 401);
+        // Unsigned.
+        await ProblemAssert.IsProblem(await SendAsync(app, body, null), 401);
+        Assert.Equal(before, await CountEvents());
+        Assert.Null(await store.FindDedupAsync(PaymentWebhooks.DedupScope, "evt_1"));
+        var still = await app.GetJsonAsync($"/api/orders/{id}");
+        Assert.Equal(("placed", "pending"), (still.GetProperty("status").GetString(), still.GetProperty("payment").GetString()));
+
+        // The genuine one: the order is accepted, and the event id is stored with that change.
+        using (var ok = await SendAsync(app, body, WebhookSignature.Sign(secret, DateTimeOffset.UtcNow, body)))
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        await PaidAsync(app, id);
+        Assert.Equal(id, await store.FindDedupAsync(PaymentWebhooks.DedupScope, "evt_1"));
+        var after = await CountEvents();
+
+        // Delivered again, and again under a new event id: nothing more happens.
+        using (var repeat = await SendAsync(app, body, WebhookSignature.Sign(secret, DateTimeOffset.UtcNow, body)))
+            Assert.Equal(HttpStatusCode.OK, repeat.StatusCode);
+        var other = Body("evt_2", id, charge.PaymentId, charge.AmountCents);
+        using (var second = await SendAsync(app, other, WebhookSignature.Sign(secret, DateTimeOffset.UtcNow, other)))
+            Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(after, await CountEvents());
+    }
+
+    [Fact]
+    public async Task The_provider_charges_once_per_idempotency_key()
+    {
+        await using var app = await TestApp.StartAsync(extra: Payments(("LocalCallbacks", "false")));
+        var provider = app.Service<IPaymentProvider>();
+        var first = await provider.AuthorizeAsync(new PaymentRequest("o1", 390, "EUR", "authorize-o1"));
+        var retry = await provider.AuthorizeAsync(new PaymentRequest("o1", 390, "EUR", "authorize-o1"));
+        Assert.Equal(first.PaymentId, retry.PaymentId);
+        Assert.False(first.Replayed);
+        Assert.True(retry.Replayed);
+        Assert.Single(((LocalPaymentProvider)provider).Charges);
+    }
+
+    /// <summary>Wait until the payment is authorised and a kitchen has the order (it may be cooking by then).</summary>
+    private static async Task<JsonElement> PaidAsync(TestApp app, string id)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var order = await app.GetJsonAsync($"/api/orders/{id}");
+            if (order.GetProperty("payment").GetString() == "authorized" && order.GetProperty("status").GetString() != "placed") return order;
+            Assert.True(DateTime.UtcNow < deadline, $"order {id} was never paid and accepted: {order}");
+            await Task.Delay(20);
+        }
+    }
+
+    private static byte[] Body(string eventId, string orderId, string paymentId, int amount) =>
+        Encoding.UTF8.GetBytes($$"""{"id":"{{eventId}}","type":"payment.authorized","orderId":"{{orderId}}","paymentId":"{{paymentId}}","amountCents":{{amount}}}""");
+
+    private static Task<HttpResponseMessage> SendAsync(TestApp app, byte[] body, string? signature)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/payments/webhook") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new("application/json");
+        if (signature is not null) request.Headers.Add(WebhookSignature.Header, signature);
+        return app.Anonymous.SendAsync(request);
+    }
+}
