@@ -25,7 +25,7 @@ public static class SigningKey
         byte[] bytes;
         try { bytes = Convert.FromBase64String(value); }
         catch (FormatException) { bytes = Encoding.UTF8.GetBytes(value); }
-        if (bytes.Length < MinBytes) throw new InvalidOperationException($"Brigade:Auth:SigningKey must be at least {MinBytes} bytes (base64 or text); generate one with: openssl rand -base64 32");
+        if (bytes.Length < MinBytes) throw new Hosting.SettingsException($"Brigade:Auth:SigningKey must be at least {MinBytes} bytes (base64 or text); generate one with: openssl rand -base64 32");
         return bytes;
     }
 
@@ -47,7 +47,7 @@ public static class SigningKey
             catch (IOException) { File.Delete(temp); } // another process made it first: use theirs
         }
         var key = Convert.FromBase64String(File.ReadAllText(path).Trim());
-        if (key.Length < MinBytes) throw new InvalidOperationException($"{path} holds a key shorter than {MinBytes} bytes; delete it to generate a new one");
+        if (key.Length < MinBytes) throw new Hosting.SettingsException($"{path} holds a key shorter than {MinBytes} bytes; delete it to generate a new one");
         return key;
     }
 }

@@ -48,6 +48,10 @@ public static class ServeCommand
             {
                 return Fail(e.Message);
             }
+            catch (SettingsException e)
+            {
+                return Fail(e.Message);
+            }
             catch (EngineOwnedException e)
             {
                 return Fail(e.Message);

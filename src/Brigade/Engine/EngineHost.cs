@@ -180,7 +180,11 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
         foreach (var o in _observers) o.Decided(_engine, output, now);
         if (output.Count == 0)
         {
-            work.Completion.TrySetResult(result);
+            // Read your writes: what this answer saw includes earlier decisions still being written,
+            // so it waits for them (and the read models they feed) before it is given.
+            var pending = _lastCommit;
+            if (pending.IsCompleted) work.Completion.TrySetResult(result);
+            else pending.ContinueWith(_ => work.Completion.TrySetResult(result), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return;
         }
 

@@ -63,6 +63,9 @@ public sealed class BrigadeOptions
 /// <summary>The store settings cannot work (an unknown store, a missing connection string).</summary>
 public sealed class StoreSettingsException(string message) : InvalidOperationException(message);
 
+/// <summary>Other settings that cannot work (a signing key too short).</summary>
+public sealed class SettingsException(string message) : InvalidOperationException(message);
+
 public sealed class AuthOptions
 {
     /// <summary>The HMAC-SHA256 key (base64 or text, at least 32 bytes); when empty, <c>signing.key</c> in the data directory (generated on first run).</summary>

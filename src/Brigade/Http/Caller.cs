@@ -10,7 +10,7 @@ public static class Roles
     public const string Admin = "admin";
 }
 
-/// <summary>Who is calling: subject, role and, for staff, their outlet. Anonymous callers act as one shared customer.</summary>
+/// <summary>Who is calling, from the bearer token: subject, role and, for staff, their outlet. Endpoints that need a token never see <see cref="Anonymous"/>.</summary>
 public sealed record Caller(string Subject, string Role, string? OutletId)
 {
     public const string OutletClaim = "outlet";
