@@ -377,13 +377,28 @@ public sealed partial class KitchenEngine
     /// </summary>
     private void Dispatch(long now, List<IDomainEvent> output)
     {
+        // Order tasks first, the oldest ticket first across every station: a chef or an equipment
+        // slot that comes free goes to the task that has waited longest, whichever station it is
+        // at, so a station sharing an oven with a busier one is not starved by it (taking stations
+        // in turn let the first one refill every freed slot).
+        while (true)
+        {
+            KTask? best = null;
+            foreach (var station in _stations)
+            {
+                if (station.Spec.Mode != StationMode.Simulated || station.Queued == 0 || LeastLoadedFreeChef(station.Index) is null) continue;
+                var task = PeekStartable(station, includePrep: false);
+                if (task is not null && (best is null || task.QueueKey < best.QueueKey)) best = task;
+            }
+            if (best is null) break;
+            Start(best, LeastLoadedFreeChef(best.Station)!, now, output);
+        }
+        // Then stock: chefs still free prep what is below par.
         foreach (var station in _stations)
         {
             if (station.Spec.Mode != StationMode.Simulated) continue;
-            while (true)
+            while (LeastLoadedFreeChef(station.Index) is { } chef)
             {
-                var chef = LeastLoadedFreeChef(station.Index);
-                if (chef is null) break;
                 var task = PeekStartable(station, includePrep: true);
                 if (task is null)
                 {
@@ -411,15 +426,20 @@ public sealed partial class KitchenEngine
         return task.Spec.Attended ? work + task.EquipTicks : work;
     }
 
+    /// <summary>
+    /// The free chef to give a task at this station: one whose home station it is (their first
+    /// skill), the least loaded of them; failing that, the least loaded cross-trained chef.
+    /// </summary>
     private KChef? LeastLoadedFreeChef(int station)
     {
-        KChef? best = null;
+        KChef? home = null, other = null;
         foreach (var c in _chefs)
         {
             if (!c.Free || Array.IndexOf(c.Skills, station) < 0) continue;
-            if (best is null || c.BusyTicks < best.BusyTicks) best = c;
+            if (c.Home == station) { if (home is null || c.BusyTicks < home.BusyTicks) home = c; }
+            else if (other is null || c.BusyTicks < other.BusyTicks) other = c;
         }
-        return best;
+        return home ?? other;
     }
 
     /// <summary>The earliest queued task of the station that could start now (its equipment has a free slot).</summary>

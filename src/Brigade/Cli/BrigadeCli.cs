@@ -10,6 +10,7 @@ public static class BrigadeCli
         var root = new RootCommand("Brigade: order-to-door platform for restaurants, coffee shops and delivery fleets.");
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(Mdrp.MdrpCommand.Create());
+        root.Subcommands.Add(Simulation.SimulateCommand.Create());
         return root;
     }
 }
