@@ -98,6 +98,8 @@ public static class SimulateCommand
         var htmlPath = Path.Combine(dir, "report.html");
         File.WriteAllText(htmlPath, SimulationReport.Html(file));
 
+        // Side by side needs room: when the output is not a terminal that reports its width, make some.
+        if (!console.Profile.Capabilities.Interactive) console.Profile.Width = Math.Max(console.Profile.Width, 50 + 16 * results.Count);
         console.Write(SummaryTable(results, wall));
         var broken = false;
         foreach (var r in results)
