@@ -74,6 +74,21 @@ public class SimulatorTests
     }
 
     [Fact]
+    public void A_city_day_with_250_outlets_and_400_couriers_finishes_every_order_and_keeps_every_invariant()
+    {
+        var scenario = BuiltIn("city-day");
+        Assert.Equal(250, scenario.Catalog.Outlets.Count);
+        Assert.Equal(400, scenario.Couriers.Count);
+
+        var result = new Simulator(scenario).Run();
+
+        Assert.All(result.Invariants, i => Assert.True(i.Holds, $"{i.Name}: {string.Join("; ", i.Examples)}"));
+        Assert.InRange(result.Summary.OrdersPlaced, 2700, 3300);
+        Assert.Equal(0, result.Summary.Unfinished);
+        Assert.True(result.Summary.Delivered > result.Summary.OrdersPlaced / 2);
+    }
+
+    [Fact]
     public void Couriers_who_do_not_show_never_start_their_shift()
     {
         var doc = ScenarioLoader.Load("pizza-rush").Document;
