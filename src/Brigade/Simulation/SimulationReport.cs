@@ -13,7 +13,7 @@ namespace Brigade.Simulation;
 public static class SimulationReport
 {
     private static readonly string[] Palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22", "#393b79", "#637939"];
-    private const int W = 760, H = 240, Left = 52, Right = 16, Top = 28, Bottom = 34;
+    private const int W = 760, H = 250, Left = 52, Right = 16, Top = 38, Bottom = 34;
 
     private static string E(string s) => WebUtility.HtmlEncode(s);
     private static string N(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
@@ -157,7 +157,7 @@ public static class SimulationReport
         double Y(double v) => Top + (H - Top - Bottom) * (1 - v / max);
         sb.Append(CultureInfo.InvariantCulture, $"<svg viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{E(title)}\">");
         Axes(sb, r, minutes, max, unit, X, Y);
-        foreach (var i in r.Incidents) Incident(sb, r, i, minutes, X);
+        for (var n = 0; n < r.Incidents.Count; n++) Incident(sb, r, r.Incidents[n], n, minutes, X);
         foreach (var (name, values, colour) in series)
         {
             var path = new StringBuilder();
@@ -195,7 +195,7 @@ public static class SimulationReport
         }
     }
 
-    private static void Incident(StringBuilder sb, SimulationResult r, IncidentMark i, double minutes, Func<double, double> x)
+    private static void Incident(StringBuilder sb, SimulationResult r, IncidentMark i, int index, double minutes, Func<double, double> x)
     {
         var from = (i.At - r.Start).TotalMinutes;
         if (from < 0 || from > minutes) return;
@@ -203,7 +203,7 @@ public static class SimulationReport
         if (to > from)
             sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{N(x(from))}\" y=\"{Top}\" width=\"{N(x(to) - x(from))}\" height=\"{H - Top - Bottom}\" fill=\"#d62728\" opacity=\".08\"/>");
         sb.Append(CultureInfo.InvariantCulture, $"<line x1=\"{N(x(from))}\" x2=\"{N(x(from))}\" y1=\"{Top - 4}\" y2=\"{H - Bottom}\" stroke=\"#d62728\" stroke-dasharray=\"4 3\"><title>{E(i.Label)}</title></line>");
-        sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{N(x(from) + 3)}\" y=\"{Top - 8}\" font-size=\"10\" fill=\"#b00020\">{E(i.Label)}</text>");
+        sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{N(x(from) + 3)}\" y=\"{Top - 8 - index % 2 * 11}\" font-size=\"10\" fill=\"#b00020\">{E(i.Label)}</text>");
     }
 
     private static string Distribution(string title, List<(string Name, Histogram Histogram, string Colour)> series)
