@@ -686,7 +686,7 @@ public sealed partial class KitchenEngine
             var capacity = Capacity(s, out _);
             if (capacity <= 0)
                 return (Admission.Refused($"no chef is available at the {st.Spec.Id} station", TimeSpan.FromMinutes(5), At(now)), plan);
-            ready = Math.Max(ready, now + (long)((st.BacklogTicks + own[s]) / capacity));
+            ready = Math.Max(ready, now + (long)((StationLoad(s, now) + own[s]) / capacity));
         }
 
         var chainEnd = now;
@@ -698,21 +698,23 @@ public sealed partial class KitchenEngine
             var key = p.Item + "#" + p.Unit.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (p.AfterIndex < 0 || key != lastUnitKey)
             {
-                chainStart = now + (long)(_stations[p.Station].BacklogTicks / Math.Max(Capacity(p.Station, out _), 1e-9));
+                chainStart = now + (long)(StationLoad(p.Station, now) / Math.Max(Capacity(p.Station, out _), 1e-9));
                 chainEnd = chainStart;
                 lastUnitKey = key;
             }
             var capacityNow = Capacity(p.Station, out var crew);
             var meanSpeed = crew > 0 ? capacityNow / crew : 1;
-            chainEnd += (long)(p.Recipe.Work.Ticks / meanSpeed);
+            var work = (long)(p.Recipe.Work.Ticks / meanSpeed);
             if (p.Equipment >= 0)
             {
+                // A step with equipment starts only once a slot is free; the chef's work on it holds the slot.
                 var eq = _equipment[p.Equipment];
                 var slots = eq.WorkingSlots();
                 if (slots == 0)
                     return (Admission.Refused($"every {eq.Spec.Id} is broken", TimeSpan.FromMinutes(10), At(now)), plan);
-                chainEnd = Math.Max(chainEnd, now + eq.BacklogTicks / slots) + p.Recipe.EquipmentTime.Ticks;
+                chainEnd = Math.Max(chainEnd, now + EquipmentLoad(p.Equipment, now) / slots) + work + p.Recipe.EquipmentTime.Ticks;
             }
+            else chainEnd += work;
             ready = Math.Max(ready, chainEnd);
         }
 
