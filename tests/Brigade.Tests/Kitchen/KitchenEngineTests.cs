@@ -160,6 +160,23 @@ public class KitchenEngineTests
     }
 
     [Fact]
+    public void A_freed_oven_slot_goes_to_the_oldest_ticket_whichever_station_it_is_at()
+    {
+        // One oven slot shared by the pizza and bread stations. Pizza o1 takes it at 60 until 370;
+        // meanwhile bread o2 (queued second) and pizza o3 (queued third) are ready for the oven.
+        var k = NewKitchen(TestCatalogs.Kitchen(ovenSlots: 1, outletExtra: "\"maxPromiseMinutes\": 120,"));
+        var log = new List<IDomainEvent>();
+        log.AddRange(Queue(k, "o1", 0, ("pizza", 1)));
+        log.AddRange(Queue(k, "o2", 1, ("bread", 1)));
+        log.AddRange(Queue(k, "o3", 2, ("pizza", 1)));
+        log.AddRange(AdvanceTo(k, 380));
+
+        var ovenStarts = log.OfType<TaskStarted>().Where(s => s.Unit >= 0).Select(s => (s.OrderId, Sec(s.At))).ToList();
+        // The pizza station does not refill the slot before the bread that waited longer.
+        Assert.Equal([("o1", "60"), ("o2", "370")], ovenStarts);
+    }
+
+    [Fact]
     public void Replaying_the_events_rebuilds_a_kitchen_that_decides_identically()
     {
         var catalog = TestCatalogs.Kitchen(pizzaChefs: """{ "id": "a", "skills": ["pizza"] }""");
