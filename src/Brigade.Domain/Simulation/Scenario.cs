@@ -11,6 +11,9 @@ public sealed record PlannedCourier(string Id, DateTimeOffset From, DateTimeOffs
 
 public enum IncidentKind { ChefSick, EquipmentBroken, PowerOut, OutletPaused, CouriersNoShow }
 
+/// <summary>A chef's shift at an outlet: clocked in at From, out at To.</summary>
+public sealed record PlannedChefShift(string Outlet, string Chef, DateTimeOffset From, DateTimeOffset To);
+
 /// <summary>A timed incident, validated against the catalog.</summary>
 public sealed record PlannedIncident(IncidentKind Kind, DateTimeOffset At, DateTimeOffset? Until, string? Outlet, string? Chef, string? Equipment, int Unit, int Count)
 {
@@ -53,6 +56,7 @@ public sealed record Scenario
     /// <summary>Courier shifts; empty: the catalog fleet's simulated couriers ride all day.</summary>
     public IReadOnlyList<PlannedCourier> Couriers { get; init; } = [];
     public IReadOnlyList<PlannedIncident> Incidents { get; init; } = [];
+    public IReadOnlyList<PlannedChefShift> ChefShifts { get; init; } = [];
 
     /// <summary>The demand rate at an instant, in orders per hour.</summary>
     public double RateAt(DateTimeOffset t)
@@ -103,7 +107,19 @@ public static class ScenarioCompiler
             throw new ScenarioException([$"catalog: {e.Message}"]);
         }
         if (doc.Couriers is { Count: > 0 } && catalogDoc.Fleet is not null) catalogDoc.Fleet.SimulatedCouriers = 0;
+        ChefDocument? Chef(string? outlet, string? id) => (catalogDoc.Restaurants ?? []).SelectMany(r => r.Outlets ?? [])
+            .Where(o => o.Id == outlet).SelectMany(o => o.Staff ?? []).FirstOrDefault(c => c.Id == id);
+        var rostered = (doc.ChefShifts ?? []).Where(s => Chef(s.Outlet, s.Chef) is not null).ToList();
         if (v is not null) ApplyToCatalog(v, catalogDoc, problems);
+        var shifts = new List<ChefShiftDocument>();
+        foreach (var shift in doc.ChefShifts ?? [])
+        {
+            var chef = Chef(shift.Outlet, shift.Chef);
+            if (chef is null && !rostered.Contains(shift)) problems.Add($"chef shift: outlet '{shift.Outlet}' has no chef '{shift.Chef}'");
+            if (chef is null) continue; // a variant sent this chef home (standby: false)
+            chef.OnDuty = false; // until the shift starts
+            shifts.Add(shift);
+        }
         if (problems.Count > 0) throw new ScenarioException(problems);
 
         RestaurantCatalog catalog;
@@ -229,6 +245,16 @@ public static class ScenarioCompiler
             couriers.RemoveAll(absent.Contains);
         }
 
+        var chefShifts = new List<PlannedChefShift>();
+        foreach (var shift in shifts)
+        {
+            var from = Time(shift.From, $"chef shift of {shift.Chef} 'from'");
+            var to = Time(shift.To, $"chef shift of {shift.Chef} 'to'");
+            if (from is null || to is null) continue;
+            if (to <= from) { problems.Add($"chef shift of {shift.Chef} ends before it starts"); continue; }
+            chefShifts.Add(new PlannedChefShift(shift.Outlet!, shift.Chef!, from.Value, to.Value));
+        }
+
         if (problems.Count > 0) throw new ScenarioException(problems);
         incidents.Sort((x, y) => x.At.CompareTo(y.At));
         var kitchen = doc.ReviewSeconds is { } review ? new KitchenOptions { ReviewInterval = TimeSpan.FromSeconds(review) } : new KitchenOptions();
@@ -254,6 +280,7 @@ public static class ScenarioCompiler
             Area = area,
             Couriers = couriers,
             Incidents = incidents,
+            ChefShifts = chefShifts,
         };
     }
 

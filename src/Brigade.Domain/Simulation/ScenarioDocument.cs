@@ -27,6 +27,8 @@ public sealed record ScenarioDocument
     public DemandDocument? Demand { get; set; }
     /// <summary>Courier shifts. Without any, the catalog fleet's simulated couriers ride all day.</summary>
     public List<ShiftDocument>? Couriers { get; set; }
+    /// <summary>Chef shifts: a chef named here is off duty until the shift starts and clocks out when it ends.</summary>
+    public List<ChefShiftDocument>? ChefShifts { get; set; }
     public List<IncidentDocument>? Incidents { get; set; }
     /// <summary>Named changes to the catalog, the demand or the fleet, compared side by side with --compare.</summary>
     public Dictionary<string, VariantDocument>? Variants { get; set; }
@@ -71,6 +73,14 @@ public sealed record ShiftDocument
     public string? To { get; set; }
     /// <summary>Where the couriers start: a disk (default: the fleet's centre and radius).</summary>
     public AreaDocument? Area { get; set; }
+}
+
+public sealed record ChefShiftDocument
+{
+    public string? Outlet { get; set; }
+    public string? Chef { get; set; }
+    public string? From { get; set; }
+    public string? To { get; set; }
 }
 
 /// <summary>

@@ -103,6 +103,13 @@ internal sealed class SimulationMetrics
         list[bucket] += by;
     }
 
+    private readonly List<string> _notes = [];
+
+    public void Note(string note)
+    {
+        if (_notes.Count < 100) _notes.Add(note);
+    }
+
     public void Refused(DateTimeOffset at, string reason)
     {
         _ordersRefused++;
@@ -283,7 +290,7 @@ internal sealed class SimulationMetrics
             new SortedDictionary<string, int>(_refusalReasons, StringComparer.Ordinal));
         var timeline = new Timeline(_s.SampleInterval.TotalMinutes, Pad(_placed), Pad(_delivered), Pad(_refused), Pad(_onShift), _utilisation, series);
         return new SimulationResult(_s.Name, _s.Variant, _s.Description, _s.Seed, _s.Start, _s.DemandEnd, end, events, summary, timeline,
-            Histogram(_clickToDoor), Histogram(_readyToDoor), incidents, invariants);
+            Histogram(_clickToDoor), Histogram(_readyToDoor), incidents, invariants, _notes);
     }
 
     private static Histogram Histogram(List<double> minutes)

@@ -79,7 +79,9 @@ public sealed record SimulationResult(
     Histogram ClickToDoor,
     Histogram ReadyToDoor,
     IReadOnlyList<IncidentMark> Incidents,
-    IReadOnlyList<InvariantResult> Invariants)
+    IReadOnlyList<InvariantResult> Invariants,
+    /// <summary>Scheduled commands the engine refused (a chef clocking in twice, …), so nothing is silently skipped.</summary>
+    IReadOnlyList<string> Notes)
 {
     public bool InvariantsHold => Invariants.All(i => i.Holds);
 }

@@ -14,7 +14,7 @@ namespace Brigade.Simulation;
 /// </summary>
 public sealed class Simulator
 {
-    private enum Kind { Arrival, ShiftStart, ShiftEnd, IncidentStart, IncidentEnd, Collect, Sample }
+    private enum Kind { Arrival, ShiftStart, ShiftEnd, ChefIn, ChefOut, IncidentStart, IncidentEnd, Collect, Sample }
 
     private readonly record struct Item(Kind Kind, int Index, string? OrderId);
 
@@ -83,6 +83,11 @@ public sealed class Simulator
             Push(s.Couriers[i].From, new Item(Kind.ShiftStart, i, null));
             Push(s.Couriers[i].To, new Item(Kind.ShiftEnd, i, null));
         }
+        for (var i = 0; i < s.ChefShifts.Count; i++)
+        {
+            Push(s.ChefShifts[i].From, new Item(Kind.ChefIn, i, null));
+            Push(s.ChefShifts[i].To, new Item(Kind.ChefOut, i, null));
+        }
         for (var i = 0; i < s.Incidents.Count; i++)
         {
             if (s.Incidents[i].Kind == IncidentKind.CouriersNoShow) continue; // taken out of the shifts when compiled
@@ -144,6 +149,13 @@ public sealed class Simulator
                         var ended = engine.AtDelivery(now, output, (d, o) => d.EndShift(c.Id, now, o));
                         // A courier carrying food finishes the job first.
                         if (ended.Outcome == Outcome.Conflict && now < s.DrainUntil) Push(now + RetryShiftEnd, item);
+                        break;
+                    }
+                case Kind.ChefIn or Kind.ChefOut:
+                    {
+                        var c = s.ChefShifts[item.Index];
+                        var result = engine.AtKitchen(c.Outlet, now, output, (k, o) => item.Kind == Kind.ChefIn ? k.ClockIn(c.Chef, now, o) : k.ClockOut(c.Chef, now, o));
+                        if (!result.IsOk) metrics.Note($"{now:HH:mm} {c.Chef} at {c.Outlet}: {result.Message}");
                         break;
                     }
                 case Kind.IncidentStart or Kind.IncidentEnd:

@@ -110,6 +110,8 @@ public static class SimulateCommand
                 console.MarkupLineInterpolated($"[red]{r.Variant}: invariant broken {inv.Violations} time(s): {inv.Name}[/]");
                 foreach (var ex in inv.Examples.Take(5)) console.MarkupLineInterpolated($"[red]  {ex}[/]");
             }
+        foreach (var r in results)
+            foreach (var note in r.Notes.Take(5)) console.MarkupLineInterpolated($"[yellow]{r.Variant}: refused by the engine: {note}[/]");
         if (!broken) console.MarkupLine("[green]Invariants hold:[/] every order reached a terminal state once; no courier double-booked; no equipment over capacity.");
         console.MarkupLineInterpolated($"Report: [link]{htmlPath}[/]   Metrics: [link]{jsonPath}[/]");
         return broken ? 1 : 0;

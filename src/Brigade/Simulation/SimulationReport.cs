@@ -122,6 +122,12 @@ public static class SimulationReport
             sb.Append("</li>");
         }
         sb.Append("</ul>");
+        if (r.Notes.Count > 0)
+        {
+            sb.Append("<h3>Scheduled commands the engine refused</h3><ul>");
+            foreach (var n in r.Notes) sb.Append(CultureInfo.InvariantCulture, $"<li>{E(n)}</li>");
+            sb.Append("</ul>");
+        }
         if (r.Summary.RefusalReasons.Count > 0)
         {
             sb.Append("<h3>Why orders were refused</h3><ul>");

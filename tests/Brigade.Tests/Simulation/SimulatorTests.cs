@@ -71,6 +71,13 @@ public class SimulatorTests
         Assert.NotEmpty(dark);
         Assert.All(dark, r => Assert.Equal("pizza-north", r.OutletId));
         Assert.Equal(2, result.Incidents.Count);
+        Assert.Empty(result.Notes);
+
+        // Standby chefs work shifts: off duty until 17:30, then clocked in.
+        var sofia = events.OfType<ChefClockedIn>().Single(c => c.ChefId == "sofia");
+        Assert.Equal(("pizza-north", "17:30"), (sofia.OutletId, local(sofia.At)));
+        Assert.DoesNotContain(events.OfType<TaskStarted>(), t => t.ChefId == "sofia" && t.At < sofia.At);
+        Assert.Single(events.OfType<ChefClockedIn>(), c => c.ChefId == "lena" && local(c.At) == "17:30");
     }
 
     [Fact]
