@@ -178,6 +178,17 @@ public sealed partial class KitchenEngine
         task.StartedAt = at;
         if (s.Unit >= 0) _equipment[task.Equipment].Used[s.Unit]++;
         chef.Task = task;
+        // What is in progress, for estimates: the chef is busy until the work is done, the slot until the equipment is.
+        task.ChefEnd = at - _epoch + ChefTicks(task, chef);
+        station.Busy++;
+        station.BusyEndSum += task.ChefEnd;
+        if (s.Unit >= 0)
+        {
+            var eq = _equipment[task.Equipment];
+            task.EquipEnd = at - _epoch + (long)(task.WorkTicks / chef.Speed) + task.EquipTicks;
+            eq.InUse++;
+            eq.InUseEndSum += task.EquipEnd;
+        }
         _nextToken = Math.Max(_nextToken, s.Token + 1);
         if (task.Order is { } order) order.Started = true;
 
@@ -277,6 +288,9 @@ public sealed partial class KitchenEngine
         var chef = _chefs[task.Chef];
         if (chef.Task != task) return;
         chef.Task = null;
+        var station = _stations[task.Station];
+        station.Busy--;
+        station.BusyEndSum -= task.ChefEnd;
         chef.BusyTicks += Math.Max(0, at - task.StartedAt);
         if (task.Phase == TaskPhase.Working) chef.TasksDone++;
     }
@@ -284,7 +298,10 @@ public sealed partial class KitchenEngine
     private void ReleaseUnit(KTask task)
     {
         if (task.Unit < 0) return;
-        _equipment[task.Equipment].Used[task.Unit]--;
+        var eq = _equipment[task.Equipment];
+        eq.Used[task.Unit]--;
+        eq.InUse--;
+        eq.InUseEndSum -= task.EquipEnd;
         task.Unit = -1;
     }
 

@@ -80,12 +80,12 @@ public sealed partial class KitchenEngine
             var start = t;
             var capacity = CachedCapacity(p.FirstStation);
             if (capacity <= 0) return null;
-            start += (long)(_stations[p.FirstStation].BacklogTicks / capacity);
+            start += (long)(StationLoad(p.FirstStation, t) / capacity);
             foreach (var e in p.Equipment)
             {
                 var slots = _equipment[e].WorkingSlots();
                 if (slots == 0) return null;
-                start = Math.Max(start, t + _equipment[e].BacklogTicks / slots);
+                start = Math.Max(start, t + EquipmentLoad(e, t) / slots);
             }
             ready = Math.Max(ready, start + p.Chain[variant]);
         }
@@ -94,9 +94,28 @@ public sealed partial class KitchenEngine
             if (own[s] == 0) continue;
             var capacity = CachedCapacity(s);
             if (capacity <= 0) return null;
-            ready = Math.Max(ready, t + (long)((_stations[s].BacklogTicks + own[s]) / capacity));
+            ready = Math.Max(ready, t + (long)((StationLoad(s, t) + own[s]) / capacity));
         }
         return At(ready);
+    }
+
+    /// <summary>
+    /// Chef time a station owes before it can start something new: its backlog of unstarted order
+    /// tasks, plus what is left of the tasks its chefs are working on now (each one's expected end,
+    /// summed, minus now for each: O(1)). Without the second term a busy kitchen looks idle to the
+    /// estimate for as long as its current tasks take.
+    /// </summary>
+    private long StationLoad(int station, long now)
+    {
+        var s = _stations[station];
+        return s.BacklogTicks + (s.Busy == 0 ? 0 : Math.Max(0, s.BusyEndSum - s.Busy * (now - _epoch)));
+    }
+
+    /// <summary>Equipment time owed: the backlog of unstarted tasks plus what is left on the slots in use.</summary>
+    private long EquipmentLoad(int equipment, long now)
+    {
+        var e = _equipment[equipment];
+        return e.BacklogTicks + (e.InUse == 0 ? 0 : Math.Max(0, e.InUseEndSum - e.InUse * (now - _epoch)));
     }
 
     private double[]? _capacity;

@@ -123,7 +123,7 @@ public sealed partial class KitchenEngine
         {
             var due = _dozing ? long.MaxValue : _nextReviewAt;
             if (_timers.TryPeek(out _, out var t) && t.Due < due) due = t.Due;
-            return At(Math.Clamp(due, DateTimeOffset.MinValue.UtcTicks, DateTimeOffset.MaxValue.UtcTicks));
+            return due >= DateTimeOffset.MaxValue.UtcTicks ? DateTimeOffset.MaxValue : At(Math.Max(due, DateTimeOffset.MinValue.UtcTicks));
         }
     }
 
@@ -377,13 +377,28 @@ public sealed partial class KitchenEngine
     /// </summary>
     private void Dispatch(long now, List<IDomainEvent> output)
     {
+        // Order tasks first, the oldest ticket first across every station: a chef or an equipment
+        // slot that comes free goes to the task that has waited longest, whichever station it is
+        // at, so a station sharing an oven with a busier one is not starved by it (taking stations
+        // in turn let the first one refill every freed slot).
+        while (true)
+        {
+            KTask? best = null;
+            foreach (var station in _stations)
+            {
+                if (station.Spec.Mode != StationMode.Simulated || station.Queued == 0 || LeastLoadedFreeChef(station.Index) is null) continue;
+                var task = PeekStartable(station, includePrep: false);
+                if (task is not null && (best is null || task.QueueKey < best.QueueKey)) best = task;
+            }
+            if (best is null) break;
+            Start(best, LeastLoadedFreeChef(best.Station)!, now, output);
+        }
+        // Then stock: chefs still free prep what is below par.
         foreach (var station in _stations)
         {
             if (station.Spec.Mode != StationMode.Simulated) continue;
-            while (true)
+            while (LeastLoadedFreeChef(station.Index) is { } chef)
             {
-                var chef = LeastLoadedFreeChef(station.Index);
-                if (chef is null) break;
                 var task = PeekStartable(station, includePrep: true);
                 if (task is null)
                 {
@@ -411,15 +426,20 @@ public sealed partial class KitchenEngine
         return task.Spec.Attended ? work + task.EquipTicks : work;
     }
 
+    /// <summary>
+    /// The free chef to give a task at this station: one whose home station it is (their first
+    /// skill), the least loaded of them; failing that, the least loaded cross-trained chef.
+    /// </summary>
     private KChef? LeastLoadedFreeChef(int station)
     {
-        KChef? best = null;
+        KChef? home = null, other = null;
         foreach (var c in _chefs)
         {
             if (!c.Free || Array.IndexOf(c.Skills, station) < 0) continue;
-            if (best is null || c.BusyTicks < best.BusyTicks) best = c;
+            if (c.Home == station) { if (home is null || c.BusyTicks < home.BusyTicks) home = c; }
+            else if (other is null || c.BusyTicks < other.BusyTicks) other = c;
         }
-        return best;
+        return home ?? other;
     }
 
     /// <summary>The earliest queued task of the station that could start now (its equipment has a free slot).</summary>
@@ -666,7 +686,7 @@ public sealed partial class KitchenEngine
             var capacity = Capacity(s, out _);
             if (capacity <= 0)
                 return (Admission.Refused($"no chef is available at the {st.Spec.Id} station", TimeSpan.FromMinutes(5), At(now)), plan);
-            ready = Math.Max(ready, now + (long)((st.BacklogTicks + own[s]) / capacity));
+            ready = Math.Max(ready, now + (long)((StationLoad(s, now) + own[s]) / capacity));
         }
 
         var chainEnd = now;
@@ -678,21 +698,23 @@ public sealed partial class KitchenEngine
             var key = p.Item + "#" + p.Unit.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (p.AfterIndex < 0 || key != lastUnitKey)
             {
-                chainStart = now + (long)(_stations[p.Station].BacklogTicks / Math.Max(Capacity(p.Station, out _), 1e-9));
+                chainStart = now + (long)(StationLoad(p.Station, now) / Math.Max(Capacity(p.Station, out _), 1e-9));
                 chainEnd = chainStart;
                 lastUnitKey = key;
             }
             var capacityNow = Capacity(p.Station, out var crew);
             var meanSpeed = crew > 0 ? capacityNow / crew : 1;
-            chainEnd += (long)(p.Recipe.Work.Ticks / meanSpeed);
+            var work = (long)(p.Recipe.Work.Ticks / meanSpeed);
             if (p.Equipment >= 0)
             {
+                // A step with equipment starts only once a slot is free; the chef's work on it holds the slot.
                 var eq = _equipment[p.Equipment];
                 var slots = eq.WorkingSlots();
                 if (slots == 0)
                     return (Admission.Refused($"every {eq.Spec.Id} is broken", TimeSpan.FromMinutes(10), At(now)), plan);
-                chainEnd = Math.Max(chainEnd, now + eq.BacklogTicks / slots) + p.Recipe.EquipmentTime.Ticks;
+                chainEnd = Math.Max(chainEnd, now + EquipmentLoad(p.Equipment, now) / slots) + work + p.Recipe.EquipmentTime.Ticks;
             }
+            else chainEnd += work;
             ready = Math.Max(ready, chainEnd);
         }
 

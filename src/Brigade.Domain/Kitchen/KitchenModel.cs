@@ -40,6 +40,9 @@ internal sealed class KTask
     public long LeaseUntil;
     public long StartedAt;
     public long QueuedAt;
+    /// <summary>When the chef should be free of it, and when its equipment slot should be (ticks since the kitchen's epoch).</summary>
+    public long ChefEnd;
+    public long EquipEnd;
 
     /// <summary>Chef time for a chef of speed 1: the hands-on work, plus the equipment time if attended.</summary>
     public long BacklogTicks => Spec.Attended ? WorkTicks + EquipTicks : WorkTicks;
@@ -111,6 +114,9 @@ internal sealed class KStation
     public long CompletedTasks;
     public long WaitTicksTotal;
     public long Started;
+    /// <summary>Tasks chefs are working on here, and the sum of when each should be done (ticks since the epoch).</summary>
+    public int Busy;
+    public long BusyEndSum;
 }
 
 internal sealed class KEquipment
@@ -121,6 +127,9 @@ internal sealed class KEquipment
     public required bool[] Broken;
     /// <summary>Equipment time of order tasks not yet started.</summary>
     public long BacklogTicks;
+    /// <summary>Slots in use, and the sum of when each should come free (ticks since the epoch).</summary>
+    public int InUse;
+    public long InUseEndSum;
 
     public int FreeUnit()
     {

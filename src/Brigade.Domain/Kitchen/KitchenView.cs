@@ -71,6 +71,11 @@ public sealed record StockView(string Component, int Level, int Par, int InPrep)
 public sealed partial class KitchenEngine
 {
     /// <summary>The kitchen as the display shows it, at <paramref name="now"/>.</summary>
+    /// <summary>Stations in catalog order, and how many order tasks wait at each (queued or blocked): cheap, for sampling.</summary>
+    public int StationCount => _stations.Length;
+    public string StationId(int index) => _stations[index].Spec.Id;
+    public int QueuedTasks(int index) => _stations[index].Queued;
+
     public KitchenView Snapshot(DateTimeOffset now)
     {
         var t = now.UtcTicks;

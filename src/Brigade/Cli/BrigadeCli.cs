@@ -11,6 +11,7 @@ public static class BrigadeCli
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(TokenCommand.Create());
         root.Subcommands.Add(Mdrp.MdrpCommand.Create());
+        root.Subcommands.Add(Simulation.SimulateCommand.Create());
         return root;
     }
 }

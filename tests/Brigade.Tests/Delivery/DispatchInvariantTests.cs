@@ -1,3 +1,4 @@
+using Brigade.Simulation;
 using System.Globalization;
 using Brigade.Delivery;
 using Brigade.Engine;
@@ -107,63 +108,12 @@ public class DispatchInvariantTests
         return log;
     }
 
-    /// <summary>Replays the log and lists every violation of the dispatch invariants.</summary>
+    /// <summary>Replays the log through the simulator's invariant checker and lists every violation of the dispatch invariants.</summary>
     private static List<string> CheckInvariants(IReadOnlyList<IDomainEvent> log)
     {
-        var problems = new List<string>();
-        var courierOf = new Dictionary<string, string>();            // order -> its courier
-        var jobsOf = new Dictionary<string, HashSet<string>>();      // courier -> orders it holds
-        var openOffer = new Dictionary<string, OfferMade>();         // courier -> its open offer
-        var offeredTo = new Dictionary<string, string>();            // order -> courier it is offered to
-        HashSet<string> Jobs(string c) => jobsOf.TryGetValue(c, out var s) ? s : jobsOf[c] = [];
-
-        foreach (var e in log)
-        {
-            switch (e)
-            {
-                case OfferMade m:
-                    if (openOffer.ContainsKey(m.CourierId)) problems.Add($"{m.CourierId} got {m.OfferId} while holding another offer");
-                    if (Jobs(m.CourierId).Count > 0) problems.Add($"{m.CourierId} got {m.OfferId} while carrying {string.Join(",", Jobs(m.CourierId))}");
-                    foreach (var o in m.OrderIds)
-                    {
-                        if (courierOf.TryGetValue(o, out var holder)) problems.Add($"{o} offered to {m.CourierId} but already with {holder}");
-                        if (offeredTo.TryGetValue(o, out var other)) problems.Add($"{o} offered to {m.CourierId} while already offered to {other}");
-                        offeredTo[o] = m.CourierId;
-                    }
-                    openOffer[m.CourierId] = m;
-                    break;
-                case OfferAccepted a:
-                    if (!openOffer.Remove(a.CourierId, out var accepted) || accepted.OfferId != a.OfferId) problems.Add($"{a.CourierId} accepted {a.OfferId}, which was not open");
-                    else foreach (var o in accepted.OrderIds) offeredTo.Remove(o);
-                    break;
-                case OfferDeclined d:
-                    if (openOffer.Remove(d.CourierId, out var declined))
-                        foreach (var o in declined.OrderIds) offeredTo.Remove(o);
-                    break;
-                case CourierAssigned a:
-                    if (courierOf.TryGetValue(a.OrderId, out var held)) problems.Add($"{a.OrderId} assigned to {a.CourierId} but already with {held}");
-                    courierOf[a.OrderId] = a.CourierId;
-                    Jobs(a.CourierId).Add(a.OrderId);
-                    break;
-                case CourierUnassigned u:
-                    if (courierOf.GetValueOrDefault(u.OrderId) != u.CourierId) problems.Add($"{u.OrderId} unassigned from {u.CourierId}, who did not hold it");
-                    courierOf.Remove(u.OrderId);
-                    Jobs(u.CourierId).Remove(u.OrderId);
-                    break;
-                case OrderPickedUp p:
-                    if (courierOf.GetValueOrDefault(p.OrderId) != p.CourierId) problems.Add($"{p.OrderId} picked up by {p.CourierId}, who was not assigned it");
-                    break;
-                case OrderDelivered d:
-                    if (courierOf.GetValueOrDefault(d.OrderId) != d.CourierId) problems.Add($"{d.OrderId} delivered by {d.CourierId}, who was not assigned it");
-                    courierOf.Remove(d.OrderId);
-                    Jobs(d.CourierId).Remove(d.OrderId);
-                    break;
-                case OrderFailed or OrderCancelled:
-                    var id = ((IOrderEvent)e).OrderId;
-                    if (courierOf.Remove(id, out var c)) Jobs(c).Remove(id);
-                    break;
-            }
-        }
-        return problems;
+        var checker = new InvariantChecker(TestCatalogs.Demo);
+        foreach (var e in log) checker.Observe(e);
+        var result = checker.Finish().Single(r => r.Name == InvariantChecker.NoDoubleBooking);
+        return result.Holds ? [] : [.. result.Examples];
     }
 }

@@ -141,6 +141,42 @@ public class KitchenEngineTests
     }
 
     [Fact]
+    public void Estimates_count_what_the_chefs_and_the_oven_are_in_the_middle_of()
+    {
+        // One pizza chef, one oven slot. A pizza queued at 0: the chef tops it until 60 and puts it
+        // in the oven from 60; the oven is busy until 370.
+        var k = NewKitchen(TestCatalogs.Kitchen(pizzaChefs: """{ "id": "a", "skills": ["pizza"] }""", ovenSlots: 1));
+        Queue(k, "o1", 0, ("pizza", 1));
+        AdvanceTo(k, 100);
+
+        // At 100 nothing is queued and the chef is free, but the oven slot is taken for 270 s more:
+        // a second pizza cannot go in before 370, so it is ready no sooner than 370 + 300 = 670
+        // (counting only the queue, an idle-looking kitchen would promise 100 + 370 = 470).
+        var at = T0.AddSeconds(100);
+        var estimate = k.Evaluate([new OrderLine("pizza", 1)], at);
+        var fast = k.FastEstimate([new OrderLine("pizza", 1)], at)!.Value;
+        Assert.True((estimate.EstimatedReadyAt - T0).TotalSeconds >= 670, $"admission estimate {(estimate.EstimatedReadyAt - T0).TotalSeconds} s");
+        Assert.True((fast - T0).TotalSeconds >= 670, $"routing estimate {(fast - T0).TotalSeconds} s");
+    }
+
+    [Fact]
+    public void A_freed_oven_slot_goes_to_the_oldest_ticket_whichever_station_it_is_at()
+    {
+        // One oven slot shared by the pizza and bread stations. Pizza o1 takes it at 60 until 370;
+        // meanwhile bread o2 (queued second) and pizza o3 (queued third) are ready for the oven.
+        var k = NewKitchen(TestCatalogs.Kitchen(ovenSlots: 1, outletExtra: "\"maxPromiseMinutes\": 120,"));
+        var log = new List<IDomainEvent>();
+        log.AddRange(Queue(k, "o1", 0, ("pizza", 1)));
+        log.AddRange(Queue(k, "o2", 1, ("bread", 1)));
+        log.AddRange(Queue(k, "o3", 2, ("pizza", 1)));
+        log.AddRange(AdvanceTo(k, 380));
+
+        var ovenStarts = log.OfType<TaskStarted>().Where(s => s.Unit >= 0).Select(s => (s.OrderId, Sec(s.At))).ToList();
+        // The pizza station does not refill the slot before the bread that waited longer.
+        Assert.Equal([("o1", "60"), ("o2", "370")], ovenStarts);
+    }
+
+    [Fact]
     public void Replaying_the_events_rebuilds_a_kitchen_that_decides_identically()
     {
         var catalog = TestCatalogs.Kitchen(pizzaChefs: """{ "id": "a", "skills": ["pizza"] }""");
