@@ -12,12 +12,14 @@ function init(args)
   thread_id = tid
 end
 
+local auth = "Bearer " .. (os.getenv("BRIGADE_TOKEN") or "")
 local body = '{"restaurantId":"bench-bistro","items":[{"menuItemId":"soup","quantity":2}],"deliverTo":{"lat":52.521,"lon":13.401}}'
 
 function request()
   counter = counter + 1
   return wrk.format("POST", "/api/orders", {
     ["Content-Type"] = "application/json",
+    ["Authorization"] = auth,
     ["Idempotency-Key"] = "bench-" .. thread_id .. "-" .. counter .. "-" .. os.time(),
   }, body)
 end

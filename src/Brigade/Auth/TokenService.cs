@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Claims;
 using Brigade.Hosting;
 using Brigade.Http;
@@ -28,7 +29,32 @@ public sealed class TokenService
         return Jwt.Issue(_key, new TokenClaims(subject, role, outletId, now, now + lifetime));
     }
 
-    public (TokenClaims? Claims, string? Error) Validate(string token) => Jwt.Validate(token, _key, _clock.GetUtcNow(), Skew);
+    // Tokens already checked, by their exact text: the signature covers every byte, so the same text
+    // is the same token. A hit skips the HMAC and both JSON parses; the clock checks still run.
+    // Bounded: cleared when full (a client that sends a fresh token per request gains nothing and loses nothing).
+    private readonly ConcurrentDictionary<string, TokenClaims> _checked = new(StringComparer.Ordinal);
+    private const int CheckedLimit = 10_000;
+
+    public (TokenClaims? Claims, string? Error) Validate(string token)
+    {
+        var now = _clock.GetUtcNow();
+        if (_checked.TryGetValue(token, out var known))
+        {
+            if (now > known.ExpiresAt + Skew)
+            {
+                _checked.TryRemove(token, out _);
+                return (null, "the token has expired");
+            }
+            if (now >= known.IssuedAt - Skew) return (known, null);
+        }
+        var (claims, error) = Jwt.Validate(token, _key, now, Skew);
+        if (claims is not null)
+        {
+            if (_checked.Count >= CheckedLimit) _checked.Clear();
+            _checked[token] = claims;
+        }
+        return (claims, error);
+    }
 
     public static ClaimsPrincipal Principal(TokenClaims claims)
     {

@@ -36,6 +36,29 @@ public class TokenTests
     }
 
     [Fact]
+    public void A_token_checked_before_is_still_refused_once_it_expires()
+    {
+        var clock = new StepClock(Now);
+        var service = new TokenService(Key, Skew, clock);
+        var token = service.Issue("customer", "ann", null, TimeSpan.FromMinutes(1));
+
+        Assert.Null(service.Validate(token).Error);          // checked and remembered
+        clock.Now = Now + TimeSpan.FromSeconds(80);
+        Assert.Null(service.Validate(token).Error);          // within the skew
+        clock.Now = Now + TimeSpan.FromSeconds(91);
+        Assert.Equal("the token has expired", service.Validate(token).Error);
+        // A tampered copy of a remembered token is not taken for it.
+        clock.Now = Now;
+        Assert.NotNull(service.Validate(token[..^2] + (token[^2] == 'A' ? "BA" : "AA")).Error);
+    }
+
+    private sealed class StepClock(DateTimeOffset now) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = now;
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    [Fact]
     public void The_skew_is_never_more_than_thirty_seconds_whatever_is_configured()
     {
         var token = Issue(life: TimeSpan.FromMinutes(1));
