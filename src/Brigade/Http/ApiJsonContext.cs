@@ -36,4 +36,6 @@ public sealed class CamelCaseEnum<T>() : JsonStringEnumConverter<T>(JsonNamingPo
 [JsonSerializable(typeof(Routing.OutletStatus))]
 [JsonSerializable(typeof(List<Routing.OutletStatus>))]
 [JsonSerializable(typeof(Routing.RoutePreview))]
+[JsonSerializable(typeof(List<Operations.RoutingDecision>))]
+[JsonSerializable(typeof(Operations.OpsSummary))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;
