@@ -52,6 +52,7 @@ test('the dispatcher map shows outlets with their health, couriers moving, order
   assert.ok(await routing.locator('li.decision details li').count() >= 1);
 
   assert.deepEqual(await accessibilityFindings(page), []);
+  await page.evaluate(() => window.scrollTo(0, 0));
   await screenshot(page, 'dispatch-live');
   assert.deepEqual(unexpectedProblems(page), []);
 });

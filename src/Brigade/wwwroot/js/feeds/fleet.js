@@ -54,6 +54,8 @@ function drawMap(map, data, ctx) {
   map.retain('routes', 'data-route', routes);
 }
 
+const count = (n, noun) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 function summary(data) {
   const couriers = data.couriers ?? [];
   const orders = data.orders ?? [];
@@ -61,8 +63,8 @@ function summary(data) {
   const waiting = orders.filter(o => o.state === 'waiting' || o.state === 'offered').length;
   const out = orders.length - waiting;
   const notOpen = (data.outlets ?? []).filter(o => o.health?.status !== 'open').length;
-  return `${couriers.length} couriers on shift, ${riding} with orders. ${waiting} orders waiting for a courier, ${out} with one. ` +
-    (notOpen ? `${notOpen} outlets not taking orders.` : 'Every outlet takes orders.');
+  return `${count(couriers.length, 'courier')} on shift, ${riding} with orders. ${count(waiting, 'order')} waiting for a courier, ${out} with one. ` +
+    (notOpen ? `${count(notOpen, 'outlet')} not taking orders.` : 'Every outlet takes orders.');
 }
 
 export default {
