@@ -85,7 +85,9 @@ public static class OpsEndpoints
                 await response.Body.FlushAsync(ct);
                 while (true)
                 {
-                    var woke = await Task.WhenAny(changed, Task.Delay(KeepAlive, ct));
+                    using var idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    var woke = await Task.WhenAny(changed, Task.Delay(KeepAlive, idle.Token));
+                    await idle.CancelAsync(); // no timer left behind when a change came first
                     ct.ThrowIfCancellationRequested();
                     if (woke == changed) break;
                     await response.WriteAsync(": keep-alive\n\n", ct);
