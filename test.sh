@@ -34,7 +34,7 @@ status=0
 dotnet test Brigade.slnx -c Release --no-build --logger "console;verbosity=normal" --results-directory artifacts/test-results "$@" \
     | tee artifacts/test-output.log || status=$?
 
-count() { grep -E "^ +$1: +[0-9]+" artifacts/test-output.log | tail -n 1 | awk '{print $2}'; }
+count() { grep -E "^ +$1: +[0-9]+" artifacts/test-output.log | tail -n 1 | awk '{print $2}' || true; }
 passed=$(count Passed); failed=$(count Failed)
 echo
 echo ".NET: ${passed:-0} passed, ${failed:-0} failed"
