@@ -29,8 +29,7 @@ public sealed partial class DemoTraffic : BackgroundService
     private readonly DemoOptions _options;
     private readonly double _timeScale;
     private readonly ILogger<DemoTraffic> _log;
-    private readonly Random _random;
-    private readonly List<Restaurant> _restaurants;
+    private readonly DemoCustomers _customers;
     private readonly Queue<string> _pickups = new();
     private readonly string _run = Ids.NewOrderId();
     private long _sequence;
@@ -42,8 +41,7 @@ public sealed partial class DemoTraffic : BackgroundService
         _options = options.DemoTraffic;
         _timeScale = options.EffectiveTimeScale;
         _log = log;
-        _random = new Random(_options.Seed);
-        _restaurants = catalog.Restaurants.Where(r => r.Outlets.Count > 0 && r.Menu.Count > 0).ToList();
+        _customers = new DemoCustomers(catalog, _options);
     }
 
     /// <summary>Orders placed, and orders the kitchens or the router refused, since start.</summary>
@@ -52,9 +50,9 @@ public sealed partial class DemoTraffic : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (_restaurants.Count == 0) return;
+        if (!_customers.CanOrder) return;
         LogStarted(_options.OrdersPerHour, _timeScale, _catalog.Fleet.SimulatedCouriers);
-        var next = _engine.Clock.GetUtcNow() + NextGap();
+        var next = _engine.Clock.GetUtcNow() + _customers.NextGap();
         using var timer = new PeriodicTimer(Tick);
         try
         {
@@ -65,9 +63,9 @@ public sealed partial class DemoTraffic : BackgroundService
                 for (var n = 0; next <= now; n++)
                 {
                     // Far behind (the process was paused): start afresh rather than place a burst.
-                    if (n == MaxOrdersPerTick) { next = now + NextGap(); break; }
-                    await PlaceAsync();
-                    next += NextGap();
+                    if (n == MaxOrdersPerTick) { next = now + _customers.NextGap(); break; }
+                    await PlaceAsync(_customers.Next());
+                    next += _customers.NextGap();
                 }
                 if (_pickups.Count > 0) await CollectAsync();
             }
@@ -77,25 +75,12 @@ public sealed partial class DemoTraffic : BackgroundService
         }
     }
 
-    /// <summary>The kitchen time to the next customer: exponential, with the configured mean rate.</summary>
-    private TimeSpan NextGap() => TimeSpan.FromHours(-Math.Log(1 - _random.NextDouble()) / _options.OrdersPerHour);
-
-    private async Task PlaceAsync()
+    private async Task PlaceAsync(DemoOrder customer)
     {
-        var restaurant = _restaurants[_random.Next(_restaurants.Count)];
-        var outlet = restaurant.Outlets[_random.Next(restaurant.Outlets.Count)];
-        var pickup = _random.NextDouble() < _options.PickupShare;
-        var lines = new List<OrderLine>();
-        var kinds = Math.Min(restaurant.Menu.Count, _random.NextDouble() < 0.7 ? 1 : _random.Next(2, 4));
-        foreach (var item in restaurant.Menu.OrderBy(_ => _random.Next()).Take(kinds))
-            lines.Add(new OrderLine(item.Id, _random.NextDouble() < 0.8 ? 1 : 2));
-        var deliverTo = pickup ? (GeoPoint?)null : PointIn(outlet);
-        // Delivery orders leave the outlet to the router; pickup customers choose where to collect.
-        var order = new ValidOrder(restaurant.Id, pickup ? outlet.Id : null, lines, deliverTo);
+        var order = customer.Order;
         var key = $"demo-{_run}-{++_sequence}";
-        var handoff = pickup ? null : _random.Next(10_000).ToString("0000", CultureInfo.InvariantCulture);
         var result = await _engine.SendAsync((e, now, output) => e.PlaceOrder(
-            new PlaceOrder(Ids.NewOrderId(), order.RestaurantId, order.OutletId, order.Lines, order.DeliverTo, "demo-customer", key, order.Hash(), handoff),
+            new PlaceOrder(Ids.NewOrderId(), order.RestaurantId, order.OutletId, order.Lines, order.DeliverTo, DemoCustomers.CustomerId, key, order.Hash(), customer.HandoffCode),
             now, output));
         if (!result.IsOk)
         {
@@ -104,29 +89,11 @@ public sealed partial class DemoTraffic : BackgroundService
             return;
         }
         Placed++;
-        if (pickup)
+        if (order.DeliverTo is null)
         {
             _pickups.Enqueue(result.Order!.Id);
             while (_pickups.Count > MaxPendingPickups) _pickups.Dequeue();
         }
-    }
-
-    /// <summary>A point inside the outlet's delivery zone, not too close to the outlet (a courier should have a ride).</summary>
-    private GeoPoint PointIn(Outlet outlet)
-    {
-        var zone = outlet.Zone;
-        var metresPerDegreeLon = 111_320 * Math.Cos(outlet.Location.Lat * Math.PI / 180);
-        var radius = zone.Polygon is null ? zone.RadiusMetres : zone.Polygon.Max(p => Math.Max(Math.Abs(p.Lat - outlet.Location.Lat) * 110_574, Math.Abs(p.Lon - outlet.Location.Lon) * metresPerDegreeLon));
-        for (var attempt = 0; attempt < 20; attempt++)
-        {
-            var r = radius * (0.15 + 0.75 * Math.Sqrt(_random.NextDouble()));
-            var angle = _random.NextDouble() * 2 * Math.PI;
-            var p = new GeoPoint(
-                Math.Round(outlet.Location.Lat + r * Math.Sin(angle) / 110_574, 5),
-                Math.Round(outlet.Location.Lon + r * Math.Cos(angle) / metresPerDegreeLon, 5));
-            if (zone.Contains(p)) return p;
-        }
-        return outlet.Location;
     }
 
     /// <summary>Pickup customers come to the counter a little after their order is ready.</summary>
@@ -156,4 +123,65 @@ public sealed partial class DemoTraffic : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Demo order not placed: {Reason}")]
     private partial void LogRefused(string reason);
+}
+
+/// <summary>One synthetic customer's order, and the code they will give the courier (delivery only).</summary>
+public sealed record DemoOrder(ValidOrder Order, string? HandoffCode);
+
+/// <summary>
+/// The synthetic customers' choices, from one seeded <see cref="Random"/>: when the next one comes
+/// (exponential gaps, in kitchen time), which restaurant, outlet and items, pickup or delivery, and
+/// where to (a point inside the chosen outlet's delivery zone; the router then picks the outlet).
+/// </summary>
+public sealed class DemoCustomers
+{
+    public const string CustomerId = "demo-customer";
+    private readonly Random _random;
+    private readonly DemoOptions _options;
+    private readonly List<Restaurant> _restaurants;
+
+    public DemoCustomers(RestaurantCatalog catalog, DemoOptions options)
+    {
+        _options = options;
+        _random = new Random(options.Seed);
+        _restaurants = catalog.Restaurants.Where(r => r.Outlets.Count > 0 && r.Menu.Count > 0).ToList();
+    }
+
+    public bool CanOrder => _restaurants.Count > 0;
+
+    /// <summary>The kitchen time to the next customer: exponential, with the configured mean rate.</summary>
+    public TimeSpan NextGap() => TimeSpan.FromHours(-Math.Log(1 - _random.NextDouble()) / _options.OrdersPerHour);
+
+    public DemoOrder Next()
+    {
+        var restaurant = _restaurants[_random.Next(_restaurants.Count)];
+        var outlet = restaurant.Outlets[_random.Next(restaurant.Outlets.Count)];
+        var pickup = _random.NextDouble() < _options.PickupShare;
+        var lines = new List<OrderLine>();
+        var kinds = Math.Min(restaurant.Menu.Count, _random.NextDouble() < 0.7 ? 1 : _random.Next(2, 4));
+        foreach (var item in restaurant.Menu.OrderBy(_ => _random.Next()).Take(kinds))
+            lines.Add(new OrderLine(item.Id, _random.NextDouble() < 0.8 ? 1 : 2));
+        if (pickup) return new DemoOrder(new ValidOrder(restaurant.Id, outlet.Id, lines, null), null);
+        // Delivery orders leave the outlet to the router; pickup customers choose where to collect.
+        var to = PointIn(outlet);
+        return new DemoOrder(new ValidOrder(restaurant.Id, null, lines, to), _random.Next(10_000).ToString("0000", CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>A point inside the outlet's delivery zone, not too close to the outlet (a courier should have a ride).</summary>
+    private GeoPoint PointIn(Outlet outlet)
+    {
+        var zone = outlet.Zone;
+        var metresPerDegreeLon = 111_320 * Math.Cos(outlet.Location.Lat * Math.PI / 180);
+        var radius = zone.Polygon is null ? zone.RadiusMetres : zone.Polygon.Max(p => Math.Max(Math.Abs(p.Lat - outlet.Location.Lat) * 110_574, Math.Abs(p.Lon - outlet.Location.Lon) * metresPerDegreeLon));
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var r = radius * (0.15 + 0.75 * Math.Sqrt(_random.NextDouble()));
+            var angle = _random.NextDouble() * 2 * Math.PI;
+            var p = new GeoPoint(
+                Math.Round(outlet.Location.Lat + r * Math.Sin(angle) / 110_574, 5),
+                Math.Round(outlet.Location.Lon + r * Math.Cos(angle) / metresPerDegreeLon, 5));
+            if (zone.Contains(p)) return p;
+        }
+        return outlet.Location;
+    }
 }

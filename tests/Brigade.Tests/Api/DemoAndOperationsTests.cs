@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Brigade.Engine;
 using Brigade.Hosting;
+using Brigade.Operations;
 using Brigade.Orders;
 using Brigade.Tests.Support;
 
@@ -64,6 +65,54 @@ public class DemoAndOperationsTests
         var times = decisions.Select(d => d.GetProperty("at").GetDateTimeOffset()).ToList();
         Assert.Equal(times.OrderByDescending(t => t), times);
         Assert.NotEmpty(decisions[0].GetProperty("candidates").EnumerateArray());
+    }
+
+    [Fact]
+    public void Demo_customers_with_the_same_seed_make_the_same_choices_and_order_only_what_can_be_served()
+    {
+        var catalog = Catalog.CatalogLoader.Load(null);
+        var options = new DemoOptions { Seed = 7, OrdersPerHour = 60, PickupShare = 0.2 };
+        var one = new DemoCustomers(catalog, options);
+        var two = new DemoCustomers(catalog, options);
+        var other = new DemoCustomers(catalog, new DemoOptions { Seed = 8, OrdersPerHour = 60, PickupShare = 0.2 });
+
+        var orders = new List<DemoOrder>();
+        var gaps = new List<TimeSpan>();
+        var differs = false;
+        for (var i = 0; i < 2000; i++)
+        {
+            var (a, b, c) = (one.Next(), two.Next(), other.Next());
+            var (ga, gb) = (one.NextGap(), two.NextGap());
+            other.NextGap();
+            Assert.Equal(a.Order.Hash(), b.Order.Hash());
+            Assert.Equal(a.HandoffCode, b.HandoffCode);
+            Assert.Equal(ga, gb);
+            differs |= a.Order.Hash() != c.Order.Hash();
+            orders.Add(a);
+            gaps.Add(ga);
+        }
+        Assert.True(differs, "another seed, other customers");
+
+        foreach (var (order, code) in orders)
+        {
+            var restaurant = catalog.FindRestaurant(order.RestaurantId)!;
+            Assert.All(order.Lines, l => Assert.NotNull(restaurant.FindItem(l.MenuItemId)));
+            Assert.Equal(order.Lines.Count, order.Lines.Select(l => l.MenuItemId).Distinct().Count());
+            if (order.DeliverTo is { } to)
+            {
+                Assert.Null(order.OutletId);
+                Assert.Contains(restaurant.Outlets, o => o.Zone.Contains(to));
+                Assert.Matches("^[0-9]{4}$", code);
+            }
+            else
+            {
+                Assert.Contains(restaurant.Outlets, o => o.Id == order.OutletId);
+                Assert.Null(code);
+            }
+        }
+        // About a fifth pick up; about one a minute at 60 an hour.
+        Assert.InRange(orders.Count(o => o.Order.DeliverTo is null) / 2000.0, 0.16, 0.24);
+        Assert.InRange(gaps.Average(g => g.TotalMinutes), 0.9, 1.1);
     }
 
     [Fact]
