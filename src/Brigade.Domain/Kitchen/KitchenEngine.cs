@@ -123,7 +123,7 @@ public sealed partial class KitchenEngine
         {
             var due = _dozing ? long.MaxValue : _nextReviewAt;
             if (_timers.TryPeek(out _, out var t) && t.Due < due) due = t.Due;
-            return At(Math.Clamp(due, DateTimeOffset.MinValue.UtcTicks, DateTimeOffset.MaxValue.UtcTicks));
+            return due >= DateTimeOffset.MaxValue.UtcTicks ? DateTimeOffset.MaxValue : At(Math.Max(due, DateTimeOffset.MinValue.UtcTicks));
         }
     }
 
