@@ -56,7 +56,7 @@ public sealed class BrigadeOptions
 public sealed class DemoOptions
 {
     /// <summary>Orders placed per hour of kitchen time (a Poisson process).</summary>
-    public double OrdersPerHour { get; set; } = 40;
+    public double OrdersPerHour { get; set; } = 30;
 
     /// <summary>The share of orders picked up at the counter rather than delivered.</summary>
     public double PickupShare { get; set; } = 0.2;
