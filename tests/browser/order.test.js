@@ -117,7 +117,7 @@ test('a refused order shows the problem, with the wait from Retry-After', async 
 });
 
 test('a courier position in a stream message puts the courier on the tracking map', async () => {
-  // Delivery is later work: stand in for the order stream with the shape it will send.
+  // A stand-in for the order stream, in the shape it sends: the courier's position and ETA as `courier`.
   const page = await browser.newPage();
   const id = '01TESTCOURIER0000000000000';
   const order = {
@@ -127,7 +127,7 @@ test('a courier position in a stream message puts the courier on the tracking ma
     handoffCode: '4242', reason: null, version: 7,
     timeline: { placedAt: '2030-01-01T12:00:00Z', acceptedAt: '2030-01-01T12:00:00Z', preparingAt: '2030-01-01T12:01:00Z', readyAt: '2030-01-01T12:12:00Z', courierAssignedAt: '2030-01-01T12:05:00Z', pickedUpAt: '2030-01-01T12:14:00Z' },
   };
-  const message = (version, change, detail) => `id: ${version}\nevent: pickedUp\ndata: ${JSON.stringify({ change, version, at: '2030-01-01T12:15:00Z', order: { ...order, version }, detail })}\n\n`;
+  const message = (version, change, detail) => `id: ${version}\nevent: pickedUp\ndata: ${JSON.stringify({ change, version, at: '2030-01-01T12:15:00Z', order: { ...order, version }, courier: detail })}\n\n`;
   await page.route(`**/api/orders/${id}/stream`, route => route.fulfill({
     status: 200,
     headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' },

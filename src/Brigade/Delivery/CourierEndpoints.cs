@@ -20,7 +20,8 @@ public sealed record LocationsResult(int Applied, int IgnoredOutOfOrder);
 
 public sealed record DeliverRequest(string? HandoffCode);
 
-public sealed record DispatchView(DateTimeOffset At, IReadOnlyList<CourierView> Couriers, IReadOnlyList<DeliveryJobView> Orders);
+/// <summary>The dispatcher's map: couriers on shift, orders waiting for or out with a courier, and every outlet's health.</summary>
+public sealed record DispatchView(DateTimeOffset At, IReadOnlyList<CourierView> Couriers, IReadOnlyList<DeliveryJobView> Orders, IReadOnlyList<Routing.OutletStatus> Outlets);
 
 /// <summary>The courier API: shifts, positions, offers, and the road from outlet to door.</summary>
 public static class CourierEndpoints
@@ -69,14 +70,14 @@ public static class CourierEndpoints
 
         var dispatch = app.MapGroup("/api/dispatch").WithTags("Dispatch").RequireAuthorization().AddEndpointFilter(Auth.Access.AdminOnly);
         dispatch.MapGet("/", (EngineHost engine) => engine.QueryAsync(DispatchSnapshot)).WithName("GetDispatch")
-            .WithSummary("Couriers on shift and orders waiting for or out with a courier").Produces<DispatchView>();
+            .WithSummary("Couriers on shift, orders waiting for or out with a courier, and outlets with their health").Produces<DispatchView>();
         dispatch.MapGet("/stream", CourierStream.DispatchStreamAsync).WithName("StreamDispatch")
             .WithSummary("Server-Sent Events: the dispatch view every second while anything moves").Produces(200, contentType: "text/event-stream").DisableRequestTimeout();
         return group;
     }
 
     internal static DispatchView DispatchSnapshot(BrigadeEngine e, DateTimeOffset now) =>
-        new(now, e.Delivery.Couriers(now).ToList(), e.Delivery.Jobs().ToList());
+        new(now, e.Delivery.Couriers(now).ToList(), e.Delivery.Jobs().ToList(), e.Catalog.Outlets.Select(o => Routing.OutletEndpoints.Status(e, o, now)).ToList());
 
     private static async Task<IResult> ReportAsync(string courierId, HttpContext http, EngineHost engine, CourierLocationLimiter limiter)
     {
@@ -322,10 +323,10 @@ public sealed partial class TrackingPublisher(EngineHost engine, Orders.OrderRea
             if (followed.Count == 0) continue;
             try
             {
-                var tracks = await engine.QueryAsync((e, now) => followed.Select(id => e.Delivery.Track(id, now)).OfType<Tracking>().ToList());
+                var (at, tracks) = await engine.QueryAsync((e, now) => (now, followed.Select(id => e.Delivery.Track(id, now)).OfType<Tracking>().ToList()));
                 foreach (var t in tracks)
                     if (orders.Find(t.OrderId) is { } view)
-                        orders.Publish(t.OrderId, new Orders.OrderUpdate(view.Order, "courierLocation", null, DateTimeOffset.UtcNow, t));
+                        orders.Publish(t.OrderId, new Orders.OrderUpdate(view.Order, "courierLocation", null, at, t));
             }
             catch (InvalidOperationException e)
             {

@@ -12,8 +12,19 @@ public sealed class BrigadeOptions
     /// <summary>Catalog file; null for the built-in demo catalog.</summary>
     public string? Catalog { get; set; }
 
-    /// <summary>The kitchen clock runs this many times faster than real time.</summary>
-    public double TimeScale { get; set; } = 1;
+    /// <summary>The kitchen clock runs this many times faster than real time; unset: 1, or <see cref="DemoTimeScale"/> in demo mode.</summary>
+    public double? TimeScale { get; set; }
+
+    /// <summary>Demo mode: synthetic customers place orders (see <see cref="DemoOptions"/>); simulated couriers come from the catalog's fleet.</summary>
+    public bool Demo { get; set; }
+
+    /// <summary>The time scale of demo mode when none is given: lively enough to see orders delivered within a minute.</summary>
+    public const double DemoTimeScale = 60;
+
+    public DemoOptions DemoTraffic { get; set; } = new();
+
+    /// <summary>The time scale in force.</summary>
+    public double EffectiveTimeScale => TimeScale ?? (Demo ? DemoTimeScale : 1);
 
     /// <summary>The event log: <c>sqlite</c> (embedded, in <see cref="DataDir"/>) or <c>postgres</c> (<see cref="Postgres"/>).</summary>
     public string Store { get; set; } = "sqlite";
@@ -48,6 +59,8 @@ public sealed class BrigadeOptions
             return $"Brigade:Store must be 'sqlite' or 'postgres', not '{Store}'";
         if (UsesPostgres && string.IsNullOrWhiteSpace(Postgres))
             return "the postgres store needs a connection string: --postgres \"Host=...;Username=...;Database=...\" (or Brigade:Postgres)";
+        if (TimeScale is { } t && !(t > 0 && !double.IsInfinity(t))) return $"Brigade:TimeScale must be a positive number, not {t}";
+        if (Demo && DemoTraffic.Validate() is { } demo) return demo;
         if (!string.IsNullOrWhiteSpace(RabbitMq) && !(Uri.TryCreate(RabbitMq, UriKind.Absolute, out var uri) && uri.Scheme is "amqp" or "amqps"))
             return $"Brigade:RabbitMq must be an amqp:// or amqps:// URI, not '{RabbitMq}'";
         for (var i = 0; i < Alerts.Rules.Count; i++)
@@ -56,6 +69,30 @@ public sealed class BrigadeOptions
         foreach (var url in Alerts.Webhooks)
             if (!(Uri.TryCreate(url, UriKind.Absolute, out var hook) && hook.Scheme is "http" or "https"))
                 return $"Brigade:Alerts:Webhooks: '{url}' is not an http(s) URL";
+        return null;
+    }
+}
+
+/// <summary>Demo traffic: how many synthetic customers order, and what. Times are kitchen-clock times.</summary>
+public sealed class DemoOptions
+{
+    /// <summary>Orders placed per hour of kitchen time (a Poisson process).</summary>
+    public double OrdersPerHour { get; set; } = 30;
+
+    /// <summary>The share of orders picked up at the counter rather than delivered.</summary>
+    public double PickupShare { get; set; } = 0.2;
+
+    /// <summary>How long after an order is ready its customer comes to collect it.</summary>
+    public double CollectAfterSeconds { get; set; } = 90;
+
+    /// <summary>Seed of the random choices (restaurants, items, addresses, arrivals): the same seed, the same customers.</summary>
+    public int Seed { get; set; } = 1;
+
+    public string? Validate()
+    {
+        if (!(OrdersPerHour > 0 && OrdersPerHour <= 100_000)) return $"Brigade:DemoTraffic:OrdersPerHour must be between 0 and 100000, not {OrdersPerHour}";
+        if (!(PickupShare is >= 0 and <= 1)) return $"Brigade:DemoTraffic:PickupShare must be between 0 and 1, not {PickupShare}";
+        if (!(CollectAfterSeconds is >= 0 and <= 86_400)) return $"Brigade:DemoTraffic:CollectAfterSeconds must be between 0 and 86400, not {CollectAfterSeconds}";
         return null;
     }
 }

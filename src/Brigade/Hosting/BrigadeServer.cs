@@ -5,6 +5,7 @@ using Brigade.Http;
 using Brigade.Kitchen;
 using Brigade.Messaging;
 using Brigade.Observability;
+using Brigade.Operations;
 using Brigade.Orders;
 using Brigade.Storage;
 using Brigade.Storage.Postgres;
@@ -39,12 +40,13 @@ public static class BrigadeServer
             o.UseUtcTimestamp = true;
         });
 
+        if (options.Validate() is { } problem) throw new StoreSettingsException(problem);
         var catalog = CatalogLoader.Load(options.Catalog);
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(catalog);
         services.AddSingleton(new EngineOptions());
-        services.AddSingleton(new ScaledTimeProvider(options.TimeScale));
+        services.AddSingleton(new ScaledTimeProvider(options.EffectiveTimeScale));
         services.AddSingleton<StoreMetrics>();
         services.AddSingleton(TokenService.FromOptions(options));
         services.AddAuthentication(BearerAuthentication.SchemeName)
@@ -85,7 +87,21 @@ public static class BrigadeServer
             sp.GetRequiredService<IEventStore>().Subscribe(feed.OnCommitted);
             return feed;
         });
+        services.AddSingleton(sp =>
+        {
+            var decisions = new Operations.DispatchDecisions();
+            sp.GetRequiredService<IEventStore>().Subscribe(decisions.OnCommitted);
+            return decisions;
+        });
+        services.AddSingleton(sp =>
+        {
+            var metrics = new Operations.OpsMetrics(catalog, sp.GetRequiredService<ScaledTimeProvider>());
+            sp.GetRequiredService<IEventStore>().Subscribe(metrics.OnCommitted);
+            return metrics;
+        });
         services.AddSingleton<IEngineObserver, OrderReplayObserver>();
+        services.AddSingleton<IEngineObserver>(sp => sp.GetRequiredService<Operations.DispatchDecisions>());
+        services.AddSingleton<IEngineObserver>(sp => sp.GetRequiredService<Operations.OpsMetrics>());
         services.AddSingleton<IEngineObserver, IdempotencyReplayObserver>();
         services.AddSingleton<IdempotencyGate>();
         services.AddSingleton<EngineHost>();
@@ -110,6 +126,8 @@ public static class BrigadeServer
         services.AddHostedService<Delivery.TrackingPublisher>();
         services.AddHostedService(sp => sp.GetRequiredService<Alerts.AlertNotifier>());
         services.AddHostedService(sp => sp.GetRequiredService<Alerts.AlertMonitor>());
+        services.AddHostedService<Operations.OpsSampler>();
+        if (options.Demo) services.AddHostedService<Operations.DemoTraffic>();
         if (!string.IsNullOrWhiteSpace(options.RabbitMq))
         {
             services.AddSingleton(new RabbitMqRelayOptions(new Uri(options.RabbitMq)));
@@ -182,6 +200,7 @@ public static class BrigadeServer
         app.MapKitchen();
         Delivery.CourierEndpoints.MapCouriers(app);
         Routing.OutletEndpoints.MapOutlets(app);
+        app.MapOperations();
         return app;
     }
 }

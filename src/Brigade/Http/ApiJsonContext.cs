@@ -42,4 +42,6 @@ public sealed class CamelCaseEnum<T>() : JsonStringEnumConverter<T>(JsonNamingPo
 [JsonSerializable(typeof(Alerts.AlertView))]
 [JsonSerializable(typeof(Alerts.AlertsResponse))]
 [JsonSerializable(typeof(Alerts.AlertNotification))]
+[JsonSerializable(typeof(List<Operations.RoutingDecision>))]
+[JsonSerializable(typeof(Operations.OpsSummary))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -130,18 +130,23 @@ public static class KitchenStream
             {
                 await http.Response.WriteAsync($"id: {view.Version}\nevent: kitchen\ndata: {JsonSerializer.Serialize(view, ApiJsonContext.Default.KitchenView)}\n\n", ct);
                 await http.Response.Body.FlushAsync(ct);
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                wait.CancelAfter(TimeSpan.FromSeconds(15));
-                try
+                // While nothing changes, only a keep-alive comment: never the last view again, whose clock would have stood still.
+                while (true)
                 {
-                    await changes.WaitAsync(wait.Token);
-                    await Task.Delay(250, ct);
+                    using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    wait.CancelAfter(TimeSpan.FromSeconds(15));
+                    try
+                    {
+                        await changes.WaitAsync(wait.Token);
+                        break;
+                    }
+                    catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                    {
+                        await http.Response.WriteAsync(": keep-alive\n\n", ct);
+                        await http.Response.Body.FlushAsync(ct);
+                    }
                 }
-                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-                {
-                    await http.Response.WriteAsync(": keep-alive\n\n", ct);
-                    continue;
-                }
+                await Task.Delay(250, ct);
                 view = await engine.QueryAsync((e, now) => e.KitchenOf(outletId)!.Snapshot(now));
             }
         }

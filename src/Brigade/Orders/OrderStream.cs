@@ -17,7 +17,7 @@ public static class OrderStream
 {
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
 
-    public static async Task StreamAsync(string id, HttpContext http, OrderReadModel orders, IEventStore store, Observability.BrigadeMetrics metrics)
+    public static async Task StreamAsync(string id, HttpContext http, OrderReadModel orders, IEventStore store, Engine.ScaledTimeProvider clock, Observability.BrigadeMetrics metrics)
     {
         var ct = http.RequestAborted;
         using var subscription = orders.Subscribe(id);
@@ -41,11 +41,11 @@ public static class OrderStream
         if (long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out var resumeFrom) && resumeFrom <= current.Version)
         {
             sent = await SendFromLogAsync(response, store, id, resumeFrom, ct);
-            if (sent == resumeFrom && resumeFrom == 0) sent = await SendAsync(response, "snapshot", current.Version, current, null, ct);
+            if (sent == resumeFrom && resumeFrom == 0) sent = await SendAsync(response, "snapshot", current.Version, clock.GetUtcNow(), current, null, ct);
         }
         else
         {
-            sent = await SendAsync(response, "snapshot", current.Version, current, null, ct);
+            sent = await SendAsync(response, "snapshot", current.Version, clock.GetUtcNow(), current, null, ct);
         }
         var last = orders.Find(id)?.Order ?? current;
         if (last.IsTerminal && sent >= last.Version) return;
@@ -71,12 +71,12 @@ public static class OrderStream
 
                 if (update.Version is not { } version)
                 {
-                    await SendAsync(response, update.Change, null, update.Order, update.Detail, ct);
+                    await SendAsync(response, update.Change, null, update.At, update.Order, update.Detail, ct);
                     continue;
                 }
                 if (version <= sent) continue;
                 if (version > sent + 1) sent = await SendFromLogAsync(response, store, id, sent, ct); // a slow reader lost some: refill from the log
-                if (version > sent) sent = await SendAsync(response, update.Change, version, update.Order, update.Detail, ct);
+                if (version > sent) sent = await SendAsync(response, update.Change, version, update.At, update.Order, update.Detail, ct);
                 if (update.Order.IsTerminal) return;
             }
         }
@@ -98,14 +98,15 @@ public static class OrderStream
         {
             var e = (IOrderEvent)EventSerializer.Deserialize(stored);
             order = Order.Apply(order, e);
-            if (order.Version > after) sent = await SendAsync(response, e.GetType().Name, order.Version, order, null, ct);
+            if (order.Version > after) sent = await SendAsync(response, e.GetType().Name, order.Version, e.At, order, null, ct);
         }
         return sent;
     }
 
-    private static async Task<long> SendAsync(HttpResponse response, string change, long? version, Order order, object? detail, CancellationToken ct)
+    /// <param name="at">On the kitchen clock: when the change happened (the event's time), or now for a snapshot or a courier's position.</param>
+    private static async Task<long> SendAsync(HttpResponse response, string change, long? version, DateTimeOffset at, Order order, object? detail, CancellationToken ct)
     {
-        var data = JsonSerializer.Serialize(new OrderStreamMessage(change, version, DateTimeOffset.UtcNow, OrderResponse.From(order), detail as Delivery.Tracking), ApiJsonContext.Default.OrderStreamMessage);
+        var data = JsonSerializer.Serialize(new OrderStreamMessage(change, version, at, OrderResponse.From(order), detail as Delivery.Tracking), ApiJsonContext.Default.OrderStreamMessage);
         var sb = new StringBuilder(data.Length + 64);
         if (version is { } v) sb.Append("id: ").Append(v.ToString(CultureInfo.InvariantCulture)).Append('\n');
         sb.Append("event: ").Append(JsonNamingPolicy.CamelCase.ConvertName(order.Status.ToString())).Append('\n');

@@ -80,7 +80,7 @@ public static class OutletEndpoints
         return qty is >= 1 and <= OrderRequestValidator.MaxQuantity ? new OrderLine(parts[0].Trim(), qty) : null;
     }
 
-    private static OutletStatus Status(BrigadeEngine e, Catalog.Outlet o, DateTimeOffset now) =>
+    internal static OutletStatus Status(BrigadeEngine e, Catalog.Outlet o, DateTimeOffset now) =>
         new(o.Id, o.Restaurant.Id, o.Name, o.Location.Lat, o.Location.Lon, e.Router.HealthOf(o.Id, now), e.Delivery.CourierEtaTo(o.Id), e.KitchenOf(o.Id)!.OpenOrders);
 
     private static async Task<IResult> Run(EngineHost engine, Func<BrigadeEngine, DateTimeOffset, List<IDomainEvent>, EngineResult> command)

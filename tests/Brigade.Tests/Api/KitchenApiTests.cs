@@ -148,6 +148,30 @@ public class KitchenApiTests
     }
 
     [Fact]
+    public async Task While_nothing_changes_the_kitchen_stream_sends_a_keep_alive_and_never_the_old_view_again()
+    {
+        await using var app = await TestApp.StartAsync(catalogJson: MixedKitchen);
+        var (_, body) = await Sse.OpenAsync(app.Client, "/api/outlets/k/kitchen/stream");
+        using var reader = new StreamReader(body);
+        var lines = new List<string>();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(40));
+        // The keep-alive comes after 15 quiet seconds; read until it has.
+        while (!lines.Contains(": keep-alive"))
+            lines.Add(await reader.ReadLineAsync(cts.Token) ?? throw new EndOfStreamException("the stream ended"));
+        // And nothing right after it: the view, unchanged, is not sent again.
+        using var after = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            while (await reader.ReadLineAsync(after.Token) is { } line) lines.Add(line);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        Assert.Single(lines, l => l == "event: kitchen");
+    }
+
+    [Fact]
     public async Task A_full_outlet_answers_429_with_Retry_After_and_stores_nothing_for_the_refused_order()
     {
         await using var app = await TestApp.StartAsync(catalogJson: MixedKitchen);

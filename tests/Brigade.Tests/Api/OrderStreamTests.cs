@@ -32,6 +32,33 @@ public class OrderStreamTests
     }
 
     [Fact]
+    public async Task Stream_times_are_on_the_kitchen_clock_each_change_at_its_event_time()
+    {
+        // 6000 times real time: the kitchen clock runs far ahead of the wall clock.
+        await using var app = await TestApp.StartAsync(timeScale: 6000);
+        var id = (await app.PlaceAsync(PickupLatte)).GetProperty("id").GetString()!;
+        await app.WaitForStatusAsync(id, "ready");
+        (await app.Client.PostAsync($"/api/orders/{id}/collect", null)).Dispose();
+
+        var (_, body) = await Sse.OpenAsync(app.Client, $"/api/orders/{id}/stream", lastEventId: "0");
+        var messages = new List<SseMessage>();
+        await foreach (var m in Sse.ReadAsync(body)) messages.Add(m);
+
+        var last = messages[^1].Data;
+        Assert.Equal("collected", messages[^1].Event);
+        Assert.Equal(last.GetProperty("order").GetProperty("timeline").GetProperty("collectedAt").GetDateTimeOffset(), last.GetProperty("at").GetDateTimeOffset());
+        Assert.Equal(messages[0].Data.GetProperty("order").GetProperty("timeline").GetProperty("placedAt").GetDateTimeOffset(), messages[0].Data.GetProperty("at").GetDateTimeOffset());
+
+        var (_, live) = await Sse.OpenAsync(app.Client, $"/api/orders/{id}/stream");
+        await foreach (var snapshot in Sse.ReadAsync(live))
+        {
+            Assert.Equal("snapshot", snapshot.Data.GetProperty("change").GetString());
+            Assert.True(snapshot.Data.GetProperty("at").GetDateTimeOffset() >= last.GetProperty("at").GetDateTimeOffset(), "a snapshot is timed now, on the kitchen clock");
+            break;
+        }
+    }
+
+    [Fact]
     public async Task Last_Event_ID_resumes_with_every_change_after_that_version()
     {
         await using var app = await TestApp.StartAsync(timeScale: 6000);

@@ -38,6 +38,17 @@ public class KitchenEngineTests
     }
 
     [Fact]
+    public void An_idle_settled_kitchen_dozes_with_nothing_due_rather_than_failing()
+    {
+        var k = NewKitchen(TestCatalogs.Kitchen());
+        Queue(k, "o1", 0, ("pizza", 1));
+        AdvanceTo(k, 3600);
+        AdvanceTo(k, 7200);
+
+        Assert.Equal(DateTimeOffset.MaxValue, k.NextDueAt);
+    }
+
+    [Fact]
     public void Order_is_cooked_when_every_ticket_is_done()
     {
         var k = NewKitchen(TestCatalogs.Kitchen());

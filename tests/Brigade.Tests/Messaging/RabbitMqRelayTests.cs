@@ -115,7 +115,7 @@ public sealed class RabbitMqRelayTests : IAsyncLifetime
         var placedOnly = new Received();
         await using var all = await SubscribeAsync(everything, _exchange + ".all");
         await using var placed = await SubscribeAsync(placedOnly, null, "order.OrderPlaced");
-        await StartRelayAsync();
+        var relay = await StartRelayAsync();
 
         await Task.WhenAll(Enumerable.Range(0, 150).Select(i => _store.CommitAsync(OrderCommit(i))));
         var last = await _store.LastPositionAsync();
@@ -133,6 +133,8 @@ public sealed class RabbitMqRelayTests : IAsyncLifetime
         var placedPositions = log.Where(e => e.Type == "OrderPlaced").Select(e => e.Position).ToList();
         await WaitUntil(() => placed.LastPosition == placedPositions[^1], "the last OrderPlaced arrived");
         Assert.Equal(placedPositions, placedOnly.Events.Select(e => e.Position));
+        // Consumers may see the last event before the broker's confirm moves the checkpoint.
+        await WaitUntil(() => relay.Checkpoint == last, $"the checkpoint reached {last}");
         Assert.Equal(last, await _store.GetCheckpointAsync(RabbitMqRelay.CheckpointName));
     }
 

@@ -29,14 +29,17 @@ function freePort() {
 
 /**
  * Start the server. `timeScale` makes the kitchen clock run faster than real time;
- * `catalog` is a catalog file (default: the built-in demo catalog).
+ * `catalog` is a catalog file (default: the built-in demo catalog); `demo` starts demo mode
+ * (synthetic customers; `demoRate` orders per hour of kitchen time).
  */
-export async function startServer({ timeScale = 30, catalog } = {}) {
+export async function startServer({ timeScale = 30, catalog, demo = false, demoRate } = {}) {
   if (!existsSync(dll)) throw new Error(`${dll} is missing: build first (dotnet build Brigade.slnx -c Release)`);
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'brigade-browser-'));
   const args = [dll, 'serve', '--urls', `http://127.0.0.1:${port}`, '--data-dir', dataDir, '--time-scale', String(timeScale)];
   if (catalog) args.push('--catalog', catalog);
+  if (demo) args.push('--demo');
+  if (demoRate) args.push('--demo-rate', String(demoRate));
   const child = spawn('dotnet', args, {
     env: { ...process.env, Logging__LogLevel__Default: 'Warning', DOTNET_NOLOGO: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],

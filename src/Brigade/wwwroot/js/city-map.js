@@ -177,23 +177,88 @@ export class CityMap {
       label ? s('text', { class: 'label', ...this.labelSide(x), y: 5, text: label }) : null);
   }
 
-  /** A courier: an arrow-head marker, distinct in shape from outlets and points. Null pos removes it. */
-  setCourier(id, pos, { label = 'Courier' } = {}) {
-    this.layers.couriers.querySelector(`[data-courier="${CSS.escape(id)}"]`)?.remove();
-    if (!pos) return null;
+  /**
+   * A courier: an arrow-head marker, distinct in shape from outlets and points. Null pos removes it.
+   * An existing marker moves (it is not drawn again); `state` becomes its data-state, for styling;
+   * `title` is what a pointer or a screen reader gets, the label what is drawn (none with `label: ''`).
+   */
+  setCourier(id, pos, { label = 'Courier', title = label, state } = {}) {
+    const existing = this.layers.couriers.querySelector(`[data-courier="${CSS.escape(id)}"]`);
+    if (!pos) {
+      existing?.remove();
+      return null;
+    }
     const { x, y } = this.project(pos.lat, pos.lon);
-    return this.marker('couriers', x, y, { class: 'courier', 'data-courier': id },
-      s('title', { text: label }),
+    if (existing) {
+      existing.__x = x;
+      existing.__y = y;
+      this.place(existing);
+      setSvgText(existing.querySelector('title'), title);
+      const text = existing.querySelector('text');
+      if (text) {
+        setSvgText(text, label);
+        for (const [k, v] of Object.entries(this.labelSide(x))) text.setAttribute(k, v);
+        if (!('text-anchor' in this.labelSide(x))) text.removeAttribute('text-anchor');
+      }
+      if (state) existing.dataset.state = state;
+      return existing;
+    }
+    return this.marker('couriers', x, y, { class: 'courier', 'data-courier': id, 'data-state': state },
+      s('title', { text: title }),
       s('path', { d: 'M 0 -10 L 8 7 L 0 3 L -8 7 Z' }),
-      s('text', { class: 'label', ...this.labelSide(x), y: 5, text: label }));
+      label ? s('text', { class: 'label', ...this.labelSide(x), y: 5, text: label }) : null);
+  }
+
+  /** An order's delivery point: a small diamond; `state` (waiting, offered, assigned, pickedup) styles it. */
+  setOrder(id, pos, { title, state } = {}) {
+    const existing = this.layers.points.querySelector(`[data-order="${CSS.escape(id)}"]`);
+    if (!pos) {
+      existing?.remove();
+      return null;
+    }
+    const { x, y } = this.project(pos.lat, pos.lon);
+    if (existing) {
+      existing.__x = x;
+      existing.__y = y;
+      this.place(existing);
+      existing.dataset.state = state ?? '';
+      setSvgText(existing.querySelector('title'), title ?? id);
+      return existing;
+    }
+    return this.marker('points', x, y, { class: 'order', 'data-order': id, 'data-state': state },
+      s('title', { text: title ?? id }),
+      s('path', { d: 'M 0 -6 L 6 0 L 0 6 L -6 0 Z' }));
+  }
+
+  /** Outlet health on its marker: data-health for styling, and the status in words beside the name when it is not open. */
+  setOutletHealth(id, status, name) {
+    const g = this.layers.outlets.querySelector(`[data-outlet="${CSS.escape(id)}"]`);
+    if (!g || g.dataset.health === status) return;
+    g.dataset.health = status;
+    const words = status === 'open' ? name : `${name} (${status})`;
+    setSvgText(g.querySelector('text'), words);
+    setSvgText(g.querySelector('title'), `${name} (outlet, ${status})`);
+  }
+
+  /** Remove the markers of a layer whose `attr` is not among `keep`. */
+  retain(layer, attr, keep) {
+    for (const g of [...this.layers[layer].querySelectorAll(`[${attr}]`)]) if (!keep.has(g.getAttribute(attr))) g.remove();
   }
 
   /** A dashed line through positions (a planned route). */
-  setRoute(id, positions) {
-    this.layers.routes.querySelector(`[data-route="${CSS.escape(id)}"]`)?.remove();
-    if (!positions?.length) return;
+  setRoute(id, positions, { kind } = {}) {
+    const existing = this.layers.routes.querySelector(`[data-route="${CSS.escape(id)}"]`);
+    if (!positions?.length) {
+      existing?.remove();
+      return;
+    }
     const pts = positions.map(p => this.project(p.lat, p.lon)).map(p => `${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
-    this.layers.routes.append(s('polyline', { class: 'route', 'data-route': id, points: pts }));
+    if (existing) {
+      existing.setAttribute('points', pts);
+      if (kind) existing.dataset.kind = kind;
+      return;
+    }
+    this.layers.routes.append(s('polyline', { class: 'route', 'data-route': id, 'data-kind': kind, points: pts }));
   }
 
   /**
@@ -237,3 +302,7 @@ export class CityMap {
 }
 
 const round = v => Math.round(v * 1e5) / 1e5;
+
+function setSvgText(el, text) {
+  if (el && el.textContent !== text) el.textContent = text;
+}

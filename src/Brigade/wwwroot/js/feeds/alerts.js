@@ -10,8 +10,8 @@ export default {
   id: 'alerts',
   title: 'Alerts',
   description: 'What needs someone’s attention.',
-  url: '/api/ops/alerts',
-  stream: { url: '/api/ops/alerts/stream', events: ['alerts'] },
+  url: '/api/alerts',
+  refreshSeconds: 15,
   render(body, data) {
     const alerts = listOf(data, 'alerts').slice(0, 100);
     if (alerts.length === 0) return replace(body, h('p', { class: 'muted' }, 'No alerts.'));

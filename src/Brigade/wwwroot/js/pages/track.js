@@ -55,7 +55,7 @@ function start() {
       // The stream was refused: ask the API why (a 404 names the missing order).
       try {
         const current = await api(`/api/orders/${encodeURIComponent(id)}`);
-        if (!heard) onMessage({ order: current, detail: null });
+        if (!heard) onMessage({ order: current, courier: null });
         if (!TERMINAL.has(current.status))
           showNotice(problem, 'warn', h('p', { text: 'Live updates stopped. Reload the page to reconnect.' }));
       } catch (e) {
@@ -69,7 +69,8 @@ function start() {
 async function onMessage(message) {
   const previous = order;
   order = message.order;
-  const d = message.detail;
+  // Messages about the courier carry its position and ETA as `courier`.
+  const d = message.courier;
   if (d && typeof d.lat === 'number' && typeof d.lon === 'number') courier = { lat: d.lat, lon: d.lon, etaSeconds: d.etaSeconds };
   if (TERMINAL.has(order.status)) {
     stream?.close();

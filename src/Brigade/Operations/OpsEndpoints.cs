@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Brigade.Engine;
+using Brigade.Http;
+
+namespace Brigade.Operations;
+
+/// <summary>
+/// Read-only figures for the admin pages: the router's recent decisions (for the dispatcher's map)
+/// and the operations summary (orders per minute, station waits, courier utilisation), each as a
+/// GET and as Server-Sent Events.
+/// </summary>
+public static class OpsEndpoints
+{
+    public const int DefaultDecisions = 50;
+    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
+
+    public static IEndpointRouteBuilder MapOperations(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/dispatch/decisions", (string? limit, DispatchDecisions decisions) =>
+                ParseLimit(limit) is { } n ? Results.Ok(decisions.Latest(n)) : LimitProblem())
+            .WithTags("Dispatch").WithName("ListRoutingDecisions")
+            .WithSummary($"The router's latest decisions, newest first: which outlet took each order, and why (limit 1–{DispatchDecisions.Capacity}, default {DefaultDecisions})")
+            .Produces<List<RoutingDecision>>().ProducesProblem(422);
+        app.MapGet("/api/dispatch/decisions/stream", async (string? limit, HttpContext http, DispatchDecisions decisions) =>
+            {
+                if (ParseLimit(limit) is not { } n)
+                {
+                    await LimitProblem().ExecuteAsync(http);
+                    return;
+                }
+                await StreamAsync(http, "decisions", () => decisions.Changed.Next, () => decisions.Latest(n), ApiJsonContext.Default.ListRoutingDecision);
+            })
+            .WithTags("Dispatch").WithName("StreamRoutingDecisions")
+            .WithSummary("Server-Sent Events: the latest decisions now, then again whenever the router decides").Produces(200, contentType: "text/event-stream");
+
+        var ops = app.MapGroup("/api/ops").WithTags("Operations");
+        ops.MapGet("/summary", async (OpsMetrics metrics, EngineHost engine) =>
+            {
+                metrics.Touch();
+                if (!metrics.HasSamples) metrics.Add(await metrics.SampleAsync(engine));
+                return metrics.Summary();
+            })
+            .WithName("GetOpsSummary")
+            .WithSummary("Orders per minute over the last hour of kitchen time, and recent samples of station waits and courier utilisation").Produces<OpsSummary>();
+        ops.MapGet("/summary/stream", async (HttpContext http, OpsMetrics metrics, EngineHost engine) =>
+            {
+                using var watching = metrics.Watch();
+                if (!metrics.HasSamples) metrics.Add(await metrics.SampleAsync(engine));
+                await StreamAsync(http, "summary", () => metrics.Changed.Next, metrics.Summary, ApiJsonContext.Default.OpsSummary);
+            })
+            .WithName("StreamOpsSummary")
+            .WithSummary($"Server-Sent Events: the summary now, then after every sample (every {OpsMetrics.SampleEvery.TotalSeconds:0} s while watched)")
+            .Produces(200, contentType: "text/event-stream");
+        return app;
+    }
+
+    private static int? ParseLimit(string? text)
+    {
+        if (string.IsNullOrEmpty(text)) return DefaultDecisions;
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= DispatchDecisions.Capacity ? n : null;
+    }
+
+    private static IResult LimitProblem() =>
+        Problems.Invalid(new Dictionary<string, string[]> { ["limit"] = [$"limit must be a whole number from 1 to {DispatchDecisions.Capacity}."] });
+
+    /// <summary>
+    /// The current value now, then again after each change (at most twice a second); a keep-alive
+    /// comment while nothing changes, never the same value again.
+    /// </summary>
+    private static async Task StreamAsync<T>(HttpContext http, string name, Func<Task> nextChange, Func<T> current, JsonTypeInfo<T> type)
+    {
+        var ct = http.RequestAborted;
+        var response = http.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var changed = nextChange();
+                await response.WriteAsync($"event: {name}\ndata: {JsonSerializer.Serialize(current(), type)}\n\n", ct);
+                await response.Body.FlushAsync(ct);
+                while (true)
+                {
+                    using var idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    var woke = await Task.WhenAny(changed, Task.Delay(KeepAlive, idle.Token));
+                    await idle.CancelAsync(); // no timer left behind when a change came first
+                    ct.ThrowIfCancellationRequested();
+                    if (woke == changed) break;
+                    await response.WriteAsync(": keep-alive\n\n", ct);
+                    await response.Body.FlushAsync(ct);
+                }
+                await Task.Delay(500, ct);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

@@ -1,0 +1,195 @@
+using System.Text.Json;
+using Brigade.Engine;
+using Brigade.Hosting;
+using Brigade.Operations;
+using Brigade.Orders;
+using Brigade.Tests.Support;
+
+namespace Brigade.Tests.Api;
+
+/// <summary>Demo mode's synthetic customers, and the figures the dispatcher's map and the operations page read.</summary>
+public class DemoAndOperationsTests
+{
+    private static readonly Dictionary<string, string?> Demo = new()
+    {
+        ["Brigade:Demo"] = "true",
+        ["Brigade:DemoTraffic:OrdersPerHour"] = "120",
+        ["Brigade:DemoTraffic:PickupShare"] = "0.3",
+    };
+
+    [Fact]
+    public async Task A_demo_server_places_orders_and_its_simulated_couriers_deliver_them_within_hours_of_kitchen_time()
+    {
+        // 600 times real time: two hours of kitchen time take twelve seconds.
+        await using var app = await TestApp.StartAsync(timeScale: 600, extra: Demo);
+        var clock = app.Service<EngineHost>().Clock;
+        var started = clock.GetUtcNow();
+        var orders = app.Service<OrderReadModel>();
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (!(orders.All.Any(o => o.Status == OrderStatus.Delivered) && orders.All.Any(o => o.Status == OrderStatus.Collected)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"after {(clock.GetUtcNow() - started).TotalMinutes:0} minutes of kitchen time: " +
+                string.Join(", ", orders.All.GroupBy(o => o.Status).Select(g => $"{g.Count()} {g.Key}")));
+            await Task.Delay(100);
+        }
+
+        var all = orders.All.ToList();
+        Assert.All(all, o => Assert.Equal("demo-customer", o.CustomerId));
+        var delivered = all.Where(o => o.Status == OrderStatus.Delivered).ToList();
+        var firstDelivered = delivered.Min(o => o.Timeline.DeliveredAt!.Value);
+        Assert.True(firstDelivered - started < TimeSpan.FromHours(3), $"first delivery {firstDelivered - started} after start");
+        Assert.All(delivered, o =>
+        {
+            Assert.NotNull(o.DeliverTo);
+            Assert.StartsWith("sim-", o.CourierId, StringComparison.Ordinal);
+        });
+        var collected = all.First(o => o.Status == OrderStatus.Collected);
+        Assert.Null(collected.DeliverTo);
+        Assert.True(collected.Timeline.CollectedAt >= collected.Timeline.ReadyAt);
+
+        // The operations summary counted them, and the router's decisions are listed, newest first.
+        var summary = await app.GetJsonAsync("/api/ops/summary");
+        var minutes = summary.GetProperty("minutes").EnumerateArray().ToList();
+        Assert.Equal(60, minutes.Count);
+        Assert.True(minutes.Sum(m => m.GetProperty("placed").GetInt32()) > 0);
+        Assert.True(minutes.Sum(m => m.GetProperty("delivered").GetInt32()) > 0);
+        Assert.Equal(600, summary.GetProperty("timeScale").GetDouble());
+        var sample = summary.GetProperty("samples").EnumerateArray().Last();
+        Assert.Equal(12, sample.GetProperty("couriersOnShift").GetInt32());
+        Assert.Equal(summary.GetProperty("stations").GetArrayLength(), sample.GetProperty("waitSeconds").GetArrayLength());
+
+        var decisions = (await app.GetJsonAsync("/api/dispatch/decisions?limit=5")).EnumerateArray().ToList();
+        Assert.InRange(decisions.Count, 1, 5);
+        Assert.All(decisions, d => Assert.Contains(d.GetProperty("kind").GetString(), new[] { "routed", "rerouted" }));
+        var times = decisions.Select(d => d.GetProperty("at").GetDateTimeOffset()).ToList();
+        Assert.Equal(times.OrderByDescending(t => t), times);
+        Assert.NotEmpty(decisions[0].GetProperty("candidates").EnumerateArray());
+    }
+
+    [Fact]
+    public void Demo_customers_with_the_same_seed_make_the_same_choices_and_order_only_what_can_be_served()
+    {
+        var catalog = Catalog.CatalogLoader.Load(null);
+        var options = new DemoOptions { Seed = 7, OrdersPerHour = 60, PickupShare = 0.2 };
+        var one = new DemoCustomers(catalog, options);
+        var two = new DemoCustomers(catalog, options);
+        var other = new DemoCustomers(catalog, new DemoOptions { Seed = 8, OrdersPerHour = 60, PickupShare = 0.2 });
+
+        var orders = new List<DemoOrder>();
+        var gaps = new List<TimeSpan>();
+        var differs = false;
+        for (var i = 0; i < 2000; i++)
+        {
+            var (a, b, c) = (one.Next(), two.Next(), other.Next());
+            var (ga, gb) = (one.NextGap(), two.NextGap());
+            other.NextGap();
+            Assert.Equal(a.Order.Hash(), b.Order.Hash());
+            Assert.Equal(a.HandoffCode, b.HandoffCode);
+            Assert.Equal(ga, gb);
+            differs |= a.Order.Hash() != c.Order.Hash();
+            orders.Add(a);
+            gaps.Add(ga);
+        }
+        Assert.True(differs, "another seed, other customers");
+
+        foreach (var (order, code) in orders)
+        {
+            var restaurant = catalog.FindRestaurant(order.RestaurantId)!;
+            Assert.All(order.Lines, l => Assert.NotNull(restaurant.FindItem(l.MenuItemId)));
+            Assert.Equal(order.Lines.Count, order.Lines.Select(l => l.MenuItemId).Distinct().Count());
+            if (order.DeliverTo is { } to)
+            {
+                Assert.Null(order.OutletId);
+                Assert.Contains(restaurant.Outlets, o => o.Zone.Contains(to));
+                Assert.Matches("^[0-9]{4}$", code);
+            }
+            else
+            {
+                Assert.Contains(restaurant.Outlets, o => o.Id == order.OutletId);
+                Assert.Null(code);
+            }
+        }
+        // About a fifth pick up; about one a minute at 60 an hour.
+        Assert.InRange(orders.Count(o => o.Order.DeliverTo is null) / 2000.0, 0.16, 0.24);
+        Assert.InRange(gaps.Average(g => g.TotalMinutes), 0.9, 1.1);
+    }
+
+    [Fact]
+    public void Demo_mode_runs_the_clock_fast_unless_a_time_scale_is_given()
+    {
+        Assert.Equal(1, new BrigadeOptions().EffectiveTimeScale);
+        Assert.Equal(BrigadeOptions.DemoTimeScale, new BrigadeOptions { Demo = true }.EffectiveTimeScale);
+        Assert.Equal(5, new BrigadeOptions { Demo = true, TimeScale = 5 }.EffectiveTimeScale);
+        Assert.NotNull(new BrigadeOptions { Demo = true, DemoTraffic = { OrdersPerHour = 0 } }.Validate());
+        Assert.NotNull(new BrigadeOptions { TimeScale = -1 }.Validate());
+    }
+
+    [Fact]
+    public async Task The_dispatch_view_carries_every_outlet_with_its_health_and_the_simulated_couriers()
+    {
+        await using var app = await TestApp.StartAsync(timeScale: 60);
+        await app.Client.PostAsync("/api/outlets/pizza-south/pause", TestApp.Json("""{"reason":"oven repair"}"""));
+
+        var view = await app.GetJsonAsync("/api/dispatch");
+        var outlets = view.GetProperty("outlets").EnumerateArray().ToDictionary(o => o.GetProperty("outletId").GetString()!);
+        Assert.Equal(["burger-east", "coffee-central", "pizza-north", "pizza-south"], outlets.Keys.Order());
+        Assert.Equal("paused", outlets["pizza-south"].GetProperty("health").GetProperty("status").GetString());
+        Assert.Equal("open", outlets["pizza-north"].GetProperty("health").GetProperty("status").GetString());
+        Assert.Equal(12, view.GetProperty("couriers").GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("201")]
+    [InlineData("ten")]
+    [InlineData("-1")]
+    public async Task A_decisions_limit_out_of_range_is_a_problem_not_an_error(string limit)
+    {
+        await using var app = await TestApp.StartAsync();
+        var problem = await ProblemAssert.IsProblem(await app.Client.GetAsync($"/api/dispatch/decisions?limit={limit}"), 422);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("limit", out _));
+    }
+
+    [Fact]
+    public async Task The_decision_stream_sends_the_latest_decisions_and_again_when_the_router_decides()
+    {
+        await using var app = await TestApp.StartAsync(timeScale: 60);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var (_, body) = await Sse.OpenAsync(app.Client, "/api/dispatch/decisions/stream?limit=10");
+        var messages = Sse.ReadAsync(body, cts.Token).GetAsyncEnumerator(cts.Token);
+
+        Assert.True(await messages.MoveNextAsync());
+        Assert.Equal("decisions", messages.Current.Event);
+        Assert.Equal(0, messages.Current.Data.GetArrayLength());
+
+        var placed = await app.PlaceAsync("""{"restaurantId":"pizza-parlor","items":[{"menuItemId":"margherita","quantity":1}],"deliverTo":{"lat":52.52,"lon":13.40}}""");
+        Assert.True(await messages.MoveNextAsync());
+        var decision = messages.Current.Data[0];
+        Assert.Equal(placed.GetProperty("id").GetString(), decision.GetProperty("orderId").GetString());
+        Assert.Equal(placed.GetProperty("outletId").GetString(), decision.GetProperty("outletId").GetString());
+        Assert.False(string.IsNullOrEmpty(decision.GetProperty("reason").GetString()));
+        Assert.Equal(2, decision.GetProperty("candidates").GetArrayLength());
+        await messages.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task The_operations_stream_sends_a_summary_and_a_new_sample_every_few_seconds()
+    {
+        await using var app = await TestApp.StartAsync(timeScale: 60);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var (response, body) = await Sse.OpenAsync(app.Client, "/api/ops/summary/stream");
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        var seen = new List<JsonElement>();
+        await foreach (var m in Sse.ReadAsync(body, cts.Token))
+        {
+            Assert.Equal("summary", m.Event);
+            seen.Add(m.Data);
+            if (seen.Count == 2) break;
+        }
+        Assert.True(seen[1].GetProperty("samples").GetArrayLength() > seen[0].GetProperty("samples").GetArrayLength());
+        var station = seen[0].GetProperty("stations")[0];
+        Assert.False(string.IsNullOrEmpty(station.GetProperty("outletName").GetString()));
+        Assert.True(station.GetProperty("targetWaitSeconds").GetDouble() > 0);
+    }
+}

@@ -1,0 +1,83 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer } from './support/server.js';
+import { launchBrowser, screenshot, unexpectedProblems, accessibilityFindings } from './support/browser.js';
+
+// Demo mode: synthetic customers keep the kitchens and the simulated couriers busy.
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer({ timeScale: 60, demo: true, demoRate: 240 });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('the dispatcher map shows outlets with their health, couriers moving, orders and the router’s decisions, live', async () => {
+  await server.api('/api/outlets/pizza-south/pause', { method: 'POST', body: { reason: 'oven repair' } });
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/dispatch.html`);
+  const fleet = page.locator('.feed[data-feed="fleet"]');
+  await fleet.locator('.feed-state', { hasText: 'Live' }).waitFor();
+  assert.equal(await page.locator('#map svg .outlet').count(), 4);
+  await page.locator('#map svg .outlet[data-health="paused"][data-outlet="pizza-south"]').waitFor();
+  assert.match(await page.locator('#map svg .outlet[data-outlet="pizza-south"] text').textContent(), /\(paused\)$/);
+  await fleet.locator('[data-health="paused"]', { hasText: 'paused' }).waitFor();
+  assert.equal(await page.locator('#map svg .courier').count(), 12);
+
+  // Orders appear, and some courier takes one: it is drawn with its next leg.
+  await page.locator('#map svg .order').first().waitFor({ timeout: 30_000 });
+  await page.locator('#map svg .courier:not([data-state="idle"]):not([data-state="offered"])').first().waitFor({ timeout: 60_000 });
+  await page.locator('#map svg .route[data-kind]').first().waitFor({ timeout: 30_000 });
+
+  // Couriers move: a riding courier's marker is somewhere else a few seconds later.
+  const riding = page.locator('#map svg .courier[data-state="tooutlet"], #map svg .courier[data-state="tocustomer"]').first();
+  await riding.waitFor({ timeout: 60_000 });
+  const courierId = await riding.getAttribute('data-courier');
+  const marker = page.locator(`#map svg .courier[data-courier="${courierId}"]`);
+  const before = await marker.getAttribute('transform');
+  await page.waitForFunction(([sel, t]) => document.querySelector(sel)?.getAttribute('transform') !== t,
+    [`#map svg .courier[data-courier="${courierId}"]`, before], { timeout: 15_000 });
+
+  const routing = page.locator('.feed[data-feed="routing"]');
+  await routing.locator('li.decision').first().waitFor({ timeout: 30_000 });
+  const summary = routing.locator('li.decision details summary').first();
+  await summary.focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await routing.locator('li.decision details').first().getAttribute('open'), '');
+  assert.ok(await routing.locator('li.decision details li').count() >= 1);
+
+  assert.deepEqual(await accessibilityFindings(page), []);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await screenshot(page, 'dispatch-live');
+  assert.deepEqual(unexpectedProblems(page), []);
+});
+
+test('operations charts orders per minute, station waits and courier utilisation, live, and says alerts are not available yet', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/operations.html`);
+  const figures = page.locator('.feed[data-feed="figures"]');
+  await figures.locator('.feed-state', { hasText: 'Live' }).waitFor();
+  for (const chart of ['orders-per-minute', 'station-waits', 'courier-utilisation'])
+    await figures.locator(`figure[data-chart="${chart}"] svg[role="img"]`).waitFor();
+  // One line per station of every outlet in the demo catalog (seven), each in the legend.
+  assert.equal(await figures.locator('figure[data-chart="station-waits"] polyline').count(), 7);
+  assert.equal(await figures.locator('figure[data-chart="station-waits"] .chart-legend li').count(), 7);
+  // The figures move: demo orders are placed and the summary says so in words.
+  await figures.locator('figure[data-chart="orders-per-minute"] .chart-summary', { hasText: /In the last 10 minutes: [1-9]\d* placed/ }).waitFor({ timeout: 30_000 });
+  await figures.locator('figure[data-chart="courier-utilisation"] .chart-summary', { hasText: /of 12 couriers have orders/ }).waitFor();
+  const described = await figures.locator('figure[data-chart="courier-utilisation"] > svg').getAttribute('aria-describedby');
+  assert.ok(await page.locator(`#${described}`).count() === 1);
+
+  await page.locator('.feed[data-feed="alerts"][data-state="unavailable"]').waitFor();
+  await page.locator('.feed[data-feed="alerts"] code', { hasText: 'GET /api/alerts' }).waitFor();
+  await page.locator('.feed[data-feed="health"]').getByText('Ready', { exact: true }).waitFor();
+  await page.locator('.feed[data-feed="kitchens"]').getByRole('link', { name: 'Pizza Parlor Prenzlauer Berg' }).waitFor();
+  assert.deepEqual(await accessibilityFindings(page), []);
+  await screenshot(page, 'operations-live');
+  assert.deepEqual(unexpectedProblems(page, { allow404: true }), []);
+});
