@@ -9,7 +9,7 @@ let browser;
 
 before(async () => {
   server = await startServer({ timeScale: 60, demo: true, demoRate: 240 });
-  browser = await launchBrowser();
+  browser = await launchBrowser({ token: server.adminToken });
 });
 
 after(async () => {

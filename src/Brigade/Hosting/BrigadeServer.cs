@@ -54,7 +54,6 @@ public static class BrigadeServer
         services.AddAuthorization();
         services.AddBrigadeLimits(options.Limits);
         services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.QueueFullMode = Microsoft.Extensions.Logging.Console.ConsoleLoggerQueueFullMode.DropWrite);
-        if (options.Validate() is { } problem) throw new StoreSettingsException(problem);
         if (options.UsesPostgres)
         {
             // Many processes may share the database; only the one holding the engine lock runs the engine.
@@ -200,7 +199,7 @@ public static class BrigadeServer
         app.MapKitchen();
         Delivery.CourierEndpoints.MapCouriers(app);
         Routing.OutletEndpoints.MapOutlets(app);
-        app.MapOperations();
+        Operations.OpsEndpoints.MapOpsFeeds(app);
         return app;
     }
 }

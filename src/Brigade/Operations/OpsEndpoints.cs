@@ -1,3 +1,4 @@
+using Brigade.Auth;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -16,14 +17,16 @@ public static class OpsEndpoints
     public const int DefaultDecisions = 50;
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
 
-    public static IEndpointRouteBuilder MapOperations(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapOpsFeeds(IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/dispatch/decisions", (string? limit, DispatchDecisions decisions) =>
+        // Admin only, like the dispatcher map and the operations page they feed.
+        var admin = app.MapGroup("").RequireAuthorization().AddEndpointFilter(Access.AdminOnly);
+        admin.MapGet("/api/dispatch/decisions", (string? limit, DispatchDecisions decisions) =>
                 ParseLimit(limit) is { } n ? Results.Ok(decisions.Latest(n)) : LimitProblem())
             .WithTags("Dispatch").WithName("ListRoutingDecisions")
             .WithSummary($"The router's latest decisions, newest first: which outlet took each order, and why (limit 1–{DispatchDecisions.Capacity}, default {DefaultDecisions})")
             .Produces<List<RoutingDecision>>().ProducesProblem(422);
-        app.MapGet("/api/dispatch/decisions/stream", async (string? limit, HttpContext http, DispatchDecisions decisions) =>
+        admin.MapGet("/api/dispatch/decisions/stream", async (string? limit, HttpContext http, DispatchDecisions decisions) =>
             {
                 if (ParseLimit(limit) is not { } n)
                 {
@@ -35,7 +38,7 @@ public static class OpsEndpoints
             .WithTags("Dispatch").WithName("StreamRoutingDecisions")
             .WithSummary("Server-Sent Events: the latest decisions now, then again whenever the router decides").Produces(200, contentType: "text/event-stream");
 
-        var ops = app.MapGroup("/api/ops").WithTags("Operations");
+        var ops = admin.MapGroup("/api/ops").WithTags("Operations");
         ops.MapGet("/summary", async (OpsMetrics metrics, EngineHost engine) =>
             {
                 metrics.Touch();

@@ -83,6 +83,10 @@ public class AuthorizationMatrixTests
         new("GET", "/api/dispatch/stream", "/api/dispatch/stream", null, [Who.Admin], Expect.Forbidden, Stream: true),
         new("GET", "/api/audit", $"/api/audit?orderId={order}", null, [Who.Admin], Expect.Forbidden),
         new("GET", "/api/alerts", "/api/alerts", null, [Who.Admin], Expect.Forbidden),
+        new("GET", "/api/dispatch/decisions", "/api/dispatch/decisions?limit=5", null, [Who.Admin], Expect.Forbidden),
+        new("GET", "/api/dispatch/decisions/stream", "/api/dispatch/decisions/stream", null, [Who.Admin], Expect.Forbidden, Stream: true),
+        new("GET", "/api/ops/summary", "/api/ops/summary", null, [Who.Admin], Expect.Forbidden),
+        new("GET", "/api/ops/summary/stream", "/api/ops/summary/stream", null, [Who.Admin], Expect.Forbidden, Stream: true),
     ];
 
     private static IEnumerable<Row> Kitchen(string method, string pattern, string? body, string? url = null, bool stream = false) =>
