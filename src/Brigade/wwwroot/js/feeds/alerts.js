@@ -1,24 +1,31 @@
-// Operations alerts: kitchens failing tickets, couriers going stale, …, newest first.
-// Expected shape: [{ at, severity?, source?, message }] (or { alerts: [...] }).
+// Operations alerts from GET /api/alerts: the rules firing now, then the recently resolved ones.
+// Shape: { active: [AlertView], recent: [AlertView] }, AlertView = { alertId, rule, kind, subject,
+// state: "firing" | "resolved", message, value, threshold, firedAt, resolvedAt? }.
 import { h, replace } from '../dom.js';
-import { listOf } from './feed.js';
 import { clock } from '../format.js';
 
-const KIND = { critical: 'bad', error: 'bad', warning: 'warn', warn: 'warn', info: '' };
+function item(a) {
+  const firing = a.state === 'firing';
+  return h('li', {},
+    h('span', { class: `badge ${firing ? 'bad' : ''}`, text: firing ? 'firing' : 'resolved' }), ' ',
+    h('time', { datetime: a.firedAt, class: 'muted', text: clock(a.firedAt) }),
+    a.resolvedAt ? h('span', { class: 'muted', text: `–${clock(a.resolvedAt)}` }) : null, ' ',
+    h('strong', { text: `${a.rule} (${a.subject}): ` }),
+    a.message);
+}
 
 export default {
   id: 'alerts',
   title: 'Alerts',
-  description: 'What needs someone’s attention.',
+  description: 'What needs someone’s attention: rules firing now, then the recently resolved.',
   url: '/api/alerts',
   refreshSeconds: 15,
   render(body, data) {
-    const alerts = listOf(data, 'alerts').slice(0, 100);
-    if (alerts.length === 0) return replace(body, h('p', { class: 'muted' }, 'No alerts.'));
-    replace(body, h('ul', { class: 'plain stack' }, alerts.map(a => h('li', {},
-      h('span', { class: `badge ${KIND[a.severity] ?? ''}`, text: a.severity ?? 'alert' }), ' ',
-      a.at ? h('time', { datetime: a.at, class: 'muted', text: clock(a.at) }) : null, ' ',
-      a.source ? h('strong', { text: `${a.source}: ` }) : null,
-      a.message ?? JSON.stringify(a)))));
+    const active = data?.active ?? [];
+    const recent = (data?.recent ?? []).filter(a => a.state !== 'firing').slice(0, 50);
+    if (active.length === 0 && recent.length === 0) return replace(body, h('p', { class: 'muted' }, 'No alerts: every rule is quiet.'));
+    replace(body,
+      h('p', {}, active.length === 0 ? 'Nothing firing now.' : `${active.length} firing now.`),
+      h('ul', { class: 'plain stack' }, [...active, ...recent].map(item)));
   },
 };
