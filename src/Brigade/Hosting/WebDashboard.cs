@@ -15,8 +15,8 @@ public static class WebDashboard
 
     public static WebApplication UseWebDashboard(this WebApplication app)
     {
-        app.UseDefaultFiles();
-        app.UseStaticFiles(new StaticFileOptions
+        // Only for paths that can be files: an API call never pays for a file lookup.
+        app.UseWhen(http => !IsServerPath(http.Request.Path), page => page.UseDefaultFiles().UseStaticFiles(new StaticFileOptions
         {
             OnPrepareResponse = ctx =>
             {
@@ -31,7 +31,10 @@ public static class WebDashboard
                     headers["Referrer-Policy"] = "no-referrer";
                 }
             },
-        });
+        }));
         return app;
     }
+
+    private static bool IsServerPath(PathString path) =>
+        path.StartsWithSegments("/api") || path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics") || path.StartsWithSegments("/openapi");
 }
