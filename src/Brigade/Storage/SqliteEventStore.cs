@@ -19,16 +19,12 @@ namespace Brigade.Storage;
 /// </summary>
 public sealed class SqliteEventStore : IEventStore, IReadModelStore
 {
-    private const int MaxBatch = 4096;
     private const int HeadCacheLimit = 500_000;
 
     private readonly string _path;
     private readonly string _connectionString;
-    // A blocking queue, not a channel: adding wakes the writer thread directly, with no thread-pool hop.
-    private readonly BlockingCollection<Pending> _queue = new(new ConcurrentQueue<Pending>());
+    private readonly GroupCommitQueue _writes = new(nameof(SqliteEventStore));
     private readonly Dictionary<string, long> _heads = new(StringComparer.Ordinal);
-    // Copied on write: a listener may subscribe while the writer runs.
-    private volatile Action<IReadOnlyList<CommittedEvent>>[] _listeners = [];
     private readonly StoreMetrics _metrics;
     private FileStream? _lock;
     private SqliteConnection? _writer;
@@ -135,68 +131,26 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
         _writerLoop = Task.Factory.StartNew(WriterLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
-    public void Subscribe(Action<IReadOnlyList<CommittedEvent>> onCommitted)
-    {
-        lock (_queue) _listeners = [.. _listeners, onCommitted];
-    }
+    public void Subscribe(Action<IReadOnlyList<CommittedEvent>> onCommitted) => _writes.Subscribe(onCommitted);
 
     public void ResetChain() => _chainBroken = null;
 
     public Task<CommitResult> CommitAsync(Commit commit, CancellationToken ct = default)
     {
         if (commit.Events.Count == 0) throw new ArgumentException("A commit needs at least one event.", nameof(commit));
-        return Enqueue(new Pending(commit, null, Stopwatch.GetTimestamp()));
+        return _writes.Enqueue(commit);
     }
 
-    private Task<CommitResult> Enqueue(Pending pending)
-    {
-        try
-        {
-            _queue.Add(pending);
-        }
-        catch (InvalidOperationException)
-        {
-            throw new ObjectDisposedException(nameof(SqliteEventStore));
-        }
-        return pending.Completion.Task;
-    }
-
-    /// <summary>
-    /// Gather and write batches, on a dedicated thread: the loop blocks on fsync, and must never
-    /// hold a thread-pool thread while it does. After a batch completes, the callers it answered
-    /// usually come straight back; waiting a moment for them (at most <see cref="GatherWindow"/>,
-    /// and only while fewer than the last batch have arrived) lets one fsync carry them all
-    /// instead of splitting them over two. The window is a fraction of an fsync.
-    /// </summary>
+    /// <summary>The writer thread: gathered batches (see <see cref="GroupCommitQueue.Run"/>), and a WAL checkpoint check every 32 batches.</summary>
     private void WriterLoop()
     {
-        var batch = new List<Pending>(MaxBatch);
-        var lastBatch = 0;
         var sinceCheckpoint = 0;
-        var window = (long)(GatherWindow.TotalSeconds * Stopwatch.Frequency);
-        while (_queue.TryTake(out var first, Timeout.Infinite))
+        _writes.Run(GatherWindow, WriteBatch, () =>
         {
-            batch.Add(first);
-            var gatherUntil = Stopwatch.GetTimestamp() + window;
-            while (true)
-            {
-                while (batch.Count < MaxBatch && _queue.TryTake(out var p)) batch.Add(p);
-                if (batch.Count >= lastBatch || batch.Count >= MaxBatch) break;
-                var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), gatherUntil);
-                if (left <= TimeSpan.Zero) break;
-                // Block (no spinning: the cores are needed by the requests we are waiting for).
-                if (_queue.TryTake(out var next, left)) batch.Add(next);
-                else break;
-            }
-            lastBatch = batch.Count;
-            WriteBatch(batch);
-            batch.Clear();
-            if (++sinceCheckpoint >= 32)
-            {
-                sinceCheckpoint = 0;
-                CheckpointIfLarge();
-            }
-        }
+            if (++sinceCheckpoint < 32) return;
+            sinceCheckpoint = 0;
+            CheckpointIfLarge();
+        });
     }
 
     /// <summary>
@@ -298,16 +252,15 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
                 p.Refuse(e);
             }
             _chainBroken = chainFailure;
-            FailRefused(batch);
+            GroupCommitQueue.FailRefused(batch);
             return;
         }
         _chainBroken = chainFailure;
-        FailRefused(batch);
+        GroupCommitQueue.FailRefused(batch);
 
         foreach (var (stream, version) in overlay) _heads[stream] = version;
         if (_heads.Count > HeadCacheLimit) _heads.Clear();
-        if (committed.Count > 0)
-            foreach (var listener in _listeners) listener(committed);
+        _writes.Notify(committed);
 
         var now = Stopwatch.GetTimestamp();
         _metrics.BatchWritten(written.Count(w => w.Pending.Commit is not null), committed.Count, Stopwatch.GetElapsedTime(started, now));
@@ -474,7 +427,7 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
 
     /// <summary>Upsert rows and move the checkpoint. Applied by the writer, in the next batch's transaction.</summary>
     public Task SaveSummariesAsync(IReadOnlyCollection<SummaryRow> rows, string checkpointName, long checkpoint, CancellationToken ct = default) =>
-        Enqueue(new Pending(null, new SummaryWrite(rows, checkpointName, checkpoint), Stopwatch.GetTimestamp()));
+        _writes.Enqueue(new SummaryWrite(rows, checkpointName, checkpoint));
 
     private void WriteSummaries(SummaryWrite write)
     {
@@ -554,7 +507,7 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
-        _queue.CompleteAdding();
+        _writes.Complete();
         if (_writerLoop is not null) await _writerLoop;
         _insertEvent?.Dispose();
         _insertDedup?.Dispose();
@@ -571,29 +524,6 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
         if (_lock is not null) await _lock.DisposeAsync();
     }
 
-    /// <summary>
-    /// Tell the refused callers, after the batch has set the chain's state: a caller that resets the
-    /// chain as soon as it hears of the failure must not have its reset overwritten by this batch.
-    /// </summary>
-    private static void FailRefused(List<Pending> batch)
-    {
-        foreach (var p in batch)
-            if (p.Refusal is { } e) p.Completion.TrySetException(e);
-    }
 
-    private sealed record SummaryWrite(IReadOnlyCollection<SummaryRow> Rows, string CheckpointName, long Checkpoint);
 
-    /// <summary>A commit, or a read-model write, waiting for the writer.</summary>
-    private sealed class Pending(Commit? commit, SummaryWrite? summaries, long enqueued)
-    {
-        public Commit? Commit { get; } = commit;
-        public SummaryWrite? Summaries { get; } = summaries;
-        public long Enqueued { get; } = enqueued;
-        public TaskCompletionSource<CommitResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        /// <summary>Why this commit is refused. The caller is told only once the batch has settled the chain (see FailRefused).</summary>
-        public Exception? Refusal { get; private set; }
-
-        public void Refuse(Exception e) => Refusal ??= e;
-    }
 }

@@ -31,7 +31,6 @@ namespace Brigade.Storage.Postgres;
 /// </summary>
 public sealed class PostgresEventStore : IEventStore, IReadModelStore
 {
-    private const int MaxBatch = 4096;
     private const int HeadCacheLimit = 500_000;
     private const int ReadPage = 1024;
 
@@ -74,11 +73,8 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
     private const string EventColumns = "position, stream_id, version, type, data::text, at, order_id";
 
     private readonly NpgsqlDataSource _dataSource;
-    // A blocking queue, not a channel: adding wakes the writer thread directly, with no thread-pool hop.
-    private readonly BlockingCollection<Pending> _queue = new(new ConcurrentQueue<Pending>());
+    private readonly GroupCommitQueue _writes = new(nameof(PostgresEventStore));
     private readonly Dictionary<string, long> _heads = new(StringComparer.Ordinal);
-    // Copied on write: a listener may subscribe while the writer runs.
-    private volatile Action<IReadOnlyList<CommittedEvent>>[] _listeners = [];
     private readonly StoreMetrics _metrics;
     private NpgsqlConnection? _writer;
     private Task? _writerLoop;
@@ -130,56 +126,18 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
         _writerLoop = Task.Factory.StartNew(WriterLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
-    public void Subscribe(Action<IReadOnlyList<CommittedEvent>> onCommitted)
-    {
-        lock (_queue) _listeners = [.. _listeners, onCommitted];
-    }
+    public void Subscribe(Action<IReadOnlyList<CommittedEvent>> onCommitted) => _writes.Subscribe(onCommitted);
 
     public void ResetChain() => _chainBroken = null;
 
     public Task<CommitResult> CommitAsync(Commit commit, CancellationToken ct = default)
     {
         if (commit.Events.Count == 0) throw new ArgumentException("A commit needs at least one event.", nameof(commit));
-        return Enqueue(new Pending(commit, null, Stopwatch.GetTimestamp()));
+        return _writes.Enqueue(commit);
     }
 
-    private Task<CommitResult> Enqueue(Pending pending)
-    {
-        try
-        {
-            _queue.Add(pending);
-        }
-        catch (InvalidOperationException)
-        {
-            throw new ObjectDisposedException(nameof(PostgresEventStore));
-        }
-        return pending.Completion.Task;
-    }
-
-    /// <summary>Gather and write batches on a dedicated thread, exactly as the SQLite writer does.</summary>
-    private void WriterLoop()
-    {
-        var batch = new List<Pending>(MaxBatch);
-        var lastBatch = 0;
-        var window = (long)(GatherWindow.TotalSeconds * Stopwatch.Frequency);
-        while (_queue.TryTake(out var first, Timeout.Infinite))
-        {
-            batch.Add(first);
-            var gatherUntil = Stopwatch.GetTimestamp() + window;
-            while (true)
-            {
-                while (batch.Count < MaxBatch && _queue.TryTake(out var p)) batch.Add(p);
-                if (batch.Count >= lastBatch || batch.Count >= MaxBatch) break;
-                var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), gatherUntil);
-                if (left <= TimeSpan.Zero) break;
-                if (_queue.TryTake(out var next, left)) batch.Add(next);
-                else break;
-            }
-            lastBatch = batch.Count;
-            WriteBatch(batch);
-            batch.Clear();
-        }
-    }
+    /// <summary>The writer thread: gathered batches, exactly as the SQLite writer does (see <see cref="GroupCommitQueue.Run"/>).</summary>
+    private void WriterLoop() => _writes.Run(GatherWindow, WriteBatch);
 
     /// <summary>
     /// Write one batch in one transaction. A commit that is refused (its expected version, a used
@@ -230,18 +188,17 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
                 p.Refuse(error);
             }
             _chainBroken = chainFailure;
-            FailRefused(batch);
+            GroupCommitQueue.FailRefused(batch);
             return;
         }
         foreach (var (p, error) in plan.Refused) p.Refuse(error);
         _chainBroken = plan.ChainFailure;
-        FailRefused(batch);
+        GroupCommitQueue.FailRefused(batch);
         _lastWritten = plan.Last;
 
         foreach (var (stream, version) in plan.Overlay) _heads[stream] = version;
         if (_heads.Count > HeadCacheLimit) _heads.Clear();
-        if (plan.Committed.Count > 0)
-            foreach (var listener in _listeners) listener(plan.Committed);
+        _writes.Notify(plan.Committed);
 
         var now = Stopwatch.GetTimestamp();
         _metrics.BatchWritten(plan.Written.Count, plan.Committed.Count, Stopwatch.GetElapsedTime(started, now));
@@ -727,7 +684,7 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
 
     /// <summary>Upsert rows and move the checkpoint. Applied by the writer, in the next batch's transaction.</summary>
     public Task SaveSummariesAsync(IReadOnlyCollection<SummaryRow> rows, string checkpointName, long checkpoint, CancellationToken ct = default) =>
-        Enqueue(new Pending(null, new SummaryWrite(rows, checkpointName, checkpoint), Stopwatch.GetTimestamp()));
+        _writes.Enqueue(new SummaryWrite(rows, checkpointName, checkpoint));
 
     public async Task<SummaryRow?> GetSummaryAsync(string id, CancellationToken ct = default)
     {
@@ -772,36 +729,13 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
-        _queue.CompleteAdding();
+        _writes.Complete();
         if (_writerLoop is not null) await _writerLoop;
         if (_writer is not null) await _writer.DisposeAsync();
         await _dataSource.DisposeAsync();
-        _queue.Dispose();
+        _writes.Dispose();
     }
 
-    /// <summary>
-    /// Tell the refused callers, after the batch has set the chain's state: a caller that resets the
-    /// chain as soon as it hears of the failure must not have its reset overwritten by this batch.
-    /// </summary>
-    private static void FailRefused(List<Pending> batch)
-    {
-        foreach (var p in batch)
-            if (p.Refusal is { } e) p.Completion.TrySetException(e);
-    }
 
-    private sealed record SummaryWrite(IReadOnlyCollection<SummaryRow> Rows, string CheckpointName, long Checkpoint);
 
-    /// <summary>A commit, or a read-model write, waiting for the writer.</summary>
-    private sealed class Pending(Commit? commit, SummaryWrite? summaries, long enqueued)
-    {
-        public Commit? Commit { get; } = commit;
-        public SummaryWrite? Summaries { get; } = summaries;
-        public long Enqueued { get; } = enqueued;
-        public TaskCompletionSource<CommitResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        /// <summary>Why this commit is refused. The caller is told only once the batch has settled the chain (see FailRefused).</summary>
-        public Exception? Refusal { get; private set; }
-
-        public void Refuse(Exception e) => Refusal ??= e;
-    }
 }
