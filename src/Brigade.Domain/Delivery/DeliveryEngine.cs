@@ -166,6 +166,9 @@ public sealed partial class DeliveryEngine
     /// or finishing a job), solved optimally by the matcher; the assignments it says are due now
     /// become offers. Later ones are only a plan, re-decided next round with fresher estimates.
     /// </summary>
+    /// <summary>Instrumentation the host may attach: it times the matcher. It never affects a decision.</summary>
+    public IDispatchProbe? Probe { get; set; }
+
     private void Round(DateTimeOffset now, List<IDomainEvent> output)
     {
         ReleaseMovedJobs(now, output);
@@ -205,7 +208,9 @@ public sealed partial class DeliveryEngine
         }
 
         _candidates.Begin(nowTicks);
+        var started = Probe?.Timestamp() ?? 0;
         var plan = _matcher.Match(Seconds(now), orders, couriers);
+        Probe?.Matched(Probe.Timestamp() - started, orders.Length, couriers.Length);
         foreach (var a in plan.Due)
         {
             var courier = roster.First(c => c.Handle == a.CourierId);

@@ -207,3 +207,15 @@ internal sealed class GeoIndexCandidates(GeoIndex index, LocalProjection project
         return n;
     }
 }
+
+/// <summary>
+/// Measures the matcher for the host's metrics. The engine has no clock of its own, so the host
+/// supplies a monotonic timestamp; what is measured never feeds back into a decision.
+/// </summary>
+public interface IDispatchProbe
+{
+    long Timestamp();
+
+    /// <summary>One matcher run: its duration in <see cref="Timestamp"/> units, and the orders and couriers it weighed.</summary>
+    void Matched(long elapsed, int orders, int couriers);
+}

@@ -38,8 +38,9 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
     private long _commands;
 
     public EngineHost(RestaurantCatalog catalog, EngineOptions options, IEventStore store, ScaledTimeProvider clock,
-        IEnumerable<IEngineObserver> observers, ILogger<EngineHost> log)
+        IEnumerable<IEngineObserver> observers, ILogger<EngineHost> log, Observability.DispatchProbe? probe = null)
     {
+        _probe = probe;
         _catalog = catalog;
         _options = options;
         _store = store;
@@ -47,7 +48,10 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
         _log = log;
         _observers = observers.ToList();
         _engine = new BrigadeEngine(catalog, options);
+        _engine.Delivery.Probe = probe;
     }
+
+    private readonly Observability.DispatchProbe? _probe;
 
     public bool IsRunning => _running && !_needsRecovery;
     public ScaledTimeProvider Clock => _clock;
@@ -265,6 +269,7 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
         // Let every commit already handed to the store finish (the chained ones after a failure are refused).
         try { await _lastCommit; } catch (Exception e) when (e is not OperationCanceledException) { }
         var engine = new BrigadeEngine(_catalog, _options);
+        engine.Delivery.Probe = _probe;
         long count = 0;
         var last = DateTimeOffset.MinValue;
         await foreach (var stored in _store.ReadAllAsync(0, ct))

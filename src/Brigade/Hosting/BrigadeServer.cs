@@ -106,6 +106,7 @@ public static class BrigadeServer
         services.AddSingleton<EngineHost>();
         services.AddSingleton<SummaryProjector>();
         services.AddSingleton<Observability.OperationsSampler>();
+        services.AddSingleton<Observability.DispatchProbe>();
         services.AddSingleton<Observability.BrigadeMetrics>();
         services.AddSingleton(sp => new Observability.PrometheusExporter(sp.GetRequiredService<Observability.BrigadeMetrics>()));
         services.AddSingleton<Observability.DomainLog>();

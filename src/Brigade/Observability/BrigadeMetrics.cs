@@ -23,7 +23,7 @@ public sealed class BrigadeMetrics : IDisposable
     private readonly UpDownCounter<long> _sse;
     private readonly OrderReadModel _orderModel;
 
-    public BrigadeMetrics(OperationsSampler sampler, OrderReadModel orders)
+    public BrigadeMetrics(OperationsSampler sampler, OrderReadModel orders, DispatchProbe dispatch)
     {
         _orderModel = orders;
         // Scoped to this instance, so that an exporter reads its own server's instruments only (tests run several servers in one process).
@@ -31,6 +31,8 @@ public sealed class BrigadeMetrics : IDisposable
         _orders = _meter.CreateCounter<long>("brigade.orders", "{order}", "Orders that reached each status (label status)");
         _routing = _meter.CreateCounter<long>("brigade.routing.decisions", "{decision}", "Routing decisions by outlet and kind (routed, spill_over, rerouted)");
         _matchLatency = _meter.CreateHistogram<double>("brigade.dispatch.match.latency", "s", "Kitchen time from an order's acceptance to a courier being assigned");
+        var matchDuration = _meter.CreateHistogram<double>("brigade.dispatch.match.duration", "s", "Wall time of one matcher run: the optimal assignment of a round's waiting orders to couriers");
+        dispatch.Measured += (elapsed, _, _) => matchDuration.Record(elapsed.TotalSeconds);
         _http = _meter.CreateHistogram<double>("brigade.http.request.duration", "s", "HTTP request duration by method, route and status code");
         _sse = _meter.CreateUpDownCounter<long>("brigade.sse.subscribers", "{subscriber}", "Open live streams (SSE and WebSocket) by kind");
         _meter.CreateObservableGauge("brigade.orders.open", () => sampler.Current.OpenOrders.Select(p => new Measurement<long>(p.Value, new KeyValuePair<string, object?>("status", p.Key))),

@@ -46,6 +46,24 @@ public class OperationsTests
     }
 
     [Fact]
+    public async Task The_matcher_is_timed_once_an_order_waits_for_a_courier()
+    {
+        await using var app = await TestApp.StartAsync(timeScale: 60);
+        await app.PlaceAsync("""{"restaurantId":"corner-coffee","outletId":"coffee-central","items":[{"menuItemId":"espresso","quantity":1}],"deliverTo":{"lat":52.53,"lon":13.405}}""");
+
+        // Dispatch rounds run on the kitchen clock; wait (bounded) until one has weighed the order.
+        string text = "";
+        for (var i = 0; i < 300 && !text.Contains("brigade_dispatch_match_duration_seconds_count ", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100);
+            text = await app.Anonymous.GetStringAsync("/metrics");
+        }
+        Assert.Contains("# TYPE brigade_dispatch_match_duration_seconds histogram", text, StringComparison.Ordinal);
+        var count = text.Split('\n').Single(l => l.StartsWith("brigade_dispatch_match_duration_seconds_count ", StringComparison.Ordinal));
+        Assert.True(long.Parse(count.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) >= 1, count);
+    }
+
+    [Fact]
     public async Task Readiness_needs_a_running_engine_and_liveness_does_not()
     {
         await using var app = await TestApp.StartAsync();
