@@ -12,6 +12,8 @@ public sealed record EngineOptions
     public KitchenOptions Kitchen { get; init; } = new();
     /// <summary>A customer hears about a new estimate only when it moves by at least this much.</summary>
     public TimeSpan EstimateRevisionThreshold { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>An order still waiting for its payment's authorisation this long after it was placed is cancelled.</summary>
+    public TimeSpan PaymentTimeout { get; init; } = TimeSpan.FromMinutes(15);
     /// <summary>Outlets whose heartbeats come from a device through the API; the others' are simulated by the engine.</summary>
     public IReadOnlyList<string> DeviceHeartbeatOutlets { get; init; } = [];
 }
@@ -62,6 +64,8 @@ public sealed class BrigadeEngine
     private readonly EngineOptions _options;
     private readonly Dictionary<string, Order> _orders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, KitchenEngine> _kitchens = new(StringComparer.Ordinal);
+    // Orders waiting for payment, by deadline; entries whose order has moved on are skipped when due.
+    private readonly PriorityQueue<string, DateTimeOffset> _paymentDeadlines = new();
     private readonly DeliveryEngine _delivery;
     private readonly Router _router;
 
@@ -96,6 +100,7 @@ public sealed class BrigadeEngine
             case IOrderEvent o:
                 _orders[o.OrderId] = Order.Apply(_orders.GetValueOrDefault(o.OrderId), o);
                 _delivery.Apply(o);
+                if (o is Payments.PaymentRequired pr) _paymentDeadlines.Enqueue(pr.OrderId, pr.At + _options.PaymentTimeout);
                 break;
             case IKitchenEvent k:
                 if (_kitchens.TryGetValue(k.OutletId, out var kitchen)) kitchen.Apply(k);
@@ -121,6 +126,7 @@ public sealed class BrigadeEngine
             var due = _delivery.NextDueAt;
             var r = _router.NextDueAt;
             if (r < due) due = r;
+            if (_paymentDeadlines.TryPeek(out _, out var p) && p < due) due = p;
             foreach (var k in _kitchens.Values)
             {
                 var d = k.NextDueAt;
@@ -336,6 +342,7 @@ public sealed class BrigadeEngine
             var module = next is null ? 0 : 1;
             if (deliveryDue < due) { due = deliveryDue; module = 2; }
             if (routerDue < due) { due = routerDue; module = 3; }
+            if (_paymentDeadlines.TryPeek(out _, out var paymentDue) && paymentDue < due) { due = paymentDue; module = 4; }
             if (due > now) return;
             if (due == DateTimeOffset.MinValue) due = now; // a module that has not started yet starts now
             var start = output.Count;
@@ -343,11 +350,27 @@ public sealed class BrigadeEngine
             {
                 case 1: next!.Advance(due, output); break;
                 case 2: _delivery.Advance(due, output); break;
+                case 4: ExpireUnpaid(due, output); break;
                 default:
                     foreach (var outlet in _router.Advance(due, output)) FailOver(outlet, "the outlet went silent (no heartbeat)", due, output);
                     break;
             }
             React(output, start, due);
+        }
+    }
+
+    /// <summary>
+    /// Orders whose payment was not authorised in time are cancelled, so that nothing waits in
+    /// <c>placed</c> for ever when a provider never answers; a late authorisation then finds the
+    /// order cancelled and is refused.
+    /// </summary>
+    private void ExpireUnpaid(DateTimeOffset now, List<IDomainEvent> output)
+    {
+        while (_paymentDeadlines.TryPeek(out var orderId, out var deadline) && deadline <= now)
+        {
+            _paymentDeadlines.Dequeue();
+            if (_orders.TryGetValue(orderId, out var order) && order.Status == OrderStatus.Placed && order.Payment == Payments.PaymentStatus.Pending)
+                EmitOrder(output, new OrderCancelled(orderId, $"the payment was not authorised within {_options.PaymentTimeout.TotalMinutes:0} minutes", "system", now));
         }
     }
 

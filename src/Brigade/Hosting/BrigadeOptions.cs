@@ -154,6 +154,9 @@ public sealed class PaymentOptions
     /// <summary>How old (or how far in the future) a webhook's timestamp may be.</summary>
     public int WebhookToleranceSeconds { get; set; } = 300;
 
+    /// <summary>An order whose payment is not authorised this many minutes (kitchen time) after it was placed is cancelled.</summary>
+    public double TimeoutMinutes { get; set; } = 15;
+
     /// <summary>The local provider reports its results through the webhook (turn off to drive the webhook by hand).</summary>
     public bool LocalCallbacks { get; set; } = true;
 

@@ -45,7 +45,7 @@ public static class BrigadeServer
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(catalog);
-        services.AddSingleton(new EngineOptions());
+        services.AddSingleton(new EngineOptions { PaymentTimeout = TimeSpan.FromMinutes(options.Payments.TimeoutMinutes > 0 ? options.Payments.TimeoutMinutes : 15) });
         services.AddSingleton(new ScaledTimeProvider(options.EffectiveTimeScale));
         services.AddSingleton<StoreMetrics>();
         services.AddSingleton(TokenService.FromOptions(options));

@@ -1,0 +1,50 @@
+using Brigade.Engine;
+using Brigade.Orders;
+using Brigade.Tests.Support;
+using static Brigade.Tests.Support.Describe;
+
+namespace Brigade.Tests.Orders;
+
+public class PaymentTimeoutTests
+{
+    private static PlaceOrder Paid(string id) =>
+        new(id, "corner-coffee", "coffee-central", [new OrderLine("espresso", 1)], null, "ann", id, id, RequiresPayment: true);
+
+    [Fact]
+    public void An_order_whose_payment_is_not_authorised_in_time_is_cancelled_and_a_paid_one_is_not()
+    {
+        var engine = new BrigadeEngine(TestCatalogs.Demo, new EngineOptions { PaymentTimeout = TimeSpan.FromMinutes(15) });
+        var log = new List<IDomainEvent>();
+        engine.Advance(T0, log);
+        engine.PlaceOrder(Paid("unpaid"), T0, log);
+        engine.PlaceOrder(Paid("paid"), T0, log);
+        engine.AuthorizePayment("paid", "pay-1", engine.Orders["paid"].TotalCents, T0.AddMinutes(5), log);
+
+        engine.Advance(T0.AddMinutes(14), log);
+        Assert.Equal(OrderStatus.Placed, engine.Orders["unpaid"].Status);
+
+        engine.Advance(T0.AddMinutes(15), log);
+        var cancelled = Assert.Single(log.OfType<OrderCancelled>());
+        Assert.Equal(("unpaid", "system", T0.AddMinutes(15)), (cancelled.OrderId, cancelled.By, cancelled.At));
+        Assert.Contains("not authorised within 15 minutes", cancelled.Reason, StringComparison.Ordinal);
+        Assert.NotEqual(OrderStatus.Cancelled, engine.Orders["paid"].Status);
+
+        // A late authorisation finds the order cancelled.
+        Assert.Equal(Outcome.Conflict, engine.AuthorizePayment("unpaid", "pay-2", 250, T0.AddMinutes(16), log).Outcome);
+    }
+
+    [Fact]
+    public void A_replayed_log_expires_the_same_unpaid_order()
+    {
+        var live = new BrigadeEngine(TestCatalogs.Demo);
+        var log = new List<IDomainEvent>();
+        live.Advance(T0, log);
+        live.PlaceOrder(Paid("unpaid"), T0, log);
+
+        var replayed = new BrigadeEngine(TestCatalogs.Demo);
+        foreach (var e in log) replayed.Apply(e);
+        var after = new List<IDomainEvent>();
+        replayed.Advance(T0.AddMinutes(20), after);
+        Assert.Single(after.OfType<OrderCancelled>(), c => c.OrderId == "unpaid");
+    }
+}
