@@ -328,6 +328,9 @@ public sealed class BrigadeEngine
     /// </summary>
     public void Advance(DateTimeOffset now, List<IDomainEvent> output)
     {
+        object? lastModule = null;
+        var lastDue = DateTimeOffset.MinValue;
+        var lastCount = -1;
         while (true)
         {
             KitchenEngine? next = null;
@@ -345,6 +348,12 @@ public sealed class BrigadeEngine
             if (_paymentDeadlines.TryPeek(out _, out var paymentDue) && paymentDue < due) { due = paymentDue; module = 4; }
             if (due > now) return;
             if (due == DateTimeOffset.MinValue) due = now; // a module that has not started yet starts now
+            // A module that says it is due but does nothing when advanced would spin this loop for
+            // ever: fail loudly instead (the host rebuilds the engine from the log and says why).
+            object current = module switch { 1 => next!, 2 => _delivery, 3 => _router, _ => _paymentDeadlines };
+            if (ReferenceEquals(current, lastModule) && due == lastDue && output.Count == lastCount)
+                throw new InvalidOperationException($"{(next is not null && module == 1 ? "kitchen " + next.OutletId : "module " + module)} reports work due at {due:O} but advancing it changed nothing");
+            (lastModule, lastDue, lastCount) = (current, due, output.Count);
             var start = output.Count;
             switch (module)
             {

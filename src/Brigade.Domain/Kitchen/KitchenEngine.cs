@@ -190,7 +190,7 @@ public sealed partial class KitchenEngine
         {
             var hasTimer = _timers.TryPeek(out var timer, out var key);
             var due = hasTimer ? key.Due : long.MaxValue;
-            if (_nextReviewAt <= limit && _nextReviewAt <= due)
+            if (!_dozing && _nextReviewAt <= limit && _nextReviewAt <= due)
             {
                 // After a long quiet gap (a restart, a night), skip reviews in which nothing could change.
                 var horizon = Math.Min(due, limit);
@@ -199,15 +199,12 @@ public sealed partial class KitchenEngine
                 _nextReviewAt = at + interval;
                 var before = output.Count;
                 Review(at, output);
-                // Nothing to cook, nothing changed, no crew to scale: doze until the next event wakes us.
-                if (output.Count == before && _tasks.Count == 0 && IsSettled())
-                {
-                    _dozing = true;
-                    break;
-                }
+                // Nothing to cook, nothing changed, no crew to scale: skip reviews until an event wakes
+                // us. Timers still run (stale ones are dropped as they come due), so the kitchen never
+                // reports something due that Advance would not take.
+                if (output.Count == before && _tasks.Count == 0 && IsSettled()) _dozing = true;
                 continue;
             }
-            if (_dozing) break;
             if (!hasTimer || due > limit) break;
             _timers.Dequeue();
             var task = timer.Task;

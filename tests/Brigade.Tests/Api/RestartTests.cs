@@ -20,7 +20,15 @@ public class RestartTests
         foreach (var id in ids) Assert.Equal(id, (await app.GetJsonAsync($"/api/orders/{id}")).GetProperty("id").GetString());
         // The idempotency keys survived too: retrying gives the same orders, not new ones.
         for (var i = 0; i < 5; i++) Assert.Equal(ids[i], (await app.PlaceAsync(Pizza, $"restart-{i}")).GetProperty("id").GetString());
-        foreach (var id in ids) await app.WaitForStatusAsync(id, "ready", TimeSpan.FromSeconds(60));
+        try
+        {
+            foreach (var id in ids) await app.WaitForStatusAsync(id, "ready", TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException e)
+        {
+            // Say what the kitchen was doing, to find out why it stopped.
+            throw new TimeoutException(e.Message + "; kitchen: " + await app.Client.GetStringAsync("/api/outlets/pizza-south/kitchen"), e);
+        }
         Assert.Equal(5, await OrderApiTests.CountPlacedAsync(app));
     }
 

@@ -188,6 +188,31 @@ public class KitchenEngineTests
     }
 
     [Fact]
+    public void After_advancing_to_a_moment_nothing_is_left_due_at_or_before_it_even_while_the_kitchen_dozes()
+    {
+        // A human station: starting a task arms a lease timer, which stays in the heap, stale, once
+        // the task is bumped. The kitchen then goes quiet and dozes; the stale timer must still be
+        // taken when it comes due, or the kitchen would report it due for ever.
+        // A long lease: its stale timer comes due well after the kitchen has begun to doze.
+        var k = NewKitchen(TestCatalogs.Kitchen(pizzaStation: """{ "id": "pizza", "mode": "human" }""", outletExtra: "\"leaseSeconds\": 3000,"));
+        var output = new List<IDomainEvent>();
+        Queue(k, "o1", 0, ("pizza", 1));
+        for (var step = 0; step < 2; step++) // top, then bake: started and bumped by hand
+        {
+            var started = k.StartTask("a", null, T0.AddSeconds(step * 20), output);
+            Assert.True(started.IsOk, started.Message);
+            Assert.True(k.CompleteTask(started.TaskId, started.Token, T0.AddSeconds(step * 20 + 10), output).IsOk);
+        }
+
+        for (var s = 60; s <= 4200; s += 60)
+        {
+            var now = T0.AddSeconds(s);
+            k.Advance(now, output);
+            Assert.True(k.NextDueAt > now, $"at {s} s the kitchen still says something is due at {(k.NextDueAt - T0).TotalSeconds} s");
+        }
+    }
+
+    [Fact]
     public void Replaying_the_events_rebuilds_a_kitchen_that_decides_identically()
     {
         var catalog = TestCatalogs.Kitchen(pizzaChefs: """{ "id": "a", "skills": ["pizza"] }""");
