@@ -73,15 +73,6 @@ public sealed record Scenario
         }
         return c[^1].PerHour;
     }
-
-    /// <summary>Orders expected over the day: the integral of the curve (trapezoids).</summary>
-    public double ExpectedOrders()
-    {
-        double total = 0;
-        for (var i = 1; i < Curve.Count; i++)
-            total += (Curve[i].At - Curve[i - 1].At).TotalHours * (Curve[i].PerHour + Curve[i - 1].PerHour) / 2;
-        return total;
-    }
 }
 
 /// <summary>Validates a <see cref="ScenarioDocument"/>, applies a variant and builds the <see cref="Scenario"/>.</summary>
