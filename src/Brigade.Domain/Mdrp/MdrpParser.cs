@@ -43,7 +43,8 @@ public static class MdrpParser
         return new MdrpInstance(name, parsed, restaurantList, orderList, courierList);
     }
 
-    private static IEnumerable<(int Line, string[] Fields)> Rows(TextReader reader, string file, int columns)
+    /// <summary>The data rows of a whitespace-separated file after its header line, each with at least <paramref name="columns"/> fields (instances and solutions alike).</summary>
+    internal static IEnumerable<(int Line, string[] Fields)> Rows(TextReader reader, string file, int columns)
     {
         _ = reader.ReadLine() ?? throw new FormatException($"{file} is empty (a header line is expected).");
         var line = 1;
@@ -58,7 +59,7 @@ public static class MdrpParser
             var fields = text.Split(['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
             if (fields.Length < columns)
             {
-                throw new FormatException($"{file} line {line}: expected {columns} columns, found {fields.Length}.");
+                throw new FormatException($"{file} line {line}: expected at least {columns} columns, found {fields.Length}.");
             }
 
             yield return (line, fields);

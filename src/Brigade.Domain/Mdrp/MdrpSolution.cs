@@ -56,18 +56,18 @@ public static class MdrpSolutionFormat
     public static MdrpSolution Read(TextReader assignments, TextReader orders, TextReader couriers)
     {
         var solution = new MdrpSolution();
-        foreach (var (line, f) in Rows(assignments, AssignmentsFile, 4))
+        foreach (var (line, f) in MdrpParser.Rows(assignments, AssignmentsFile, 4))
         {
             solution.Assignments.Add(new MdrpAssignmentRecord(Number(f[0], AssignmentsFile, line), Number(f[1], AssignmentsFile, line), f[2], f[3..]));
         }
 
-        foreach (var (line, f) in Rows(orders, OrdersFile, 6))
+        foreach (var (line, f) in MdrpParser.Rows(orders, OrdersFile, 6))
         {
             solution.Orders.Add(new MdrpOrderRecord(
                 f[0], Number(f[1], OrdersFile, line), Number(f[2], OrdersFile, line), Number(f[3], OrdersFile, line), Number(f[4], OrdersFile, line), f[5]));
         }
 
-        foreach (var (line, f) in Rows(couriers, CouriersFile, 4))
+        foreach (var (line, f) in MdrpParser.Rows(couriers, CouriersFile, 4))
         {
             solution.Moves.Add(new MdrpMoveRecord(f[0], Number(f[1], CouriersFile, line), f[2], f[3]));
         }
@@ -77,28 +77,6 @@ public static class MdrpSolutionFormat
 
     /// <summary>Whole minutes print as integers; fractions (odd service times) keep their digits.</summary>
     public static string Time(double minutes) => minutes.ToString("0.######", CultureInfo.InvariantCulture);
-
-    private static IEnumerable<(int Line, string[] Fields)> Rows(TextReader reader, string file, int minColumns)
-    {
-        _ = reader.ReadLine() ?? throw new FormatException($"{file} is empty (a header line is expected).");
-        var line = 1;
-        while (reader.ReadLine() is { } text)
-        {
-            line++;
-            if (string.IsNullOrWhiteSpace(text))
-            {
-                continue;
-            }
-
-            var fields = text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length < minColumns)
-            {
-                throw new FormatException($"{file} line {line}: expected at least {minColumns} columns, found {fields.Length}.");
-            }
-
-            yield return (line, fields);
-        }
-    }
 
     private static double Number(string text, string file, int line) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)

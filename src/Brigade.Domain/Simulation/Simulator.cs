@@ -25,7 +25,13 @@ public sealed class Simulator
     private readonly PriorityQueue<Item, (long Ticks, long Seq)> _agenda = new();
     private long _seq;
 
-    public Simulator(Scenario scenario) => _s = scenario;
+    private readonly double[] _mixWeights;
+
+    public Simulator(Scenario scenario)
+    {
+        _s = scenario;
+        _mixWeights = scenario.Mix.Select(m => m.Weight).ToArray();
+    }
 
     /// <summary>Every event the engine emits, in order (for traces and determinism tests).</summary>
     public Action<IDomainEvent>? OnEvent { get; set; }
@@ -218,7 +224,7 @@ public sealed class Simulator
     private Generated Customer(Random rng, int n)
     {
         var s = _s;
-        var mix = Pick(rng, s.Mix, m => m.Weight);
+        var mix = s.Mix[PickIndex(rng, _mixWeights)];
         var count = rng.Next(s.MinItems, s.MaxItems + 1);
         var lines = new List<OrderLine>(count);
         for (var i = 0; i < count; i++)
@@ -260,19 +266,7 @@ public sealed class Simulator
         return ScenarioCompiler.PointInDisk(rng, outlet.Location, zone.RadiusMetres * 0.95);
     }
 
-    private static T Pick<T>(Random rng, IReadOnlyList<T> items, Func<T, double> weight)
-    {
-        double total = 0;
-        foreach (var i in items) total += weight(i);
-        var x = rng.NextDouble() * total;
-        foreach (var i in items)
-        {
-            x -= weight(i);
-            if (x < 0) return i;
-        }
-        return items[^1];
-    }
-
+    /// <summary>An index drawn with probability proportional to its weight (zero weights are never drawn).</summary>
     private static int PickIndex(Random rng, IReadOnlyList<double> weights)
     {
         double total = 0;

@@ -31,7 +31,10 @@ public static class CatalogLoader
 
     public static RestaurantCatalog Load(string? path) => path is null ? LoadDemo() : LoadFile(path);
 
-    public static RestaurantCatalog Parse(string json, string source)
+    public static RestaurantCatalog Parse(string json, string source) => CatalogCompiler.Compile(ParseDocument(json, source));
+
+    /// <summary>The catalog file as written, not yet validated (scenario variants change it before it is compiled).</summary>
+    public static CatalogDocument ParseDocument(string json, string source)
     {
         CatalogDocument? doc;
         try
@@ -42,7 +45,6 @@ public static class CatalogLoader
         {
             throw new CatalogException([$"{source}: {e.Message}"]);
         }
-        if (doc is null) throw new CatalogException([$"{source}: the file is empty"]);
-        return CatalogCompiler.Compile(doc);
+        return doc ?? throw new CatalogException([$"{source}: the file is empty"]);
     }
 }

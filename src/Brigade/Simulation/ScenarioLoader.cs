@@ -56,15 +56,7 @@ public static class ScenarioLoader
             if (!File.Exists(path)) throw new CatalogException([$"catalog file '{path}' does not exist"]);
             (json, source) = (File.ReadAllText(path), path);
         }
-        try
-        {
-            return JsonSerializer.Deserialize(json, CatalogJsonContext.Default.CatalogDocument)
-                ?? throw new CatalogException([$"{source}: the file is empty"]);
-        }
-        catch (JsonException e)
-        {
-            throw new CatalogException([$"{source}: {e.Message}"]);
-        }
+        return CatalogLoader.ParseDocument(json, source);
     };
 
     private static string Resource(string name)
