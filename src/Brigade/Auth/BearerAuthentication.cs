@@ -17,21 +17,24 @@ public sealed class BearerAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        string? token = null;
+        ReadOnlySpan<char> token;
         var header = Request.Headers.Authorization.ToString();
         if (header.Length > 0)
         {
             if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return Fail("send the token as 'Authorization: Bearer <token>'");
-            token = header[7..].Trim();
+            token = header.AsSpan(7).Trim();
         }
         else if (HttpMethods.IsGet(Request.Method) && Request.Query.TryGetValue("access_token", out var query))
         {
             token = query.ToString();
         }
-        if (token is null) return Task.FromResult(AuthenticateResult.NoResult());
-        var (claims, error) = tokens.Validate(token);
-        if (claims is null) return Fail(error!);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(TokenService.Principal(claims), SchemeName)));
+        else
+        {
+            return Task.FromResult(AuthenticateResult.NoResult());
+        }
+        var (principal, error) = tokens.Validate(token);
+        if (principal is null) return Fail(error!);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
     }
 
     private Task<AuthenticateResult> Fail(string error)

@@ -21,6 +21,7 @@ public sealed record Caller(string Subject, string Role, string? OutletId)
     public static Caller From(HttpContext http)
     {
         var user = http.User;
+        if (user is Auth.BrigadePrincipal known) return known.Caller;
         if (user.Identity?.IsAuthenticated != true) return Anonymous;
         return new Caller(
             user.FindFirstValue(ClaimTypes.NameIdentifier) ?? user.FindFirstValue("sub") ?? "unknown",

@@ -74,7 +74,8 @@ public static class Limits
 
     /// <summary>The token's subject; an anonymous client is its address.</summary>
     public static string ClientKey(HttpContext http) =>
-        http.User.Identity?.IsAuthenticated == true ? "sub:" + Caller.From(http).Subject : Address(http);
+        http.User is BrigadePrincipal known ? known.ClientKey
+        : http.User.Identity?.IsAuthenticated == true ? "sub:" + Caller.From(http).Subject : Address(http);
 
     private static string Address(HttpContext http) => "ip:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
 }

@@ -89,7 +89,12 @@ public sealed class BrigadeMetrics : IDisposable
     };
 
     public void HttpRequest(string method, string route, int status, TimeSpan duration) =>
-        _http.Record(duration.TotalSeconds, new("method", method), new("route", route), new("status", status));
+        _http.Record(duration.TotalSeconds, new("method", method), new("route", route), new("status", Boxed(status)));
+
+    // Status codes boxed once: a tag value is an object, and boxing per request is garbage per request.
+    private static readonly object[] StatusCodes = [.. Enumerable.Range(0, 600).Select(i => (object)i)];
+
+    private static object Boxed(int status) => (uint)status < (uint)StatusCodes.Length ? StatusCodes[status] : status;
 
     /// <summary>Count an open live stream until disposed.</summary>
     public IDisposable Subscribed(string kind)

@@ -39,7 +39,7 @@ public sealed class PrometheusExporter : IDisposable
 
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        if (_series.TryGetValue(instrument, out var series)) series.Record(Labels(tags), value);
+        if (_series.TryGetValue(instrument, out var series)) series.Record(tags, value);
     }
 
     public string Scrape()
@@ -95,6 +95,9 @@ public sealed class PrometheusExporter : IDisposable
     private sealed class Series(Instrument instrument)
     {
         private readonly ConcurrentDictionary<string, Cell> _cells = new(StringComparer.Ordinal);
+        // The same cells by the tags as measured: a label set seen before is found without building
+        // its text, so a measurement allocates nothing (it runs once or more per request).
+        private readonly ConcurrentDictionary<TagSet, Cell> _byTags = new();
         private readonly Kind _kind = instrument switch
         {
             Histogram<double> or Histogram<long> or Histogram<int> => Kind.Histogram,
@@ -107,11 +110,26 @@ public sealed class PrometheusExporter : IDisposable
         public string Name { get; } = NameOf(instrument);
         public bool IsObservable => instrument.IsObservable;
 
-        public void ResetGauges() => _cells.Clear();
-
-        public void Record(string labels, double value)
+        public void ResetGauges()
         {
-            var cell = _cells.GetOrAdd(labels, _ => new Cell(_kind == Kind.Histogram ? new long[_bounds.Length + 1] : null));
+            _byTags.Clear();
+            _cells.Clear();
+        }
+
+        public void Record(ReadOnlySpan<KeyValuePair<string, object?>> tags, double value)
+        {
+            Cell? cell;
+            if (tags.Length > TagSet.Max) cell = CellFor(Labels(tags));
+            else
+            {
+                var key = new TagSet(tags);
+                if (!_byTags.TryGetValue(key, out cell))
+                {
+                    // Tags in another order are the same labels, so both keys lead to one cell.
+                    cell = CellFor(Labels(tags));
+                    _byTags.TryAdd(key, cell);
+                }
+            }
             lock (cell)
             {
                 switch (_kind)
@@ -161,7 +179,38 @@ public sealed class PrometheusExporter : IDisposable
             }
         }
 
+        private Cell CellFor(string labels) => _cells.GetOrAdd(labels, _ => new Cell(_kind == Kind.Histogram ? new long[_bounds.Length + 1] : null));
+
         private static string Braces(string labels) => labels.Length == 0 ? "" : "{" + labels + "}";
+    }
+
+    /// <summary>Up to <see cref="Max"/> tags as measured, compared by key and value (boxed numbers by value).</summary>
+    private readonly struct TagSet : IEquatable<TagSet>
+    {
+        public const int Max = 4;
+        private readonly int _count;
+        private readonly string? _k0, _k1, _k2, _k3;
+        private readonly object? _v0, _v1, _v2, _v3;
+
+        public TagSet(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            _count = tags.Length;
+            if (tags.Length > 0) (_k0, _v0) = (tags[0].Key, tags[0].Value);
+            if (tags.Length > 1) (_k1, _v1) = (tags[1].Key, tags[1].Value);
+            if (tags.Length > 2) (_k2, _v2) = (tags[2].Key, tags[2].Value);
+            if (tags.Length > 3) (_k3, _v3) = (tags[3].Key, tags[3].Value);
+        }
+
+        public bool Equals(TagSet other) =>
+            _count == other._count &&
+            string.Equals(_k0, other._k0, StringComparison.Ordinal) && Equals(_v0, other._v0) &&
+            string.Equals(_k1, other._k1, StringComparison.Ordinal) && Equals(_v1, other._v1) &&
+            string.Equals(_k2, other._k2, StringComparison.Ordinal) && Equals(_v2, other._v2) &&
+            string.Equals(_k3, other._k3, StringComparison.Ordinal) && Equals(_v3, other._v3);
+
+        public override bool Equals(object? obj) => obj is TagSet other && Equals(other);
+
+        public override int GetHashCode() => HashCode.Combine(_count, _v0, _v1, _v2, _v3);
     }
 
     private sealed class Cell(long[]? buckets)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Unicode;
 using Brigade.Catalog;
 using Brigade.Geo;
 using Brigade.Orders;
@@ -36,6 +37,30 @@ public sealed record ValidOrder(string RestaurantId, string? OutletId, IReadOnly
     /// idempotency key with a different request is refused.
     /// </summary>
     public string Hash()
+    {
+        // The same bytes as the StringBuilder below, formatted on the stack (the hash is stored in
+        // OrderPlaced and compared on replay, so its text must never change).
+        Span<byte> text = stackalloc byte[1024];
+        var n = 0;
+        var ok = Utf8.TryWrite(text, CultureInfo.InvariantCulture, $"{RestaurantId}|{OutletId}|", out var written);
+        n += written;
+        foreach (var l in Lines)
+        {
+            ok = ok && Utf8.TryWrite(text[n..], CultureInfo.InvariantCulture, $"{l.MenuItemId}*{l.Quantity},", out written);
+            n += written;
+        }
+        if (DeliverTo is { } at)
+        {
+            ok = ok && Utf8.TryWrite(text[n..], CultureInfo.InvariantCulture, $"|{at.Lat:R},{at.Lon:R}", out written);
+            n += written;
+        }
+        if (!ok) return LongHash();
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(text[..n], digest);
+        return Convert.ToHexStringLower(digest[..16]);
+    }
+
+    private string LongHash()
     {
         var sb = new StringBuilder().Append(RestaurantId).Append('|').Append(OutletId).Append('|');
         foreach (var l in Lines) sb.Append(l.MenuItemId).Append('*').Append(l.Quantity.ToString(CultureInfo.InvariantCulture)).Append(',');

@@ -174,7 +174,7 @@ public sealed partial class SummaryProjector : BackgroundService
     {
         if (_changed.Count == 0 && _position == _saved) return;
         var rows = _changed.Values.Select(o => new SummaryRow(o.Id, JsonNamingPolicy.CamelCase.ConvertName(o.Status.ToString()), o.OutletId, o.CustomerId,
-            o.Timeline.PlacedAt ?? DateTimeOffset.UnixEpoch, LastChange(o), o.Version, JsonSerializer.Serialize(o, EventJsonContext.Default.Order))).ToList();
+            o.Timeline.PlacedAt ?? DateTimeOffset.UnixEpoch, LastChange(o), o.Version, JsonSerializer.SerializeToUtf8Bytes(o, EventJsonContext.Default.Order))).ToList();
         await _readModels.SaveSummariesAsync(rows, Name, _position, ct);
         _saved = _position;
         if (_open.Count > OpenCacheLimit) _open.Clear();
@@ -189,8 +189,10 @@ public sealed partial class SummaryProjector : BackgroundService
     private static DateTimeOffset LastChange(Order o)
     {
         var t = o.Timeline;
-        DateTimeOffset?[] all = [t.PlacedAt, t.AcceptedAt, t.PreparingAt, t.ReadyAt, t.CourierAssignedAt, t.PickedUpAt, t.DeliveredAt, t.CollectedAt, t.CancelledAt, t.RejectedAt, t.FailedAt];
-        return all.Max() ?? DateTimeOffset.UnixEpoch;
+        ReadOnlySpan<DateTimeOffset?> all = [t.PlacedAt, t.AcceptedAt, t.PreparingAt, t.ReadyAt, t.CourierAssignedAt, t.PickedUpAt, t.DeliveredAt, t.CollectedAt, t.CancelledAt, t.RejectedAt, t.FailedAt];
+        var last = DateTimeOffset.UnixEpoch;
+        foreach (var at in all) if (at > last) last = at.Value;
+        return last;
     }
 
     public override void Dispose()

@@ -20,11 +20,17 @@ internal sealed class RawStatement : IDisposable
 
     public RawStatement Bind(int index, long value) { Check(raw.sqlite3_bind_int64(_stmt, index, value)); return this; }
 
+    /// <summary>Text, encoded to UTF-8 on the stack (SQLite copies it), so short strings cost no garbage.</summary>
     public RawStatement Bind(int index, string? value)
     {
-        Check(value is null ? raw.sqlite3_bind_null(_stmt, index) : raw.sqlite3_bind_text(_stmt, index, value));
-        return this;
+        if (value is null) { Check(raw.sqlite3_bind_null(_stmt, index)); return this; }
+        if (value.Length > 256) return BindText(index, System.Text.Encoding.UTF8.GetBytes(value));
+        Span<byte> utf8 = stackalloc byte[256 * 3];
+        return BindText(index, utf8[..System.Text.Encoding.UTF8.GetBytes(value, utf8)]);
     }
+
+    /// <summary>Text already in UTF-8.</summary>
+    public RawStatement BindText(int index, ReadOnlySpan<byte> utf8) { Check(raw.sqlite3_bind_text(_stmt, index, utf8)); return this; }
 
     public RawStatement Bind(int index, ReadOnlySpan<byte> value) { Check(raw.sqlite3_bind_blob(_stmt, index, value)); return this; }
 

@@ -1,7 +1,15 @@
 namespace Brigade.Storage;
 
-/// <summary>A row of the order-summary read model: a few indexed columns and the order as JSON.</summary>
-public sealed record SummaryRow(string Id, string Status, string? OutletId, string CustomerId, DateTimeOffset PlacedAt, DateTimeOffset UpdatedAt, long Version, string Body);
+/// <summary>A row of the order-summary read model: a few indexed columns and the order as JSON (UTF-8, as stored).</summary>
+public sealed record SummaryRow(string Id, string Status, string? OutletId, string CustomerId, DateTimeOffset PlacedAt, DateTimeOffset UpdatedAt, long Version, byte[] Body)
+{
+    // Rows are values: two rows are equal when their columns and their JSON bytes are.
+    public bool Equals(SummaryRow? other) =>
+        other is not null && Id == other.Id && Status == other.Status && OutletId == other.OutletId && CustomerId == other.CustomerId &&
+        PlacedAt == other.PlacedAt && UpdatedAt == other.UpdatedAt && Version == other.Version && Body.AsSpan().SequenceEqual(other.Body);
+
+    public override int GetHashCode() => HashCode.Combine(Id, Version);
+}
 
 /// <summary>Storage of read models projected from the log. They can always be dropped and rebuilt from it.</summary>
 public interface IReadModelStore

@@ -434,7 +434,7 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
         foreach (var row in write.Rows)
         {
             _upsertSummary!.Bind(1, row.Id).Bind(2, row.Status).Bind(3, row.OutletId).Bind(4, row.CustomerId)
-                .Bind(5, ToMicros(row.PlacedAt)).Bind(6, ToMicros(row.UpdatedAt)).Bind(7, row.Version).Bind(8, row.Body).Execute();
+                .Bind(5, ToMicros(row.PlacedAt)).Bind(6, ToMicros(row.UpdatedAt)).Bind(7, row.Version).BindText(8, row.Body).Execute();
         }
         _saveCheckpoint!.Bind(1, write.CheckpointName).Bind(2, write.Checkpoint).Execute();
     }
@@ -474,7 +474,7 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
         while (await r.ReadAsync(ct))
         {
             result.Add(new SummaryRow(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetString(3),
-                FromMicros(r.GetInt64(4)), FromMicros(r.GetInt64(5)), r.GetInt64(6), r.GetString(7)));
+                FromMicros(r.GetInt64(4)), FromMicros(r.GetInt64(5)), r.GetInt64(6), r.GetFieldValue<byte[]>(7)));
         }
         return result;
     }

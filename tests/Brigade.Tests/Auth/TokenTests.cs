@@ -52,6 +52,23 @@ public class TokenTests
         Assert.NotNull(service.Validate(token[..^2] + (token[^2] == 'A' ? "BA" : "AA")).Error);
     }
 
+    [Fact]
+    public void A_remembered_token_gives_the_same_caller_whether_it_comes_alone_or_inside_a_header()
+    {
+        var service = new TokenService(Key, Skew, new StepClock(Now));
+        var token = service.Issue("staff", "kim", "pizza-north", TimeSpan.FromMinutes(5));
+
+        var first = service.Validate(token).Principal;
+        var again = service.Validate(("Bearer " + token + " ").AsSpan(7).Trim()).Principal;
+
+        Assert.NotNull(first);
+        Assert.Same(first, again);
+        Assert.Equal(new Brigade.Http.Caller("kim", "staff", "pizza-north"), first.Caller);
+        Assert.Equal("sub:kim", first.ClientKey);
+        Assert.Equal(["kim", "staff", "pizza-north"], first.Claims.Select(c => c.Value));
+        Assert.True(first.Identity!.IsAuthenticated);
+    }
+
     private sealed class StepClock(DateTimeOffset now) : TimeProvider
     {
         public DateTimeOffset Now { get; set; } = now;

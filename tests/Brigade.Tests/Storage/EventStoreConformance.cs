@@ -248,14 +248,14 @@ public abstract class EventStoreConformance : IAsyncLifetime
     public async Task Summaries_and_their_checkpoint_are_saved_together_and_can_be_reset()
     {
         var at = DateTimeOffset.UnixEpoch.AddDays(3);
-        await ReadModels.SaveSummariesAsync([new SummaryRow("o1", "placed", "k", "c1", at, at, 1, "{}"), new SummaryRow("o2", "placed", null, "c2", at, at, 1, "{}")], "p", 2);
-        await ReadModels.SaveSummariesAsync([new SummaryRow("o1", "ready", "k", "c1", at, at.AddMinutes(5), 4, "{\"v\":4}")], "p", 9);
+        await ReadModels.SaveSummariesAsync([new SummaryRow("o1", "placed", "k", "c1", at, at, 1, "{}"u8.ToArray()), new SummaryRow("o2", "placed", null, "c2", at, at, 1, "{}"u8.ToArray())], "p", 2);
+        await ReadModels.SaveSummariesAsync([new SummaryRow("o1", "ready", "k", "c1", at, at.AddMinutes(5), 4, "{\"v\":4}"u8.ToArray())], "p", 9);
         await ReadModels.SaveCheckpointAsync("other", 3);
 
         Assert.Equal(9, await ReadModels.GetCheckpointAsync("p"));
         Assert.Equal(3, await ReadModels.GetCheckpointAsync("other"));
         var o1 = await ReadModels.GetSummaryAsync("o1");
-        Assert.Equal(new SummaryRow("o1", "ready", "k", "c1", at, at.AddMinutes(5), 4, "{\"v\":4}"), o1);
+        Assert.Equal(new SummaryRow("o1", "ready", "k", "c1", at, at.AddMinutes(5), 4, "{\"v\":4}"u8.ToArray()), o1);
         Assert.Equal(["o1"], (await ReadModels.ListSummariesAsync("c1", null, 10)).Select(r => r.Id));
         Assert.Equal(["o1"], (await ReadModels.ListSummariesAsync(null, "k", 10)).Select(r => r.Id));
         Assert.Equal(2, (await ReadModels.ListSummariesAsync(null, null, 10)).Count);

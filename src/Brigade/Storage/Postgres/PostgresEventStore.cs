@@ -569,7 +569,7 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
                 Param(r.Select(x => x.PlacedAt.UtcDateTime).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz),
                 Param(r.Select(x => x.UpdatedAt.UtcDateTime).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz),
                 Param(r.Select(x => x.Version).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint),
-                Param(r.Select(x => x.Body).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)));
+                Param(r.Select(x => System.Text.Encoding.UTF8.GetString(x.Body)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)));
         }
         write.BatchCommands.Add(Command(SaveCheckpointsSql,
             Param(checkpoints.Keys.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text),
@@ -719,7 +719,7 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
         {
             result.Add(new SummaryRow(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetString(3),
                 new DateTimeOffset(r.GetFieldValue<DateTime>(4), TimeSpan.Zero), new DateTimeOffset(r.GetFieldValue<DateTime>(5), TimeSpan.Zero),
-                r.GetInt64(6), r.GetString(7)));
+                r.GetInt64(6), System.Text.Encoding.UTF8.GetBytes(r.GetString(7))));
         }
         return result;
     }
