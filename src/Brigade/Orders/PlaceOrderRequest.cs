@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Unicode;
 using Brigade.Catalog;
 using Brigade.Geo;
@@ -38,34 +37,33 @@ public sealed record ValidOrder(string RestaurantId, string? OutletId, IReadOnly
     /// </summary>
     public string Hash()
     {
-        // The same bytes as the StringBuilder below, formatted on the stack (the hash is stored in
-        // OrderPlaced and compared on replay, so its text must never change).
+        // The text hashed is "restaurant|outlet|item*qty,…|lat,lon"; it is stored in OrderPlaced and
+        // compared on replay, so it must never change. Formatted on the stack; a request too long
+        // for that (dozens of lines with long ids) is formatted again into a larger buffer.
         Span<byte> text = stackalloc byte[1024];
-        var n = 0;
-        var ok = Utf8.TryWrite(text, CultureInfo.InvariantCulture, $"{RestaurantId}|{OutletId}|", out var written);
-        n += written;
-        foreach (var l in Lines)
+        if (!TryFormat(text, out var n))
         {
-            ok = ok && Utf8.TryWrite(text[n..], CultureInfo.InvariantCulture, $"{l.MenuItemId}*{l.Quantity},", out written);
-            n += written;
+            text = new byte[16 * 1024];
+            while (!TryFormat(text, out n)) text = new byte[text.Length * 2];
         }
-        if (DeliverTo is { } at)
-        {
-            ok = ok && Utf8.TryWrite(text[n..], CultureInfo.InvariantCulture, $"|{at.Lat:R},{at.Lon:R}", out written);
-            n += written;
-        }
-        if (!ok) return LongHash();
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(text[..n], digest);
         return Convert.ToHexStringLower(digest[..16]);
     }
 
-    private string LongHash()
+    private bool TryFormat(Span<byte> text, out int length)
     {
-        var sb = new StringBuilder().Append(RestaurantId).Append('|').Append(OutletId).Append('|');
-        foreach (var l in Lines) sb.Append(l.MenuItemId).Append('*').Append(l.Quantity.ToString(CultureInfo.InvariantCulture)).Append(',');
-        if (DeliverTo is { } p) sb.Append('|').Append(p.Lat.ToString("R", CultureInfo.InvariantCulture)).Append(',').Append(p.Lon.ToString("R", CultureInfo.InvariantCulture));
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())).AsSpan(0, 16));
+        if (!Utf8.TryWrite(text, CultureInfo.InvariantCulture, $"{RestaurantId}|{OutletId}|", out length)) return false;
+        int written;
+        foreach (var l in Lines)
+        {
+            if (!Utf8.TryWrite(text[length..], CultureInfo.InvariantCulture, $"{l.MenuItemId}*{l.Quantity},", out written)) return false;
+            length += written;
+        }
+        if (DeliverTo is not { } at) return true;
+        if (!Utf8.TryWrite(text[length..], CultureInfo.InvariantCulture, $"|{at.Lat:R},{at.Lon:R}", out written)) return false;
+        length += written;
+        return true;
     }
 }
 

@@ -59,7 +59,11 @@ internal sealed class GroupCommitQueue(string store) : IDisposable
         return pending.Completion.Task;
     }
 
-    public Task<CommitResult> Enqueue(Commit commit) => Enqueue(new Pending(commit, null, Stopwatch.GetTimestamp()));
+    public Task<CommitResult> Enqueue(Commit commit)
+    {
+        if (commit.Events.Count == 0) throw new ArgumentException("A commit needs at least one event.", nameof(commit));
+        return Enqueue(new Pending(commit, null, Stopwatch.GetTimestamp()));
+    }
 
     public Task<CommitResult> Enqueue(SummaryWrite summaries) => Enqueue(new Pending(null, summaries, Stopwatch.GetTimestamp()));
 

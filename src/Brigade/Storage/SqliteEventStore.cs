@@ -135,11 +135,7 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
 
     public void ResetChain() => _chainBroken = null;
 
-    public Task<CommitResult> CommitAsync(Commit commit, CancellationToken ct = default)
-    {
-        if (commit.Events.Count == 0) throw new ArgumentException("A commit needs at least one event.", nameof(commit));
-        return _writes.Enqueue(commit);
-    }
+    public Task<CommitResult> CommitAsync(Commit commit, CancellationToken ct = default) => _writes.Enqueue(commit);
 
     /// <summary>The writer thread: gathered batches (see <see cref="GroupCommitQueue.Run"/>), and a WAL checkpoint check every 32 batches.</summary>
     private void WriterLoop()

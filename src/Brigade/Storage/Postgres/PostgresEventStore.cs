@@ -130,11 +130,7 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
 
     public void ResetChain() => _chainBroken = null;
 
-    public Task<CommitResult> CommitAsync(Commit commit, CancellationToken ct = default)
-    {
-        if (commit.Events.Count == 0) throw new ArgumentException("A commit needs at least one event.", nameof(commit));
-        return _writes.Enqueue(commit);
-    }
+    public Task<CommitResult> CommitAsync(Commit commit, CancellationToken ct = default) => _writes.Enqueue(commit);
 
     /// <summary>The writer thread: gathered batches, exactly as the SQLite writer does (see <see cref="GroupCommitQueue.Run"/>).</summary>
     private void WriterLoop() => _writes.Run(GatherWindow, WriteBatch);
