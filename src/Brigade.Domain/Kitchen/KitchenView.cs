@@ -27,9 +27,13 @@ public sealed record StationView(
     int MaxChefs,
     int ActiveChefs,
     double MeanQueueWaitSeconds,
-    IReadOnlyList<TicketView> Tickets);
+    IReadOnlyList<TicketView> Tickets,
+    int OpenTickets);
 
-/// <summary>One order's (or one prep batch's) tasks at one station, oldest first.</summary>
+/// <summary>A station's load, as sampled for gauges and alerts: tasks waiting, open tickets, and the 90th percentile of ticket age.</summary>
+public sealed record StationLoad(string StationId, int QueuedTasks, int OpenTickets, double WaitP90Seconds, double TargetWaitSeconds);
+
+/// <summary>One order's (or one prep batch's) unfinished tasks at one station. A station lists its oldest tickets first, at most <see cref="KitchenEngine.TicketsShown"/>.</summary>
 public sealed record TicketView(string Id, string? OrderId, string? Component, long Seq, double AgeSeconds, IReadOnlyList<TaskView> Tasks);
 
 public sealed record TaskView(
@@ -76,28 +80,28 @@ public sealed partial class KitchenEngine
     public string StationId(int index) => _stations[index].Spec.Id;
     public int QueuedTasks(int index) => _stations[index].Queued;
 
+    /// <summary>
+    /// Most tickets a station lists in <see cref="Snapshot"/>: its oldest, which are the ones chefs
+    /// take next. The rest are counted (<see cref="StationView.OpenTickets"/>). A rush that queues
+    /// thousands of tickets must not make each refresh of a display (four a second, on the engine
+    /// thread) cost time in proportion to the backlog.
+    /// </summary>
+    public const int TicketsShown = 200;
+
     public KitchenView Snapshot(DateTimeOffset now)
     {
         var t = now.UtcTicks;
+        var open = OpenTickets();
         var stations = new List<StationView>(_stations.Length);
         foreach (var s in _stations)
         {
-            // Group the station's open tasks into tickets: one per order (or prep batch), FIFO by sequence.
-            var tickets = new SortedDictionary<long, (KOrder? Order, KPrep? Prep, List<KTask> Tasks)>();
-            foreach (var task in _tasks.Values)
+            var all = open[s.Index];
+            var ticketViews = Oldest(all, TicketsShown).Select(x =>
             {
-                if (task.Station != s.Index || task.Phase is TaskPhase.Done or TaskPhase.Dropped) continue;
-                var key = task.Seq;
-                if (!tickets.TryGetValue(key, out var ticket)) tickets[key] = ticket = (task.Order, task.Prep, []);
-                ticket.Tasks.Add(task);
-            }
-            var ticketViews = tickets.Values.Select(x =>
-            {
-                var first = x.Tasks.Min(k => k.QueuedAt);
-                var queuedAt = x.Order?.QueuedAt ?? first;
                 var id = x.Order is { } o ? $"{o.Id}/{s.Spec.Id}" : $"prep-{x.Prep!.Component}-{x.Prep.Seq}";
-                return new TicketView(id, x.Order?.Id, x.Prep?.Component, x.Order?.Seq ?? x.Prep!.Seq, TimeSpan.FromTicks(t - queuedAt).TotalSeconds,
-                    x.Tasks.OrderBy(k => k.IndexInOwner).Select(TaskViewOf).ToList());
+                var tasks = x.Order?.Tasks ?? x.Prep!.Tasks;
+                var unfinished = tasks.Where(k => k.Station == s.Index && k.Phase is not (TaskPhase.Done or TaskPhase.Dropped)).OrderBy(k => k.IndexInOwner);
+                return new TicketView(id, x.Order?.Id, x.Prep?.Component, x.Seq, TimeSpan.FromTicks(t - x.QueuedAt).TotalSeconds, unfinished.Select(TaskViewOf).ToList());
             }).ToList();
 
             var active = 0;
@@ -106,7 +110,7 @@ public sealed partial class KitchenEngine
             stations.Add(new StationView(s.Spec.Id, s.Spec.Name, s.Spec.Mode.ToString().ToLowerInvariant(), s.Queued,
                 TimeSpan.FromTicks(Math.Min(ProjectedWaitTicks(s), TimeSpan.FromDays(1).Ticks)).TotalSeconds, s.Spec.TargetWait.TotalSeconds,
                 s.TargetActive, s.Spec.MinChefs, s.Spec.MaxChefs, active,
-                s.Started == 0 ? 0 : TimeSpan.FromTicks(s.WaitTicksTotal / s.Started).TotalSeconds, ticketViews));
+                s.Started == 0 ? 0 : TimeSpan.FromTicks(s.WaitTicksTotal / s.Started).TotalSeconds, ticketViews, all.Count));
         }
 
         var chefs = _chefs.Select(c =>
@@ -127,6 +131,93 @@ public sealed partial class KitchenEngine
 
         return new KitchenView(OutletId, Outlet.Name, now, Outlet.IsOpen(now), Outlet.OffPeak.Count > 0 && Outlet.IsOffPeak(now), Version,
             stations, chefs, equipment, stock);
+    }
+
+    /// <summary>
+    /// Each station's load for gauges and alert rules, without building the display: tasks waiting,
+    /// open tickets, and the 90th percentile of their ages. One pass over the open orders, and a
+    /// linear-time selection for the percentile, so sampling a large backlog stays cheap.
+    /// </summary>
+    public IReadOnlyList<StationLoad> StationLoads(DateTimeOffset now)
+    {
+        var open = OpenTickets();
+        var loads = new StationLoad[_stations.Length];
+        foreach (var s in _stations)
+        {
+            var tickets = open[s.Index];
+            var p90 = 0.0;
+            if (tickets.Count > 0)
+            {
+                // The k-th oldest queue time is the (n-k+1)-th youngest age: p90 of ages is the ticket at
+                // rank n - ceil(0.9 n) among queue times sorted oldest first.
+                var queuedAt = new long[tickets.Count];
+                for (var i = 0; i < queuedAt.Length; i++) queuedAt[i] = tickets[i].QueuedAt;
+                var rank = Math.Clamp((int)Math.Ceiling(0.9 * queuedAt.Length) - 1, 0, queuedAt.Length - 1);
+                p90 = TimeSpan.FromTicks(now.UtcTicks - Selection.Nth(queuedAt, queuedAt.Length - 1 - rank)).TotalSeconds;
+            }
+            loads[s.Index] = new StationLoad(s.Spec.Id, s.Queued, tickets.Count, p90, s.Spec.TargetWait.TotalSeconds);
+        }
+        return loads;
+    }
+
+    /// <summary>Chefs at work (on duty, not sick, not on standby), and how many of them hold a task.</summary>
+    public (int Working, int Busy) ChefCounts()
+    {
+        int working = 0, busy = 0;
+        foreach (var c in _chefs)
+        {
+            if (!c.Available) continue;
+            working++;
+            if (c.Task is not null) busy++;
+        }
+        return (working, busy);
+    }
+
+    /// <summary>An open ticket: one order's (or prep batch's) unfinished tasks at one station, and when it joined the queue.</summary>
+    private readonly record struct OpenTicket(long Seq, long QueuedAt, KOrder? Order, KPrep? Prep);
+
+    /// <summary>
+    /// The open tickets of every station. An order has a ticket wherever it still has unfinished
+    /// tasks, which its per-station counts say without looking at the tasks. Prep batches are few:
+    /// their tickets come from their tasks, aged by the oldest one still open at the station.
+    /// </summary>
+    private List<OpenTicket>[] OpenTickets()
+    {
+        var byStation = new List<OpenTicket>[_stations.Length];
+        for (var i = 0; i < byStation.Length; i++) byStation[i] = [];
+        foreach (var order in _orders.Values)
+            for (var s = 0; s < order.RemainingByStation.Length; s++)
+                if (order.RemainingByStation[s] > 0) byStation[s].Add(new OpenTicket(order.Seq, order.QueuedAt, order, null));
+
+        Dictionary<(KPrep, int), long>? preps = null;
+        foreach (var task in _tasks.Values)
+        {
+            if (task.Prep is not { } prep || task.Phase is TaskPhase.Done or TaskPhase.Dropped) continue;
+            preps ??= [];
+            var key = (prep, task.Station);
+            preps[key] = preps.TryGetValue(key, out var first) ? Math.Min(first, task.QueuedAt) : task.QueuedAt;
+        }
+        if (preps is not null)
+            foreach (var ((prep, station), queuedAt) in preps)
+                byStation[station].Add(new OpenTicket(prep.Seq, queuedAt, null, prep));
+        return byStation;
+    }
+
+    /// <summary>The <paramref name="count"/> tickets with the lowest sequence (the oldest), in order: O(n log count) with a bounded heap.</summary>
+    private static List<OpenTicket> Oldest(List<OpenTicket> tickets, int count)
+    {
+        if (tickets.Count <= count) return [.. tickets.OrderBy(x => x.Seq)];
+        // A max-heap on sequence holds the lowest seen so far; a newer ticket than its top is skipped.
+        var heap = new PriorityQueue<OpenTicket, long>(count + 1, Comparer<long>.Create((a, b) => b.CompareTo(a)));
+        foreach (var x in tickets)
+        {
+            if (heap.Count < count) heap.Enqueue(x, x.Seq);
+            else if (x.Seq < heap.Peek().Seq) heap.EnqueueDequeue(x, x.Seq);
+        }
+        var oldest = new List<OpenTicket>(count);
+        while (heap.Count > 0) oldest.Add(heap.Dequeue());
+        oldest.Reverse();
+        return oldest;
     }
 
     private TaskView TaskViewOf(KTask k) => new(

@@ -42,28 +42,31 @@ public sealed class OperationsSampler(EngineHost engine)
         return _current;
     }
 
+    private static readonly string[] StatusNames = Enum.GetValues<Orders.OrderStatus>()
+        .Select(v => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(v.ToString())).ToArray();
+
+    /// <summary>
+    /// Runs on the engine thread, so it stays proportional to outlets and stations, not to the backlog:
+    /// open orders are counted by status in one pass with no allocation per order, and stations report
+    /// their load without building the kitchen display.
+    /// </summary>
     private static OperationsSnapshot Take(BrigadeEngine e, DateTimeOffset now)
     {
-        var open = new Dictionary<string, long>(StringComparer.Ordinal);
+        var byStatus = new long[StatusNames.Length];
         foreach (var o in e.Orders.Values)
-            if (!o.IsTerminal)
-            {
-                var status = System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(o.Status.ToString());
-                open[status] = open.GetValueOrDefault(status) + 1;
-            }
+            if (!o.IsTerminal) byStatus[(int)o.Status]++;
+        var open = new Dictionary<string, long>(StringComparer.Ordinal);
+        for (var i = 0; i < byStatus.Length; i++)
+            if (byStatus[i] > 0) open[StatusNames[i]] = byStatus[i];
+
         var stations = new List<StationSample>();
         var outlets = new List<OutletSample>();
         foreach (var outlet in e.Catalog.Outlets)
         {
-            var view = e.KitchenOf(outlet.Id)!.Snapshot(now);
-            foreach (var s in view.Stations)
-            {
-                var ages = s.Tickets.Select(t => t.AgeSeconds).Order().ToArray();
-                var p90 = ages.Length == 0 ? 0 : ages[Math.Clamp((int)Math.Ceiling(0.9 * ages.Length) - 1, 0, ages.Length - 1)];
-                stations.Add(new StationSample(outlet.Id, s.Id, s.QueuedTasks, p90, s.TargetWaitSeconds));
-            }
-            var working = view.Chefs.Count(c => c.State is "idle" or "busy");
-            var busy = view.Chefs.Count(c => c.State == "busy");
+            var kitchen = e.KitchenOf(outlet.Id)!;
+            foreach (var load in kitchen.StationLoads(now))
+                stations.Add(new StationSample(outlet.Id, load.StationId, load.QueuedTasks, load.WaitP90Seconds, load.TargetWaitSeconds));
+            var (working, busy) = kitchen.ChefCounts();
             outlets.Add(new OutletSample(outlet.Id, working == 0 ? 0 : (double)busy / working, e.Router.HealthOf(outlet.Id, now).Silent));
         }
         var couriers = new Dictionary<string, long>(StringComparer.Ordinal);

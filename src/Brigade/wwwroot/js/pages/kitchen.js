@@ -136,7 +136,8 @@ function updateStation(el, station) {
   setText(el.querySelector('.mode'), station.mode === 'human' ? 'staff' : 'simulated');
   setText(el.querySelector('.stats'),
     `${station.queuedTasks} queued · wait ${duration(station.projectedWaitSeconds)} (target ${duration(station.targetWaitSeconds)}) · `
-    + `${station.activeChefs} of ${station.targetChefs} chefs active (${station.minChefs}–${station.maxChefs})`);
+    + `${station.activeChefs} of ${station.targetChefs} chefs active (${station.minChefs}–${station.maxChefs})`
+    + (station.openTickets > station.tickets.length ? ` · showing the oldest ${station.tickets.length} of ${station.openTickets} tickets` : ''));
   if (station.mode === 'human') updateChefSelect(el.querySelector('.chef-select'), station);
   const list = el.querySelector('.tickets');
   const tickets = station.tickets.map(t => ({ ...t, station }));
