@@ -102,6 +102,7 @@ public sealed partial class KitchenEngine
         }
         _inPrep[ci] += prep.Quantity;
         _prepBatches[ci]++;
+        if (prep.Remaining > 0) _preps.Add(prep);
     }
 
     private KTask NewTask(QueuedTask spec, int index, long at)
@@ -228,7 +229,7 @@ public sealed partial class KitchenEngine
         }
         else if (task.Prep is { } prep)
         {
-            prep.Remaining--;
+            if (--prep.Remaining == 0) _preps.Remove(prep);
         }
     }
 

@@ -37,6 +37,8 @@ public sealed partial class KitchenEngine
     private readonly Dictionary<string, KChef> _chefById = new(StringComparer.Ordinal);
     private readonly Dictionary<long, KTask> _tasks = [];
     private readonly Dictionary<string, KOrder> _orders = new(StringComparer.Ordinal);
+    /// <summary>Prep batches with tasks still open (few: at most a batch or two per component).</summary>
+    private readonly List<KPrep> _preps = [];
     private readonly PreppedComponent[] _components;
     private readonly Dictionary<string, int> _componentIndex = new(StringComparer.Ordinal);
     private readonly int[] _stock;

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Brigade.Catalog;
 
 namespace Brigade.Kitchen;
@@ -91,12 +92,23 @@ public sealed partial class KitchenEngine
     public KitchenView Snapshot(DateTimeOffset now)
     {
         var t = now.UtcTicks;
-        var open = OpenTickets();
+        // Per station, a max-heap on sequence keeps the oldest tickets seen so far: O(n log TicketsShown).
+        var oldest = new PriorityQueue<OpenTicket, long>[_stations.Length];
+        var counts = new int[_stations.Length];
+        for (var i = 0; i < oldest.Length; i++) oldest[i] = new PriorityQueue<OpenTicket, long>(TicketsShown + 1, NewestFirst);
+        ForEachOpenTicket((station, ticket) =>
+        {
+            counts[station]++;
+            var heap = oldest[station];
+            if (heap.Count < TicketsShown) heap.Enqueue(ticket, ticket.Seq);
+            else if (ticket.Seq < heap.Peek().Seq) heap.EnqueueDequeue(ticket, ticket.Seq);
+        });
         var stations = new List<StationView>(_stations.Length);
         foreach (var s in _stations)
         {
-            var all = open[s.Index];
-            var ticketViews = Oldest(all, TicketsShown).Select(x =>
+            var shown = new OpenTicket[oldest[s.Index].Count];
+            for (var i = shown.Length - 1; i >= 0; i--) shown[i] = oldest[s.Index].Dequeue();
+            var ticketViews = shown.Select(x =>
             {
                 var id = x.Order is { } o ? $"{o.Id}/{s.Spec.Id}" : $"prep-{x.Prep!.Component}-{x.Prep.Seq}";
                 var tasks = x.Order?.Tasks ?? x.Prep!.Tasks;
@@ -110,7 +122,7 @@ public sealed partial class KitchenEngine
             stations.Add(new StationView(s.Spec.Id, s.Spec.Name, s.Spec.Mode.ToString().ToLowerInvariant(), s.Queued,
                 TimeSpan.FromTicks(Math.Min(ProjectedWaitTicks(s), TimeSpan.FromDays(1).Ticks)).TotalSeconds, s.Spec.TargetWait.TotalSeconds,
                 s.TargetActive, s.Spec.MinChefs, s.Spec.MaxChefs, active,
-                s.Started == 0 ? 0 : TimeSpan.FromTicks(s.WaitTicksTotal / s.Started).TotalSeconds, ticketViews, all.Count));
+                s.Started == 0 ? 0 : TimeSpan.FromTicks(s.WaitTicksTotal / s.Started).TotalSeconds, ticketViews, counts[s.Index]));
         }
 
         var chefs = _chefs.Select(c =>
@@ -140,22 +152,22 @@ public sealed partial class KitchenEngine
     /// </summary>
     public IReadOnlyList<StationLoad> StationLoads(DateTimeOffset now)
     {
-        var open = OpenTickets();
+        var queuedAt = new List<long>[_stations.Length];
+        for (var i = 0; i < queuedAt.Length; i++) queuedAt[i] = new List<long>(_orders.Count);
+        ForEachOpenTicket((station, ticket) => queuedAt[station].Add(ticket.QueuedAt));
         var loads = new StationLoad[_stations.Length];
         foreach (var s in _stations)
         {
-            var tickets = open[s.Index];
+            var times = CollectionsMarshal.AsSpan(queuedAt[s.Index]);
             var p90 = 0.0;
-            if (tickets.Count > 0)
+            if (times.Length > 0)
             {
-                // The k-th oldest queue time is the (n-k+1)-th youngest age: p90 of ages is the ticket at
-                // rank n - ceil(0.9 n) among queue times sorted oldest first.
-                var queuedAt = new long[tickets.Count];
-                for (var i = 0; i < queuedAt.Length; i++) queuedAt[i] = tickets[i].QueuedAt;
-                var rank = Math.Clamp((int)Math.Ceiling(0.9 * queuedAt.Length) - 1, 0, queuedAt.Length - 1);
-                p90 = TimeSpan.FromTicks(now.UtcTicks - Selection.Nth(queuedAt, queuedAt.Length - 1 - rank)).TotalSeconds;
+                // Ages sorted ascending are queue times sorted descending: the age at rank r (0-based)
+                // is the queue time at rank n - 1 - r, oldest first.
+                var rank = Math.Clamp((int)Math.Ceiling(0.9 * times.Length) - 1, 0, times.Length - 1);
+                p90 = TimeSpan.FromTicks(now.UtcTicks - Selection.Nth(times, times.Length - 1 - rank)).TotalSeconds;
             }
-            loads[s.Index] = new StationLoad(s.Spec.Id, s.Queued, tickets.Count, p90, s.Spec.TargetWait.TotalSeconds);
+            loads[s.Index] = new StationLoad(s.Spec.Id, s.Queued, times.Length, p90, s.Spec.TargetWait.TotalSeconds);
         }
         return loads;
     }
@@ -176,48 +188,31 @@ public sealed partial class KitchenEngine
     /// <summary>An open ticket: one order's (or prep batch's) unfinished tasks at one station, and when it joined the queue.</summary>
     private readonly record struct OpenTicket(long Seq, long QueuedAt, KOrder? Order, KPrep? Prep);
 
+    private static readonly Comparer<long> NewestFirst = Comparer<long>.Create((a, b) => b.CompareTo(a));
+
     /// <summary>
-    /// The open tickets of every station. An order has a ticket wherever it still has unfinished
-    /// tasks, which its per-station counts say without looking at the tasks. Prep batches are few:
-    /// their tickets come from their tasks, aged by the oldest one still open at the station.
+    /// Every open ticket, with its station. An order has a ticket wherever it still has unfinished
+    /// tasks, which its per-station counts say without touching the tasks. A prep batch's ticket is
+    /// as old as its oldest task still open at the station.
     /// </summary>
-    private List<OpenTicket>[] OpenTickets()
+    private void ForEachOpenTicket(Action<int, OpenTicket> visit)
     {
-        var byStation = new List<OpenTicket>[_stations.Length];
-        for (var i = 0; i < byStation.Length; i++) byStation[i] = [];
         foreach (var order in _orders.Values)
-            for (var s = 0; s < order.RemainingByStation.Length; s++)
-                if (order.RemainingByStation[s] > 0) byStation[s].Add(new OpenTicket(order.Seq, order.QueuedAt, order, null));
-
-        Dictionary<(KPrep, int), long>? preps = null;
-        foreach (var task in _tasks.Values)
         {
-            if (task.Prep is not { } prep || task.Phase is TaskPhase.Done or TaskPhase.Dropped) continue;
-            preps ??= [];
-            var key = (prep, task.Station);
-            preps[key] = preps.TryGetValue(key, out var first) ? Math.Min(first, task.QueuedAt) : task.QueuedAt;
+            var remaining = order.RemainingByStation;
+            for (var s = 0; s < remaining.Length; s++)
+                if (remaining[s] > 0) visit(s, new OpenTicket(order.Seq, order.QueuedAt, order, null));
         }
-        if (preps is not null)
-            foreach (var ((prep, station), queuedAt) in preps)
-                byStation[station].Add(new OpenTicket(prep.Seq, queuedAt, null, prep));
-        return byStation;
-    }
-
-    /// <summary>The <paramref name="count"/> tickets with the lowest sequence (the oldest), in order: O(n log count) with a bounded heap.</summary>
-    private static List<OpenTicket> Oldest(List<OpenTicket> tickets, int count)
-    {
-        if (tickets.Count <= count) return [.. tickets.OrderBy(x => x.Seq)];
-        // A max-heap on sequence holds the lowest seen so far; a newer ticket than its top is skipped.
-        var heap = new PriorityQueue<OpenTicket, long>(count + 1, Comparer<long>.Create((a, b) => b.CompareTo(a)));
-        foreach (var x in tickets)
+        foreach (var prep in _preps)
         {
-            if (heap.Count < count) heap.Enqueue(x, x.Seq);
-            else if (x.Seq < heap.Peek().Seq) heap.EnqueueDequeue(x, x.Seq);
+            for (var s = 0; s < _stations.Length; s++)
+            {
+                var queuedAt = long.MaxValue;
+                foreach (var task in prep.Tasks)
+                    if (task.Station == s && task.Phase is not (TaskPhase.Done or TaskPhase.Dropped)) queuedAt = Math.Min(queuedAt, task.QueuedAt);
+                if (queuedAt != long.MaxValue) visit(s, new OpenTicket(prep.Seq, queuedAt, null, prep));
+            }
         }
-        var oldest = new List<OpenTicket>(count);
-        while (heap.Count > 0) oldest.Add(heap.Dequeue());
-        oldest.Reverse();
-        return oldest;
     }
 
     private TaskView TaskViewOf(KTask k) => new(
