@@ -26,7 +26,7 @@ public sealed class IdempotencyGate
     public void Remember(string scopedKey, string hash, string orderId, DateTimeOffset createdAt)
     {
         var entry = new Entry(hash, createdAt);
-        entry.Done.TrySetResult(orderId);
+        entry.Complete(orderId);
         _entries[scopedKey] = entry;
     }
 
@@ -42,7 +42,7 @@ public sealed class IdempotencyGate
             var entry = _entries.GetOrAdd(scopedKey, mine);
             if (entry == mine) return new GateResult(GateOutcome.Owner, null, new Claim(this, scopedKey, mine));
             if (entry.Hash != hash) return new GateResult(GateOutcome.Mismatch, null, null);
-            var id = await entry.Done.Task;
+            var id = await entry.WaitAsync();
             if (id is not null) return new GateResult(GateOutcome.Replay, id, null);
             // The owner failed without placing an order (refused, invalid): the key is free again.
         }
@@ -53,15 +53,49 @@ public sealed class IdempotencyGate
     {
         var removed = 0;
         foreach (var (key, entry) in _entries)
-            if (entry.Done.Task.IsCompleted && entry.CreatedAt < before && _entries.TryRemove(new(key, entry))) removed++;
+            if (entry.IsDone && entry.CreatedAt < before && _entries.TryRemove(new(key, entry))) removed++;
         return removed;
     }
 
+    /// <summary>
+    /// One key: the hash of the request that owns it and, once the owner is done, the order it placed.
+    /// Entries stay for the whole retention window, so an entry holds no task of its own: only a
+    /// request racing the owner creates one to wait on.
+    /// </summary>
     internal sealed class Entry(string hash, DateTimeOffset createdAt)
     {
+        private TaskCompletionSource<string?>? _waiters;
+        private string? _orderId;
+        private volatile bool _done;
+
         public string Hash { get; } = hash;
         public DateTimeOffset CreatedAt { get; } = createdAt;
-        public TaskCompletionSource<string?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public bool IsDone => _done;
+
+        /// <summary>The order the owner placed, or null if it placed none; completes when the owner is done.</summary>
+        public Task<string?> WaitAsync()
+        {
+            lock (this)
+            {
+                if (_done) return Task.FromResult(_orderId);
+                _waiters ??= new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+                return _waiters.Task;
+            }
+        }
+
+        public void Complete(string? orderId)
+        {
+            TaskCompletionSource<string?>? waiters;
+            lock (this)
+            {
+                if (_done) return;
+                _orderId = orderId;
+                _done = true;
+                waiters = _waiters;
+                _waiters = null;
+            }
+            waiters?.TrySetResult(orderId);
+        }
     }
 
     public enum GateOutcome
@@ -91,7 +125,7 @@ public sealed class IdempotencyGate
         public void Complete(string? orderId)
         {
             if (orderId is null) _gate._entries.TryRemove(new(_key, _entry));
-            _entry.Done.TrySetResult(orderId);
+            _entry.Complete(orderId);
         }
     }
 }
