@@ -152,8 +152,9 @@ public sealed partial class KitchenEngine
     /// </summary>
     public IReadOnlyList<StationLoad> StationLoads(DateTimeOffset now)
     {
-        var queuedAt = new List<long>[_stations.Length];
-        for (var i = 0; i < queuedAt.Length; i++) queuedAt[i] = new List<long>(_orders.Count);
+        // Scratch lists kept between samples (the engine is single-threaded): a steady backlog is sampled without allocating.
+        var queuedAt = _sampleScratch ??= Enumerable.Range(0, _stations.Length).Select(_ => new List<long>()).ToArray();
+        foreach (var list in queuedAt) list.Clear();
         ForEachOpenTicket((station, ticket) => queuedAt[station].Add(ticket.QueuedAt));
         var loads = new StationLoad[_stations.Length];
         foreach (var s in _stations)
@@ -184,6 +185,8 @@ public sealed partial class KitchenEngine
         }
         return (working, busy);
     }
+
+    private List<long>[]? _sampleScratch;
 
     /// <summary>An open ticket: one order's (or prep batch's) unfinished tasks at one station, and when it joined the queue.</summary>
     private readonly record struct OpenTicket(long Seq, long QueuedAt, KOrder? Order, KPrep? Prep);

@@ -71,6 +71,7 @@ public class KitchenLoadTests
             Assert.Equal(ages.Length == 0 ? 0 : ages[(int)Math.Ceiling(0.9 * ages.Length) - 1], load.WaitP90Seconds, 6);
         }
         Assert.Contains(loads, l => l.OpenTickets > 10);
+        Assert.Equal(loads, k.StationLoads(now));   // sampling again (reusing its scratch space) sees the same
     }
 
     private sealed record Ticket(string Station, long Seq, bool IsPrep, double AgeSeconds);
