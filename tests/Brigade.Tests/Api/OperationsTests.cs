@@ -101,7 +101,7 @@ public class OperationsTests
     public async Task Alerts_fire_and_resolve_as_events_are_listed_and_reach_webhooks_signed_and_retried()
     {
         await using var hook = await WebhookReceiver.StartAsync(failFirst: 1);
-        await using var app = await TestApp.StartAsync(timeScale: 600, catalogJson: TwinCatalog, extra: new Dictionary<string, string?>
+        await using var app = await TestApp.StartAsync(timeScale: 600, catalogJson: TestCatalogs.TwinJson, extra: new Dictionary<string, string?>
         {
             ["Brigade:Alerts:EvaluateEverySeconds"] = "3600",
             ["Brigade:Alerts:Webhooks:0"] = hook.Url,
@@ -167,20 +167,6 @@ public class OperationsTests
         }
     }
 
-    internal const string TwinCatalog = """
-        {
-          "timeZone": "UTC",
-          "routing": { "silentAfterSeconds": 90 },
-          "restaurants": [{
-            "id": "r",
-            "menu": [ { "id": "pizza", "priceCents": 900, "steps": [ { "name": "make", "station": "pizza", "workSeconds": 300 } ] } ],
-            "outlets": [
-              { "id": "k1", "lat": 52.52, "lon": 13.40, "stations": [ { "id": "pizza", "mode": "human" } ], "staff": [ { "id": "a", "skills": ["pizza"] } ] },
-              { "id": "k2", "lat": 52.53, "lon": 13.42, "stations": [ { "id": "pizza", "mode": "human" } ], "staff": [ { "id": "b", "skills": ["pizza"] } ] }
-            ]
-          }]
-        }
-        """;
 }
 
 /// <summary>A real HTTP endpoint on a free loopback port that records what it is sent; it can fail the first requests.</summary>

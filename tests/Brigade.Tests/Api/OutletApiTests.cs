@@ -74,7 +74,7 @@ public class OutletApiTests
     public async Task A_simulated_power_cut_silences_an_outlet_and_its_waiting_orders_move()
     {
         // Human pizza stations, so orders wait unstarted; 600x clock, so the 90 s silence threshold passes in 0.15 s.
-        await using var app = await TestApp.StartAsync(timeScale: 600, catalogJson: TwinCatalog);
+        await using var app = await TestApp.StartAsync(timeScale: 600, catalogJson: TestCatalogs.TwinJson);
         var ids = new List<string>();
         for (var i = 0; i < 3; i++) ids.Add((await app.PlaceAsync("""{"restaurantId":"r","outletId":"k1","items":[{"menuItemId":"pizza","quantity":1}]}""")).GetProperty("id").GetString()!);
 
@@ -96,19 +96,4 @@ public class OutletApiTests
         }
         Assert.Equal(HttpStatusCode.NoContent, (await app.Client.PostAsync("/api/outlets/k1/power/restore", null)).StatusCode);
     }
-
-    private const string TwinCatalog = """
-        {
-          "timeZone": "UTC",
-          "routing": { "silentAfterSeconds": 90 },
-          "restaurants": [{
-            "id": "r",
-            "menu": [ { "id": "pizza", "priceCents": 900, "steps": [ { "name": "make", "station": "pizza", "workSeconds": 300 } ] } ],
-            "outlets": [
-              { "id": "k1", "lat": 52.52, "lon": 13.40, "stations": [ { "id": "pizza", "mode": "human" } ], "staff": [ { "id": "a", "skills": ["pizza"] } ] },
-              { "id": "k2", "lat": 52.53, "lon": 13.42, "stations": [ { "id": "pizza", "mode": "human" } ], "staff": [ { "id": "b", "skills": ["pizza"] } ] }
-            ]
-          }]
-        }
-        """;
 }

@@ -7,6 +7,22 @@ public static class TestCatalogs
 {
     public static RestaurantCatalog Demo { get; } = CatalogLoader.LoadDemo();
 
+    /// <summary>Restaurant "r" with two staffed outlets, k1 and k2, close together, and one item (pizza, 300 s): for routing around an outlet that goes silent.</summary>
+    public const string TwinJson = """
+        {
+          "timeZone": "UTC",
+          "routing": { "silentAfterSeconds": 90 },
+          "restaurants": [{
+            "id": "r",
+            "menu": [ { "id": "pizza", "priceCents": 900, "steps": [ { "name": "make", "station": "pizza", "workSeconds": 300 } ] } ],
+            "outlets": [
+              { "id": "k1", "lat": 52.52, "lon": 13.40, "stations": [ { "id": "pizza", "mode": "human" } ], "staff": [ { "id": "a", "skills": ["pizza"] } ] },
+              { "id": "k2", "lat": 52.53, "lon": 13.42, "stations": [ { "id": "pizza", "mode": "human" } ], "staff": [ { "id": "b", "skills": ["pizza"] } ] }
+            ]
+          }]
+        }
+        """;
+
     /// <summary>
     /// One outlet "k" of restaurant "r". Station "pizza" (chefs a, b; speed 1) and "bread" (chef c).
     /// Oven: <paramref name="ovenUnits"/> × <paramref name="ovenSlots"/>. Items:

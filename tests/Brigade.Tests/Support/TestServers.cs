@@ -21,19 +21,8 @@ public static class TestServers
     /// <summary>Run rabbitmqctl against the throwaway broker (e.g. <c>stop_app</c>, <c>start_app</c>).</summary>
     public static async Task RabbitMqCtlAsync(params string[] args)
     {
-        var info = new ProcessStartInfo(Require(RabbitMqCtlVariable, "rabbitmqctl for the test broker"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, $"rabbitmqctl {string.Join(' ', args)} failed: {await output}{await error}");
+        var (code, output, error) = await Processes.RunAsync(Require(RabbitMqCtlVariable, "rabbitmqctl for the test broker"), args);
+        Assert.True(code == 0, $"rabbitmqctl {string.Join(' ', args)} failed: {output}{error}");
     }
 
     private static string Require(string variable, string what)

@@ -100,6 +100,25 @@ export class CityMap {
     return x > this.width * 0.62 ? { x: -11, 'text-anchor': 'end' } : { x: 11 };
   }
 
+  /**
+   * A keyed marker that follows a position: removed (and null returned) when `pos` is null, else
+   * moved there if it exists. Returns the marker found, if any, and the position in map units.
+   */
+  track(layer, selector, pos) {
+    const existing = this.layers[layer].querySelector(selector);
+    if (!pos) {
+      existing?.remove();
+      return null;
+    }
+    const { x, y } = this.project(pos.lat, pos.lon);
+    if (existing) {
+      existing.__x = x;
+      existing.__y = y;
+      this.place(existing);
+    }
+    return { existing, x, y };
+  }
+
   /** A group drawn in screen pixels around (0, 0), placed at map position (x, y). */
   marker(layer, x, y, attrs, ...children) {
     const g = s('g', { ...attrs, class: `marker ${attrs.class ?? ''}`.trim() }, ...children);
@@ -183,16 +202,10 @@ export class CityMap {
    * `title` is what a pointer or a screen reader gets, the label what is drawn (none with `label: ''`).
    */
   setCourier(id, pos, { label = 'Courier', title = label, state } = {}) {
-    const existing = this.layers.couriers.querySelector(`[data-courier="${CSS.escape(id)}"]`);
-    if (!pos) {
-      existing?.remove();
-      return null;
-    }
-    const { x, y } = this.project(pos.lat, pos.lon);
+    const at = this.track('couriers', `[data-courier="${CSS.escape(id)}"]`, pos);
+    if (!at) return null;
+    const { existing, x, y } = at;
     if (existing) {
-      existing.__x = x;
-      existing.__y = y;
-      this.place(existing);
       setSvgText(existing.querySelector('title'), title);
       const text = existing.querySelector('text');
       if (text) {
@@ -211,16 +224,10 @@ export class CityMap {
 
   /** An order's delivery point: a small diamond; `state` (waiting, offered, assigned, pickedup) styles it. */
   setOrder(id, pos, { title, state } = {}) {
-    const existing = this.layers.points.querySelector(`[data-order="${CSS.escape(id)}"]`);
-    if (!pos) {
-      existing?.remove();
-      return null;
-    }
-    const { x, y } = this.project(pos.lat, pos.lon);
+    const at = this.track('points', `[data-order="${CSS.escape(id)}"]`, pos);
+    if (!at) return null;
+    const { existing, x, y } = at;
     if (existing) {
-      existing.__x = x;
-      existing.__y = y;
-      this.place(existing);
       existing.dataset.state = state ?? '';
       setSvgText(existing.querySelector('title'), title ?? id);
       return existing;

@@ -1,0 +1,19 @@
+using System.Diagnostics;
+
+namespace Brigade.Tests.Support;
+
+/// <summary>Run a command to completion (at most a minute) and capture what it printed.</summary>
+public static class Processes
+{
+    public static async Task<(int Code, string Output, string Error)> RunAsync(string file, IEnumerable<string> args)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await error);
+    }
+}
