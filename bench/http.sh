@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # HTTP benchmark: durable POST /api/orders and GET /api/orders/{id} against a Kestrel plaintext
 # peer measured in the same run, with wrk. Installs wrk if missing.
-#   DURATION=15s CONNECTIONS=64 THREADS=2 bench/http.sh
+#   DURATION=15s WARMUP=5s CONNECTIONS=64 THREADS=2 bench/http.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-15s}
+WARMUP=${WARMUP:-5s}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 PEER_PORT=${PEER_PORT:-5190}
@@ -49,11 +50,24 @@ for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null || { echo "a server exited du
 
 scrape() { curl -sf "http://127.0.0.1:$BRIGADE_PORT/metrics" >"$1" || true; }
 
+# CPU time of each of the server's threads (user + system, in clock ticks) and the machine's idle
+# ticks, so a run can be split into CPU per request by role. Field 2 of /proc/.../stat may hold
+# spaces, so count fields after its closing parenthesis.
+threads() {
+  local pid=$1 t
+  for t in /proc/"$pid"/task/*; do
+    echo "$(tr ' ' '_' <"$t/comm" 2>/dev/null) $(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}')"
+  done
+  awk '/^cpu / {total = 0; for (i = 2; i <= NF; i++) total += $i; print "machine-idle", $5 + $6; print "machine-total", total}' /proc/stat
+}
+
 run() { # name, wrk args...
   local name=$1; shift
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d5s "$@" >/dev/null 2>&1   # warm-up
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$@" >/dev/null 2>&1   # warm-up
   scrape "$tmp/$name.before.prom"
+  threads "${pids[1]}" >"$tmp/$name.before.cpu"
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" >"$tmp/$name.txt" 2>&1
+  threads "${pids[1]}" >"$tmp/$name.after.cpu"
   scrape "$tmp/$name.after.prom"
   local rps p50 p99 errors
   rps=$(awk '/Requests\/sec/ {print $2}' "$tmp/$name.txt")
@@ -72,7 +86,7 @@ get=$(run get -H "Authorization: Bearer $BRIGADE_TOKEN" "http://127.0.0.1:$BRIGA
 ceiling=$(echo "$plain" | awk '{print $2}')
 echo
 echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(dotnet --version) SDK; $(date -u +%Y-%m-%d)"
-echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION on the same machine as the servers"
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION after $WARMUP of warm-up, on the same machine as the servers"
 echo
 echo "| endpoint | requests/s | p50 | p99 | × plaintext | non-2xx |"
 echo "|---|---:|---:|---:|---:|---:|"
@@ -107,3 +121,25 @@ awk '
       1000 * d("brigade_eventlog_append_duration_seconds_sum") / d("brigade_eventlog_append_duration_seconds_count"),
       batches, d("brigade_eventlog_batch_commits_sum") / batches, 1000 * d("brigade_eventlog_batch_duration_seconds_sum") / batches
   }' "$tmp/post.before.prom" "$tmp/post.after.prom"
+
+# Where the server's CPU goes per durable POST over the measured run, by thread role. The engine
+# and the log writer are single threads, so their share also bounds throughput on their own.
+requests=$(awk '/requests in/ {print $1}' "$tmp/post.txt")
+awk -v n="$requests" -v hz="$(getconf CLK_TCK)" -v cores="$(nproc)" '
+  FNR == 1 { file++ }
+  { t[file, $1] += $2; names[$1] = 1 }
+  function d(k) { return t[2, k] - t[1, k] }
+  END {
+    if (n <= 0) exit
+    for (k in names) {
+      if (k ~ /^machine-/) continue
+      role = k ~ /^brigade-engine/ ? "engine" : k ~ /^brigade-log/ ? "log writer" : k ~ /^\.NET_TP_Worker|^\.NET_Sockets/ ? "requests (thread pool, sockets)" \
+           : k ~ /^\.NET_Tiered/ ? "JIT (tiering up)" : k ~ /^\.NET_BGC|^\.NET_Server_GC/ ? "background GC" : "other"
+      cpu[role] += d(k); total += d(k)
+    }
+    us = 1e6 / hz / n
+    printf "Server CPU per POST over the measured run: %.0f us", total * us
+    split("requests (thread pool, sockets)|engine|log writer|JIT (tiering up)|background GC|other", roles, "|")
+    for (i = 1; i in roles; i++) printf "; %s %.0f", roles[i], cpu[roles[i]] * us
+    printf "; the %d cores were %.0f%% idle\n", cores, 100 * d("machine-idle") / d("machine-total")
+  }' "$tmp/post.before.cpu" "$tmp/post.after.cpu"

@@ -129,6 +129,7 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
     /// </summary>
     private void Run()
     {
+        Thread.CurrentThread.Name = "brigade-engine"; // also the OS thread's name
         while (_inbox.TryTake(out var work, Timeout.Infinite))
         {
             do
