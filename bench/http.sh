@@ -50,15 +50,15 @@ for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null || { echo "a server exited du
 
 scrape() { curl -sf "http://127.0.0.1:$BRIGADE_PORT/metrics" >"$1" || true; }
 
-# CPU time of each of the server's threads (user + system, in clock ticks) and the machine's idle
-# ticks, so a run can be split into CPU per request by role. Field 2 of /proc/.../stat may hold
-# spaces, so count fields after its closing parenthesis.
+# CPU time of each of the server's threads (id, name, user + system in clock ticks) and the
+# machine's idle and total ticks, so a run can be split into CPU per request by role. Field 2 of
+# /proc/.../stat may hold spaces, so count fields after its closing parenthesis.
 threads() {
   local pid=$1 t
   for t in /proc/"$pid"/task/*; do
-    echo "$(tr ' ' '_' <"$t/comm" 2>/dev/null) $(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}')"
+    echo "${t##*/} $(tr ' ' '_' <"$t/comm" 2>/dev/null) $(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}')"
   done
-  awk '/^cpu / {total = 0; for (i = 2; i <= NF; i++) total += $i; print "machine-idle", $5 + $6; print "machine-total", total}' /proc/stat
+  awk '/^cpu / {total = 0; for (i = 2; i <= NF; i++) total += $i; print "-", "machine-idle", $5 + $6; print "-", "machine-total", total}' /proc/stat
 }
 
 run() { # name, wrk args...
@@ -126,20 +126,23 @@ awk '
 # and the log writer are single threads, so their share also bounds throughput on their own.
 requests=$(awk '/requests in/ {print $1}' "$tmp/post.txt")
 awk -v n="$requests" -v hz="$(getconf CLK_TCK)" -v cores="$(nproc)" '
+  # Threads are matched by id: one born during the run counts from zero; one that ended during it
+  # is not counted (thread-pool workers retire when idle, rarely under load).
   FNR == 1 { file++ }
-  { t[file, $1] += $2; names[$1] = 1 }
+  { t[file, $1 " " $2] = $3; if (file == 2) keys[$1 " " $2] = 1 }
   function d(k) { return t[2, k] - t[1, k] }
   END {
     if (n <= 0) exit
-    for (k in names) {
-      if (k ~ /^machine-/) continue
-      role = k ~ /^brigade-engine/ ? "engine" : k ~ /^brigade-log/ ? "log writer" : k ~ /^\.NET_TP_Worker|^\.NET_Sockets/ ? "requests (thread pool, sockets)" \
-           : k ~ /^\.NET_Tiered/ ? "JIT (tiering up)" : k ~ /^\.NET_BGC|^\.NET_Server_GC/ ? "background GC" : "other"
+    for (k in keys) {
+      if (k ~ /^- machine-/) continue
+      name = k; sub(/^[0-9]+ /, "", name)
+      role = name ~ /^brigade-engine/ ? "engine" : name ~ /^brigade-log/ ? "log writer" : name ~ /^\.NET_TP_Worker|^\.NET_Sockets/ ? "requests (thread pool, sockets)" \
+           : name ~ /^\.NET_Tiered/ ? "JIT (tiering up)" : name ~ /^\.NET_BGC|^\.NET_Server_GC/ ? "background GC" : "other"
       cpu[role] += d(k); total += d(k)
     }
     us = 1e6 / hz / n
     printf "Server CPU per POST over the measured run: %.0f us", total * us
     split("requests (thread pool, sockets)|engine|log writer|JIT (tiering up)|background GC|other", roles, "|")
     for (i = 1; i in roles; i++) printf "; %s %.0f", roles[i], cpu[roles[i]] * us
-    printf "; the %d cores were %.0f%% idle\n", cores, 100 * d("machine-idle") / d("machine-total")
+    printf "; the %d cores were %.0f%% idle\n", cores, 100 * d("- machine-idle") / d("- machine-total")
   }' "$tmp/post.before.cpu" "$tmp/post.after.cpu"
