@@ -25,6 +25,7 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
     private readonly ScaledTimeProvider _clock;
     private readonly ILogger<EngineHost> _log;
     private readonly List<IEngineObserver> _observers;
+    private readonly Observability.DispatchProbe? _probe;
     // A blocking queue, not a channel: adding wakes the engine thread directly, with no thread-pool hop.
     private readonly System.Collections.Concurrent.BlockingCollection<Work> _inbox = new(new System.Collections.Concurrent.ConcurrentQueue<Work>());
     private readonly CancellationTokenSource _stopping = new();
@@ -47,11 +48,16 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
         _clock = clock;
         _log = log;
         _observers = observers.ToList();
-        _engine = new BrigadeEngine(catalog, options);
-        _engine.Delivery.Probe = probe;
+        _engine = NewEngine();
     }
 
-    private readonly Observability.DispatchProbe? _probe;
+    /// <summary>A fresh engine, at start-up and for each rebuild from the log.</summary>
+    private BrigadeEngine NewEngine()
+    {
+        var engine = new BrigadeEngine(_catalog, _options);
+        engine.Delivery.Probe = _probe;
+        return engine;
+    }
 
     public bool IsRunning => _running && !_needsRecovery;
     public ScaledTimeProvider Clock => _clock;
@@ -269,8 +275,7 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
     {
         // Let every commit already handed to the store finish (the chained ones after a failure are refused).
         try { await _lastCommit; } catch (Exception e) when (e is not OperationCanceledException) { }
-        var engine = new BrigadeEngine(_catalog, _options);
-        engine.Delivery.Probe = _probe;
+        var engine = NewEngine();
         long count = 0;
         var last = DateTimeOffset.MinValue;
         await foreach (var stored in _store.ReadAllAsync(0, ct))

@@ -42,9 +42,6 @@ public sealed class OperationsSampler(EngineHost engine)
         return _current;
     }
 
-    private static readonly string[] StatusNames = Enum.GetValues<Orders.OrderStatus>()
-        .Select(v => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(v.ToString())).ToArray();
-
     /// <summary>
     /// Runs on the engine thread, so it stays proportional to outlets and stations, not to the backlog:
     /// open orders are counted by status in one pass with no allocation per order, and stations report
@@ -52,12 +49,12 @@ public sealed class OperationsSampler(EngineHost engine)
     /// </summary>
     private static OperationsSnapshot Take(BrigadeEngine e, DateTimeOffset now)
     {
-        var byStatus = new long[StatusNames.Length];
+        var byStatus = new long[Orders.StatusNames.Count];
         foreach (var o in e.Orders.Values)
             if (!o.IsTerminal) byStatus[(int)o.Status]++;
         var open = new Dictionary<string, long>(StringComparer.Ordinal);
         for (var i = 0; i < byStatus.Length; i++)
-            if (byStatus[i] > 0) open[StatusNames[i]] = byStatus[i];
+            if (byStatus[i] > 0) open[Orders.StatusNames.Of((Orders.OrderStatus)i)] = byStatus[i];
 
         var stations = new List<StationSample>();
         var outlets = new List<OutletSample>();

@@ -169,7 +169,7 @@ public static class OrderEndpoints
                 var order = await FindAsync(id, http.RequestServices);
                 return order is null
                     ? Problems.NotFound($"There is no order '{id}'.")
-                    : Problems.Conflict("order-state", $"Order {id} is {JsonNamingPolicy.CamelCase.ConvertName(order.Status.ToString())} and can no longer change.");
+                    : Problems.Conflict("order-state", $"Order {id} is {StatusNames.Of(order.Status)} and can no longer change.");
             case Outcome.Unavailable:
                 return Problems.Unavailable(result.Message ?? "The engine is not available.", TimeSpan.FromSeconds(2));
             default:

@@ -109,7 +109,7 @@ public static class OrderStream
         var data = JsonSerializer.Serialize(new OrderStreamMessage(change, version, at, OrderResponse.From(order), detail as Delivery.Tracking), ApiJsonContext.Default.OrderStreamMessage);
         var sb = new StringBuilder(data.Length + 64);
         if (version is { } v) sb.Append("id: ").Append(v.ToString(CultureInfo.InvariantCulture)).Append('\n');
-        sb.Append("event: ").Append(JsonNamingPolicy.CamelCase.ConvertName(order.Status.ToString())).Append('\n');
+        sb.Append("event: ").Append(StatusNames.Of(order.Status)).Append('\n');
         sb.Append("data: ").Append(data).Append("\n\n");
         await response.WriteAsync(sb.ToString(), ct);
         await response.Body.FlushAsync(ct);

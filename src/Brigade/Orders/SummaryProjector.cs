@@ -173,7 +173,7 @@ public sealed partial class SummaryProjector : BackgroundService
     private async Task SaveAsync(CancellationToken ct)
     {
         if (_changed.Count == 0 && _position == _saved) return;
-        var rows = _changed.Values.Select(o => new SummaryRow(o.Id, JsonNamingPolicy.CamelCase.ConvertName(o.Status.ToString()), o.OutletId, o.CustomerId,
+        var rows = _changed.Values.Select(o => new SummaryRow(o.Id, StatusNames.Of(o.Status), o.OutletId, o.CustomerId,
             o.Timeline.PlacedAt ?? DateTimeOffset.UnixEpoch, LastChange(o), o.Version, JsonSerializer.SerializeToUtf8Bytes(o, EventJsonContext.Default.Order))).ToList();
         await _readModels.SaveSummariesAsync(rows, Name, _position, ct);
         _saved = _position;
