@@ -52,10 +52,6 @@ public static class ServeCommand
             {
                 return Fail(e.Message);
             }
-            catch (StoreSettingsException e)
-            {
-                return Fail(e.Message);
-            }
             catch (SettingsException e)
             {
                 return Fail(e.Message);

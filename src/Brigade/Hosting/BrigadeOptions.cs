@@ -52,7 +52,7 @@ public sealed class BrigadeOptions
 
     public bool UsesPostgres => string.Equals(Store, "postgres", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Problems with the store settings, or null.</summary>
+    /// <summary>The first setting that cannot work, or null.</summary>
     public string? Validate()
     {
         if (!UsesPostgres && !string.Equals(Store, "sqlite", StringComparison.OrdinalIgnoreCase))
@@ -61,6 +61,9 @@ public sealed class BrigadeOptions
             return "the postgres store needs a connection string: --postgres \"Host=...;Username=...;Database=...\" (or Brigade:Postgres)";
         if (TimeScale is { } t && !(t > 0 && !double.IsInfinity(t))) return $"Brigade:TimeScale must be a positive number, not {t}";
         if (Demo && DemoTraffic.Validate() is { } demo) return demo;
+        if (Limits.Validate() is { } limits) return limits;
+        if (!(Payments.TimeoutMinutes is > 0 and <= 10_080))
+            return $"Brigade:Payments:TimeoutMinutes must be more than 0 and at most 10080 (a week), not {Payments.TimeoutMinutes}";
         if (!string.IsNullOrWhiteSpace(RabbitMq) && !(Uri.TryCreate(RabbitMq, UriKind.Absolute, out var uri) && uri.Scheme is "amqp" or "amqps"))
             return $"Brigade:RabbitMq must be an amqp:// or amqps:// URI, not '{RabbitMq}'";
         for (var i = 0; i < Alerts.Rules.Count; i++)
@@ -97,10 +100,7 @@ public sealed class DemoOptions
     }
 }
 
-/// <summary>The store settings cannot work (an unknown store, a missing connection string).</summary>
-public sealed class StoreSettingsException(string message) : InvalidOperationException(message);
-
-/// <summary>Other settings that cannot work (a signing key too short).</summary>
+/// <summary>Settings that cannot work (an unknown store, a missing connection string, a limit of zero, a signing key too short).</summary>
 public sealed class SettingsException(string message) : InvalidOperationException(message);
 
 public sealed class AuthOptions
@@ -138,6 +138,20 @@ public sealed class LimitsOptions
 
     /// <summary>A request that has not been answered after this long is cut off (streams excepted).</summary>
     public double RequestTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>A limit of zero or less would not mean "unlimited" but refuse everything (or nothing): say so at start-up.</summary>
+    public string? Validate()
+    {
+        if (!(RequestsPerSecond > 0 && double.IsFinite(RequestsPerSecond))) return $"Brigade:Limits:RequestsPerSecond must be a positive number, not {RequestsPerSecond}";
+        if (Burst < 1) return $"Brigade:Limits:Burst must be at least 1, not {Burst}";
+        if (GuestTokensPerMinute < 1) return $"Brigade:Limits:GuestTokensPerMinute must be at least 1, not {GuestTokensPerMinute} (turn guest tokens off with Brigade:Auth:GuestTokens=false)";
+        if (!(CourierLocationsPerSecond > 0 && double.IsFinite(CourierLocationsPerSecond)))
+            return $"Brigade:Limits:CourierLocationsPerSecond must be a positive number, not {CourierLocationsPerSecond}";
+        if (CourierLocationBurst < 1) return $"Brigade:Limits:CourierLocationBurst must be at least 1, not {CourierLocationBurst}";
+        if (MaxBodyBytes < 1024) return $"Brigade:Limits:MaxBodyBytes must be at least 1024, not {MaxBodyBytes}";
+        if (!(RequestTimeoutSeconds is > 0 and <= 3600)) return $"Brigade:Limits:RequestTimeoutSeconds must be more than 0 and at most 3600, not {RequestTimeoutSeconds}";
+        return null;
+    }
 }
 
 public sealed class PaymentOptions

@@ -40,12 +40,12 @@ public static class BrigadeServer
             o.UseUtcTimestamp = true;
         });
 
-        if (options.Validate() is { } problem) throw new StoreSettingsException(problem);
+        if (options.Validate() is { } problem) throw new SettingsException(problem);
         var catalog = CatalogLoader.Load(options.Catalog);
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(catalog);
-        services.AddSingleton(new EngineOptions { PaymentTimeout = TimeSpan.FromMinutes(options.Payments.TimeoutMinutes > 0 ? options.Payments.TimeoutMinutes : 15) });
+        services.AddSingleton(new EngineOptions { PaymentTimeout = TimeSpan.FromMinutes(options.Payments.TimeoutMinutes) });
         services.AddSingleton(new ScaledTimeProvider(options.EffectiveTimeScale));
         services.AddSingleton<StoreMetrics>();
         services.AddSingleton(TokenService.FromOptions(options));

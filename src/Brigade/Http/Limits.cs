@@ -32,14 +32,14 @@ public static class Limits
                     : RateLimitPartition.GetNoLimiter("not-api"));
             o.AddPolicy(AuthEndpoints.GuestPolicy, http => RateLimitPartition.GetFixedWindowLimiter(Address(http), _ => new FixedWindowRateLimiterOptions
             {
-                PermitLimit = Math.Max(1, limits.GuestTokensPerMinute),
+                PermitLimit = limits.GuestTokensPerMinute,
                 Window = TimeSpan.FromMinutes(1),
                 QueueLimit = 0,
             }));
         });
         services.AddRequestTimeouts(o => o.DefaultPolicy = new RequestTimeoutPolicy
         {
-            Timeout = TimeSpan.FromSeconds(limits.RequestTimeoutSeconds > 0 ? limits.RequestTimeoutSeconds : 30),
+            Timeout = TimeSpan.FromSeconds(limits.RequestTimeoutSeconds),
             TimeoutStatusCode = StatusCodes.Status408RequestTimeout,
             WriteTimeoutResponse = http => Problems.Of(408, "request-timeout", "Request timeout",
                 $"The request did not complete within {limits.RequestTimeoutSeconds} s; it may be retried (with the same Idempotency-Key for orders).").ExecuteAsync(http),
@@ -50,7 +50,7 @@ public static class Limits
     /// <summary>Body size first (413 before anything reads it), then authentication, rate limits, authorisation and timeouts.</summary>
     public static void UseBrigadeLimits(this WebApplication app, LimitsOptions limits)
     {
-        var max = limits.MaxBodyBytes > 0 ? limits.MaxBodyBytes : 256 * 1024;
+        var max = limits.MaxBodyBytes;
         app.Use((http, next) =>
         {
             if (http.Request.ContentLength > max) return Problems.TooLarge(max).ExecuteAsync(http);
@@ -65,11 +65,10 @@ public static class Limits
 
     public static TokenBucketRateLimiterOptions Bucket(double perSecond, int burst)
     {
-        // Below one per second, one token comes back every 1/rate seconds.
-        var rate = perSecond > 0 ? perSecond : 1;
-        return rate >= 1
-            ? new TokenBucketRateLimiterOptions { TokenLimit = Math.Max(1, burst), TokensPerPeriod = (int)Math.Ceiling(rate), ReplenishmentPeriod = TimeSpan.FromSeconds(1), QueueLimit = 0, AutoReplenishment = true }
-            : new TokenBucketRateLimiterOptions { TokenLimit = Math.Max(1, burst), TokensPerPeriod = 1, ReplenishmentPeriod = TimeSpan.FromSeconds(1 / rate), QueueLimit = 0, AutoReplenishment = true };
+        // Below one per second, one token comes back every 1/rate seconds. Both are validated positive (LimitsOptions.Validate).
+        return perSecond >= 1
+            ? new TokenBucketRateLimiterOptions { TokenLimit = burst, TokensPerPeriod = (int)Math.Ceiling(perSecond), ReplenishmentPeriod = TimeSpan.FromSeconds(1), QueueLimit = 0, AutoReplenishment = true }
+            : new TokenBucketRateLimiterOptions { TokenLimit = burst, TokensPerPeriod = 1, ReplenishmentPeriod = TimeSpan.FromSeconds(1 / perSecond), QueueLimit = 0, AutoReplenishment = true };
     }
 
     /// <summary>The token's subject; an anonymous client is its address.</summary>

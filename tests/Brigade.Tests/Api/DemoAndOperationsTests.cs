@@ -125,6 +125,24 @@ public class DemoAndOperationsTests
         Assert.NotNull(new BrigadeOptions { TimeScale = -1 }.Validate());
     }
 
+    [Theory]
+    [InlineData("Limits:RequestsPerSecond", "0")]
+    [InlineData("Limits:Burst", "0")]
+    [InlineData("Limits:GuestTokensPerMinute", "0")]
+    [InlineData("Limits:CourierLocationsPerSecond", "-1")]
+    [InlineData("Limits:CourierLocationBurst", "0")]
+    [InlineData("Limits:MaxBodyBytes", "0")]
+    [InlineData("Limits:RequestTimeoutSeconds", "0")]
+    [InlineData("Payments:TimeoutMinutes", "0")]
+    [InlineData("Payments:TimeoutMinutes", "-5")]
+    public void Refuses_to_start_with_a_limit_that_cannot_work_and_names_it(string setting, string value)
+    {
+        var settings = new Dictionary<string, string?> { ["Brigade:DataDir"] = Path.Combine(Path.GetTempPath(), "brigade-settings-" + Guid.NewGuid().ToString("N")), [$"Brigade:{setting}"] = value };
+        var e = Assert.Throws<SettingsException>(() => BrigadeServer.Build(settings));
+        Assert.Contains($"Brigade:{setting}", e.Message, StringComparison.Ordinal);
+        Assert.Null(new BrigadeOptions().Validate());
+    }
+
     [Fact]
     public async Task The_dispatch_view_carries_every_outlet_with_its_health_and_the_simulated_couriers()
     {
