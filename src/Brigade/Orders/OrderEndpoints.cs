@@ -42,7 +42,8 @@ public static class OrderEndpoints
         return group;
     }
 
-    private static async Task<IResult> PlaceAsync(HttpContext http, RestaurantCatalog catalog, IdempotencyGate gate, EngineHost engine, Payments.PaymentCoordinator payments)
+    private static async Task<IResult> PlaceAsync(HttpContext http, RestaurantCatalog catalog, IdempotencyGate gate, EngineHost engine,
+        Payments.PaymentCoordinator payments, OrderReadModel orders)
     {
         var request = http.Request;
         var caller = Caller.From(http);
@@ -86,7 +87,7 @@ public static class OrderEndpoints
                 var existing = await FindAsync(gateResult.OrderId!, http.RequestServices);
                 return existing is null
                     ? Problems.Conflict("idempotency-key-busy", "The order for this key is being recorded; retry shortly.")
-                    : TypedResults.Created($"/api/orders/{existing.Id}", OrderResponse.From(existing));
+                    : Render(existing, orders, StatusCodes.Status201Created);
         }
 
         var claim = gateResult.Claim!;
@@ -102,7 +103,7 @@ public static class OrderEndpoints
             if (result.IsOk && result.Order!.Payment == Brigade.Payments.PaymentStatus.Pending) await payments.RequestAsync(result.Order, CancellationToken.None);
             return result.Outcome switch
             {
-                Outcome.Ok => TypedResults.Created($"/api/orders/{result.Order!.Id}", OrderResponse.From(result.Order)),
+                Outcome.Ok => Render(result.Order!, orders, StatusCodes.Status201Created),
                 Outcome.Refused => Problems.TooManyRequests("outlet-full", $"The kitchen cannot take this order now: {result.Message}.",
                     engine.Clock.ToReal(result.RetryAfter)),
                 Outcome.Unavailable when result.Code is not null => Problems.Conflict(result.Code, result.Message!),
@@ -125,10 +126,10 @@ public static class OrderEndpoints
             var etag = $"\"{view.Order.Version}\"";
             http.Response.Headers.ETag = etag;
             if (http.Request.Headers.IfNoneMatch == etag) return TypedResults.StatusCode(304);
-            return TypedResults.Bytes(view.Json, "application/json");
+            return new JsonBytes(StatusCodes.Status200OK, view.Json);
         }
         var order = await FindAsync(id, http.RequestServices);
-        return order is null || !Access.CanSee(caller, order) ? Problems.NotFound($"There is no order '{id}'.") : TypedResults.Ok(OrderResponse.From(order));
+        return order is null || !Access.CanSee(caller, order) ? Problems.NotFound($"There is no order '{id}'.") : Render(order, orders, StatusCodes.Status200OK);
     }
 
     private static async Task<IResult> EventsAsync(string id, HttpContext http, IEventStore store, CancellationToken ct)
@@ -161,7 +162,7 @@ public static class OrderEndpoints
         switch (result.Outcome)
         {
             case Outcome.Ok:
-                return TypedResults.Ok(OrderResponse.From(result.Order!));
+                return Render(result.Order!, http.RequestServices.GetRequiredService<OrderReadModel>(), StatusCodes.Status200OK);
             case Outcome.Conflict:
                 return Problems.Conflict("order-state", result.Message!);
             case Outcome.NotFound:
@@ -175,6 +176,17 @@ public static class OrderEndpoints
             default:
                 return Problems.Unprocessable("order-refused", result.Message ?? "Refused.");
         }
+    }
+
+    /// <summary>
+    /// The order's API JSON, 201 with its Location or 200. When the read model already holds this
+    /// very state (it adopts the engine's order as each commit becomes durable), its rendering is
+    /// shared: made once here and reused by every later read of the same version.
+    /// </summary>
+    private static JsonBytes Render(Order order, OrderReadModel orders, int status)
+    {
+        var json = orders.Find(order.Id) is { } view && ReferenceEquals(view.Order, order) ? view.Json : OrderResponse.Serialize(order);
+        return new JsonBytes(status, json, status == StatusCodes.Status201Created ? $"/api/orders/{order.Id}" : null);
     }
 
     /// <summary>An order from memory, or from the summary table once it has left memory.</summary>

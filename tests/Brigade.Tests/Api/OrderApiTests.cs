@@ -53,7 +53,10 @@ public class OrderApiTests
         using var response = await app.PostOrderAsync(PizzaAndBread, "key-1");
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var order = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        Assert.Equal(body.Length, response.Content.Headers.ContentLength);
+        var order = JsonDocument.Parse(body).RootElement;
         var id = order.GetProperty("id").GetString()!;
         Assert.Equal($"/api/orders/{id}", response.Headers.Location?.OriginalString);
         Assert.Contains(order.GetProperty("status").GetString(), new[] { "accepted", "preparing" });
