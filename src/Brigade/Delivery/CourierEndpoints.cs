@@ -126,14 +126,7 @@ public static class CourierEndpoints
     internal static async Task<IResult> Run(EngineHost engine, Func<DeliveryEngine, DateTimeOffset, List<IDomainEvent>, DeliveryResult> command)
     {
         var result = await engine.SendAsync((e, now, output) => e.AtDelivery(now, output, (d, o) => command(d, now, o)));
-        return result.Outcome switch
-        {
-            Outcome.Ok => TypedResults.NoContent(),
-            Outcome.NotFound => Problems.NotFound(result.Message ?? "Not found."),
-            Outcome.Conflict => Problems.Conflict("delivery-state", result.Message ?? "Conflict."),
-            Outcome.Unavailable => Problems.Unavailable(result.Message ?? "The engine is not available.", TimeSpan.FromSeconds(2)),
-            _ => Problems.Unprocessable("delivery-refused", result.Message ?? "Refused."),
-        };
+        return result.Outcome == Outcome.Ok ? TypedResults.NoContent() : Problems.NotDone(result, "delivery");
     }
 }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Brigade.Engine;
 
 namespace Brigade.Http;
 
@@ -28,6 +29,20 @@ public static class Problems
             new Dictionary<string, object?> { ["errors"] = errors });
 
     public static IResult Unprocessable(string slug, string detail) => Of(422, slug, "The request cannot be processed", detail);
+
+    /// <summary>
+    /// An engine command that did not go through: 404; 409 for a state that forbids it
+    /// (<c>{area}-state</c>) or a lease token that no longer holds; 503 with Retry-After while the
+    /// engine cannot take commands; otherwise 422 (<c>{area}-refused</c>).
+    /// </summary>
+    public static IResult NotDone(EngineResult result, string area) => result.Outcome switch
+    {
+        Outcome.NotFound => NotFound(result.Message ?? "Not found."),
+        Outcome.Stale => Conflict("stale-token", result.Message ?? "That token no longer holds the task."),
+        Outcome.Conflict => Conflict(area + "-state", result.Message ?? "Conflict."),
+        Outcome.Unavailable => Unavailable(result.Message ?? "The engine is not available.", TimeSpan.FromSeconds(2)),
+        _ => Unprocessable(area + "-refused", result.Message ?? "Refused."),
+    };
 
     /// <summary>429 with Retry-After in whole seconds (at least one).</summary>
     public static IResult TooManyRequests(string slug, string detail, TimeSpan retryAfter) =>

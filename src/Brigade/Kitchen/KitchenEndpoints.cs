@@ -80,7 +80,7 @@ public static class KitchenEndpoints
             if (r.IsOk) leaseUntil = output.OfType<TaskStarted>().LastOrDefault(s => s.TaskId == r.TaskId)?.LeaseUntil;
             return r;
         });
-        return result.IsOk ? TypedResults.Ok(new TaskLease(result.TaskId, result.Token, leaseUntil)) : Problem(result);
+        return result.IsOk ? TypedResults.Ok(new TaskLease(result.TaskId, result.Token, leaseUntil)) : Problems.NotDone(result, "kitchen");
     }
 
     private static Task<IResult> WithToken(TokenRequest body, Func<long, Task<IResult>> run) =>
@@ -89,17 +89,8 @@ public static class KitchenEndpoints
     private static async Task<IResult> Run(string outletId, EngineHost engine, Func<KitchenEngine, DateTimeOffset, List<IDomainEvent>, KitchenResult> command)
     {
         var result = await engine.SendAsync((e, now, output) => e.AtKitchen(outletId, now, output, (k, o) => command(k, now, o)));
-        return result.IsOk ? TypedResults.NoContent() : Problem(result);
+        return result.IsOk ? TypedResults.NoContent() : Problems.NotDone(result, "kitchen");
     }
-
-    private static IResult Problem(EngineResult result) => result.Outcome switch
-    {
-        Outcome.NotFound => Problems.NotFound(result.Message ?? "Not found."),
-        Outcome.Stale => Problems.Conflict("stale-token", result.Message ?? "That token no longer holds the task."),
-        Outcome.Conflict => Problems.Conflict("kitchen-state", result.Message ?? "Conflict."),
-        Outcome.Unavailable => Problems.Unavailable(result.Message ?? "The engine is not available.", TimeSpan.FromSeconds(2)),
-        _ => Problems.Unprocessable("kitchen-refused", result.Message ?? "Refused."),
-    };
 }
 
 /// <summary>

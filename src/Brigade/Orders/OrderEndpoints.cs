@@ -171,10 +171,8 @@ public static class OrderEndpoints
                 return order is null
                     ? Problems.NotFound($"There is no order '{id}'.")
                     : Problems.Conflict("order-state", $"Order {id} is {StatusNames.Of(order.Status)} and can no longer change.");
-            case Outcome.Unavailable:
-                return Problems.Unavailable(result.Message ?? "The engine is not available.", TimeSpan.FromSeconds(2));
             default:
-                return Problems.Unprocessable("order-refused", result.Message ?? "Refused.");
+                return Problems.NotDone(result, "order");
         }
     }
 

@@ -86,13 +86,6 @@ public static class OutletEndpoints
     private static async Task<IResult> Run(EngineHost engine, Func<BrigadeEngine, DateTimeOffset, List<IDomainEvent>, EngineResult> command)
     {
         var result = await engine.SendAsync(command);
-        return result.Outcome switch
-        {
-            Outcome.Ok => TypedResults.NoContent(),
-            Outcome.NotFound => Problems.NotFound(result.Message ?? "Not found."),
-            Outcome.Conflict => Problems.Conflict("outlet-state", result.Message ?? "Conflict."),
-            Outcome.Unavailable => Problems.Unavailable(result.Message ?? "The engine is not available.", TimeSpan.FromSeconds(2)),
-            _ => Problems.Unprocessable("outlet-refused", result.Message ?? "Refused."),
-        };
+        return result.Outcome == Outcome.Ok ? TypedResults.NoContent() : Problems.NotDone(result, "outlet");
     }
 }

@@ -46,21 +46,7 @@ public sealed class PostgresServerTests : IAsyncLifetime
     public async Task The_order_summary_read_model_is_projected_into_postgres_and_rebuilt_identically()
     {
         await using var app = await TestApp.StartAsync(timeScale: 6000, extra: OnPostgres());
-        var ids = new List<string>();
-        for (var i = 0; i < 6; i++) ids.Add((await app.PlaceAsync(Espresso)).GetProperty("id").GetString()!);
-        foreach (var id in ids) await app.WaitForStatusAsync(id, "ready");
-        var projector = app.Service<SummaryProjector>();
-        var store = app.Service<IReadModelStore>();
-        await projector.CatchUpAsync();
-        var before = await store.ListSummariesAsync(null, null, 100);
-
-        await projector.RebuildAsync();
-        var after = await store.ListSummariesAsync(null, null, 100);
-
-        Assert.Equal(6, before.Count);
-        Assert.All(before, row => Assert.Equal("ready", row.Status));
-        Assert.Equal(before.OrderBy(r => r.Id), after.OrderBy(r => r.Id));
-        Assert.Equal(await app.Service<IEventStore>().LastPositionAsync(), projector.Checkpoint);
+        await SummaryRebuild.AssertRebuiltIdenticallyAsync(app);
         Assert.Equal(6L, await _db.ScalarAsync("SELECT count(*) FROM order_summaries WHERE status = 'ready'"));
     }
 
