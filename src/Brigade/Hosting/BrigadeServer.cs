@@ -189,7 +189,8 @@ public static class BrigadeServer
         app.UseMiddleware<Observability.HttpMetricsMiddleware>();
         app.UseBrigadeLimits(options.Limits);
 
-        app.MapOpenApi();
+        // One document; its one path, so any other name is the usual 404 problem rather than the OpenAPI middleware's plain text.
+        app.MapOpenApi("/openapi/v1.json");
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
         app.MapAuth();
