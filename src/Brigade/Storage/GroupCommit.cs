@@ -91,7 +91,8 @@ internal sealed class GroupCommitQueue(string store) : IDisposable
                 if (batch.Count >= lastBatch || batch.Count >= MaxBatch) break;
                 var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), gatherUntil);
                 if (left <= TimeSpan.Zero) break;
-                // Block (no spinning: the cores are needed by the requests we are waiting for).
+                // Wait for the next (the queue spins briefly, then sleeps). Sleeping at once costs more:
+                // a wake from sleep per commit that arrives (docs/benchmarks.md, "tried and dropped").
                 if (_queue.TryTake(out var next, left)) batch.Add(next);
                 else break;
             }
