@@ -177,13 +177,15 @@ public static class OrderEndpoints
     }
 
     /// <summary>
-    /// The order's API JSON, 201 with its Location or 200. When the read model already holds this
-    /// very state (it adopts the engine's order as each commit becomes durable), its rendering is
-    /// shared: made once here and reused by every later read of the same version.
+    /// The order's API JSON, 201 with its Location or 200. When the read model holds this very state
+    /// (it adopts the engine's order as each commit becomes durable) and a reader has rendered it
+    /// already, that rendering is reused. The 201 alone does not keep one: most open orders are
+    /// never read again, and a rendering held by each is heap the collector copies (a fifth of
+    /// what every order promoted to older generations, docs/benchmarks.md).
     /// </summary>
     private static JsonBytes Render(Order order, OrderReadModel orders, int status)
     {
-        var json = orders.Find(order.Id) is { } view && ReferenceEquals(view.Order, order) ? view.Json : OrderResponse.Serialize(order);
+        var json = (orders.Find(order.Id) is { } view && ReferenceEquals(view.Order, order) ? view.RenderedJson : null) ?? OrderResponse.Serialize(order);
         return new JsonBytes(status, json, status == StatusCodes.Status201Created ? $"/api/orders/{order.Id}" : null);
     }
 

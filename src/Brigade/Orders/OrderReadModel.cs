@@ -16,6 +16,9 @@ public sealed class OrderView(Order order)
     public Order Order { get; } = order;
 
     public byte[] Json => _json ??= OrderResponse.Serialize(Order);
+
+    /// <summary>The rendering, if a reader has asked for it already; does not render.</summary>
+    public byte[]? RenderedJson => _json;
 }
 
 /// <summary>

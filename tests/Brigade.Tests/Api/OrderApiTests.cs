@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Brigade.Orders;
 using Brigade.Storage;
 using Brigade.Tests.Support;
 
@@ -62,6 +63,10 @@ public class OrderApiTests
         Assert.Contains(order.GetProperty("status").GetString(), new[] { "accepted", "preparing" });
         Assert.Equal("pizza-north", order.GetProperty("outletId").GetString());
         Assert.True(order.GetProperty("estimatedReadyAt").GetDateTimeOffset() > order.GetProperty("timeline").GetProperty("placedAt").GetDateTimeOffset());
+        // The 201 is rendered for its caller alone: an open order that nobody reads keeps no rendering in memory.
+        var view = app.Service<OrderReadModel>().Find(id);
+        Assert.NotNull(view);
+        Assert.Null(view.RenderedJson);
 
         var fetched = await app.GetJsonAsync($"/api/orders/{id}");
         Assert.Equal(id, fetched.GetProperty("id").GetString());
