@@ -241,4 +241,27 @@ public class OrderDecisionTests
         Assert.Equal([T0, T0, T0, T0.AddSeconds(370), T0.AddSeconds(1000)], [t.PlacedAt!.Value, t.AcceptedAt!.Value, t.PreparingAt!.Value, t.ReadyAt!.Value, t.CollectedAt!.Value]);
         Assert.Equal(Given(catalog, history).Orders["o1"], order);
     }
+
+    [Fact]
+    public void A_kitchen_running_behind_revises_the_estimate_and_ready_records_estimate_against_actual()
+    {
+        var catalog = TestCatalogs.Kitchen();
+        var history = History(catalog, (0, (e, now, o) => e.PlaceOrder(Place("o1"), now, o)));
+        var engine = Given(catalog, history);
+        var promised = engine.Orders["o1"].EstimatedReadyAt!.Value;
+
+        // Both pizza chefs go home sick while o1 is being topped; one comes back at 300 s.
+        var all = new List<IDomainEvent>();
+        all.AddRange(When(engine, 30, (e, now, o) => e.AtKitchen("k", now, o, (k, ko) => k.MarkSick("a", now, ko))).Events);
+        all.AddRange(When(engine, 30, (e, now, o) => e.AtKitchen("k", now, o, (k, ko) => k.MarkSick("b", now, ko))).Events);
+        all.AddRange(When(engine, 300, (e, now, o) => e.AtKitchen("k", now, o, (k, ko) => k.MarkRecovered("a", now, ko))).Events);
+        all.AddRange(When(engine, 2000, (e, now, o) => EngineResult.Ok()).Events);
+
+        Assert.Equal(T0.AddSeconds(370), promised); // top 60 s, bake 10 s, oven 300 s
+        var revised = Assert.Single(all.OfType<OrderEstimateUpdated>());
+        Assert.Equal((T0.AddSeconds(670), "kitchen running behind", T0.AddSeconds(360)), (revised.EstimatedReadyAt, revised.Reason, revised.At));
+        var ready = Assert.Single(all.OfType<OrderReady>());
+        Assert.Equal((promised, T0.AddSeconds(670), T0.AddSeconds(670)), (ready.EstimatedAtAcceptance, ready.LastEstimate, ready.At));
+        Assert.Equal((promised, T0.AddSeconds(670)), (engine.Orders["o1"].InitialEstimatedReadyAt, engine.Orders["o1"].EstimatedReadyAt));
+    }
 }
