@@ -66,7 +66,9 @@ run() { # name, wrk args...
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$@" >/dev/null 2>&1   # warm-up
   scrape "$tmp/$name.before.prom"
   threads "${pids[1]}" >"$tmp/$name.before.cpu"
+  date +%s.%N >"$tmp/$name.before.time"
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" >"$tmp/$name.txt" 2>&1
+  date +%s.%N >"$tmp/$name.after.time"
   threads "${pids[1]}" >"$tmp/$name.after.cpu"
   scrape "$tmp/$name.after.prom"
   local rps p50 p99 errors
@@ -146,3 +148,19 @@ awk -v n="$requests" -v hz="$(getconf CLK_TCK)" -v cores="$(nproc)" '
     for (i = 1; i in roles; i++) printf "; %s %.0f", roles[i], cpu[roles[i]] * us
     printf "; the %d cores were %.0f%% idle\n", cores, 100 * d("- machine-idle") / d("- machine-total")
   }' "$tmp/post.before.cpu" "$tmp/post.after.cpu"
+
+# What the collector cost over the measured run, from the runtime's metrics on /metrics: pauses as a
+# share of the wall clock (every thread stops), collections, and bytes allocated per POST.
+elapsed=$(awk 'FNR == 1 && NR == 1 {a = $1} NR == 2 {printf "%.3f", $1 - a}' "$tmp/post.before.time" "$tmp/post.after.time")
+awk -v n="$requests" -v secs="$elapsed" '
+  FNR == 1 { file++ }
+  /^dotnet_(gc_pause_time_seconds_total|gc_heap_total_allocated_bytes_total|gc_collections_total|monitor_lock_contentions_total)/ { v[file, $1] = $2 }
+  function d(k) { return v[2, k] - v[1, k] }
+  END {
+    if (n <= 0 || secs <= 0) exit
+    g = "dotnet_gc_collections_total{gc_heap_generation="
+    printf "GC over the measured run: paused %.1f%% of the wall clock; %d gen-0, %d gen-1, %d gen-2 collections; %.1f KB allocated per POST; %d lock contentions\n",
+      100 * d("dotnet_gc_pause_time_seconds_total") / secs, d(g "\"gen0\"}"), d(g "\"gen1\"}"), d(g "\"gen2\"}"),
+      d("dotnet_gc_heap_total_allocated_bytes_total") / n / 1024, d("dotnet_monitor_lock_contentions_total")
+  }' "$tmp/post.before.prom" "$tmp/post.after.prom"
+

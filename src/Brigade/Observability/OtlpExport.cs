@@ -11,7 +11,7 @@ public static class OtlpExport
 {
     public static MeterProvider Create(TelemetryOptions telemetry) =>
         Sdk.CreateMeterProviderBuilder()
-            .AddMeter(BrigadeMetrics.MeterName, StoreMetrics.MeterName)
+            .AddMeter(BrigadeMetrics.MeterName, StoreMetrics.MeterName, PrometheusExporter.RuntimeMeterName)
             .AddOtlpExporter(o =>
             {
                 o.Endpoint = new Uri(telemetry.OtlpEndpoint!);

@@ -6,13 +6,27 @@ using System.Text;
 namespace Brigade.Observability;
 
 /// <summary>
-/// Listens to the Brigade meters (System.Diagnostics.Metrics) and writes what they measured in the
-/// Prometheus text format (version 0.0.4): counters as <c>_total</c>, histograms with cumulative
-/// buckets, gauges read at scrape time. Names follow Prometheus conventions: dots become
-/// underscores, units become suffixes (<c>s</c> → <c>_seconds</c>).
+/// Listens to the Brigade meters (System.Diagnostics.Metrics) and the runtime's own
+/// (<c>System.Runtime</c>: collections, pause time, heap, allocations, CPU time, thread pool, lock
+/// contention, exceptions, JIT) and writes what they measured in the Prometheus text format
+/// (version 0.0.4): counters as <c>_total</c>, histograms with cumulative buckets, gauges read at
+/// scrape time. Names follow Prometheus conventions: dots become underscores, units become
+/// suffixes (<c>s</c> → <c>_seconds</c>). The runtime's instruments are all observed at scrape
+/// time, so they cost nothing per request.
 /// </summary>
 public sealed class PrometheusExporter : IDisposable
 {
+    /// <summary>The runtime's meter (.NET 9 and later).</summary>
+    public const string RuntimeMeterName = "System.Runtime";
+
+    // Levels the runtime publishes as observable counters although they go up and down (the
+    // OpenTelemetry conventions call them up-down counters): exported as gauges.
+    private static readonly HashSet<string> RuntimeLevels = ["dotnet.thread_pool.thread.count", "dotnet.thread_pool.queue.length"];
+
+    private static bool IsCounter(Instrument instrument) =>
+        instrument is Counter<long> or Counter<double> or Counter<int> or ObservableCounter<long> or ObservableCounter<double>
+        && !(instrument.Meter.Name == RuntimeMeterName && RuntimeLevels.Contains(instrument.Name));
+
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
     private static readonly double[] SecondsBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
     private static readonly double[] CountBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
@@ -21,12 +35,12 @@ public sealed class PrometheusExporter : IDisposable
     private readonly ConcurrentDictionary<Instrument, Series> _series = new();
     private readonly Lock _scrape = new();
 
-    /// <param name="scope">Only meters with this scope, and the shared event-log meter.</param>
+    /// <param name="scope">Only meters with this scope, the shared event-log meter and the runtime's meter.</param>
     public PrometheusExporter(object scope)
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (!(ReferenceEquals(instrument.Meter.Scope, scope) || instrument.Meter.Name == Storage.StoreMetrics.MeterName)) return;
+            if (!(ReferenceEquals(instrument.Meter.Scope, scope) || instrument.Meter.Name is Storage.StoreMetrics.MeterName or RuntimeMeterName)) return;
             _series[instrument] = new Series(instrument);
             listener.EnableMeasurementEvents(instrument);
         };
@@ -83,7 +97,7 @@ public sealed class PrometheusExporter : IDisposable
             _ => "",
         };
         if (suffix.Length > 0 && !name.EndsWith(suffix, StringComparison.Ordinal)) name += suffix;
-        if (instrument is Counter<long> or Counter<double> or Counter<int> or ObservableCounter<long> or ObservableCounter<double>) name += "_total";
+        if (IsCounter(instrument)) name += "_total";
         return name;
     }
 
@@ -101,7 +115,7 @@ public sealed class PrometheusExporter : IDisposable
         private readonly Kind _kind = instrument switch
         {
             Histogram<double> or Histogram<long> or Histogram<int> => Kind.Histogram,
-            Counter<long> or Counter<double> or Counter<int> or ObservableCounter<long> or ObservableCounter<double> => Kind.Counter,
+            _ when IsCounter(instrument) => Kind.Counter,
             UpDownCounter<long> or UpDownCounter<int> or UpDownCounter<double> => Kind.Sum,
             _ => Kind.Gauge,
         };

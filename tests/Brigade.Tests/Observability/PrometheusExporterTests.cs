@@ -49,4 +49,26 @@ public class PrometheusExporterTests
         Assert.Contains("test_latency_seconds_count{route=\"/b\"} 1\n", text, StringComparison.Ordinal);
         Assert.Contains("test_latency_seconds_count 1\n", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_runtime_s_collections_pauses_allocations_and_cpu_time_are_exported()
+    {
+        using var exporter = new PrometheusExporter(new object());
+        var garbage = new List<byte[]>();
+        for (var i = 0; i < 64; i++) garbage.Add(new byte[1024]);
+        GC.KeepAlive(garbage);
+        GC.Collect(0, GCCollectionMode.Forced, blocking: true);
+
+        var lines = exporter.Scrape().Split('\n');
+
+        double Value(string series) => double.Parse(Assert.Single(lines, l => l.StartsWith(series + " ", StringComparison.Ordinal))[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(Value("dotnet_gc_collections_total{gc_heap_generation=\"gen0\"}") >= 1);
+        Assert.True(Value("dotnet_gc_heap_total_allocated_bytes_total") >= 64 * 1024);
+        Assert.True(Value("dotnet_gc_pause_time_seconds_total") >= 0);
+        Assert.True(Value("dotnet_process_cpu_time_seconds_total{cpu_mode=\"user\"}") > 0);
+        Assert.Contains(lines, l => l.StartsWith("# TYPE dotnet_gc_collections_total counter", StringComparison.Ordinal));
+        // Levels that go down are gauges, whatever instrument the runtime made them with.
+        Assert.True(Value("dotnet_thread_pool_thread_count") >= 0);
+        Assert.Contains("# TYPE dotnet_thread_pool_queue_length gauge", lines);
+    }
 }
