@@ -11,21 +11,13 @@ namespace Brigade.Observability;
 /// contention, exceptions, JIT) and writes what they measured in the Prometheus text format
 /// (version 0.0.4): counters as <c>_total</c>, histograms with cumulative buckets, gauges read at
 /// scrape time. Names follow Prometheus conventions: dots become underscores, units become
-/// suffixes (<c>s</c> → <c>_seconds</c>). The runtime's instruments are all observed at scrape
-/// time, so they cost nothing per request.
+/// suffixes (<c>s</c> → <c>_seconds</c>). The runtime's instruments, but for the exception count,
+/// are observed at scrape time, so they cost nothing per request.
 /// </summary>
 public sealed class PrometheusExporter : IDisposable
 {
     /// <summary>The runtime's meter (.NET 9 and later).</summary>
     public const string RuntimeMeterName = "System.Runtime";
-
-    // Levels the runtime publishes as observable counters although they go up and down (the
-    // OpenTelemetry conventions call them up-down counters): exported as gauges.
-    private static readonly HashSet<string> RuntimeLevels = ["dotnet.thread_pool.thread.count", "dotnet.thread_pool.queue.length"];
-
-    private static bool IsCounter(Instrument instrument) =>
-        instrument is Counter<long> or Counter<double> or Counter<int> or ObservableCounter<long> or ObservableCounter<double>
-        && !(instrument.Meter.Name == RuntimeMeterName && RuntimeLevels.Contains(instrument.Name));
 
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
     private static readonly double[] SecondsBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
@@ -100,6 +92,14 @@ public sealed class PrometheusExporter : IDisposable
         if (IsCounter(instrument)) name += "_total";
         return name;
     }
+
+    // Levels the runtime publishes as observable counters although they go up and down (the
+    // OpenTelemetry conventions call them up-down counters): exported as gauges.
+    private static readonly HashSet<string> RuntimeLevels = ["dotnet.thread_pool.thread.count", "dotnet.thread_pool.queue.length"];
+
+    private static bool IsCounter(Instrument instrument) =>
+        instrument is Counter<long> or Counter<double> or Counter<int> or ObservableCounter<long> or ObservableCounter<double>
+        && !(instrument.Meter.Name == RuntimeMeterName && RuntimeLevels.Contains(instrument.Name));
 
     private static string Number(double v) =>
         double.IsPositiveInfinity(v) ? "+Inf" : double.IsNegativeInfinity(v) ? "-Inf" : double.IsNaN(v) ? "NaN" : v.ToString("R", CultureInfo.InvariantCulture);
