@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Brigade.Alerts;
 using Brigade.Engine;
 using Brigade.Http;
@@ -15,7 +16,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Brigade.Tests.Api;
 
 /// <summary>What operators see: Prometheus metrics, health, the audit trail, alerts and their webhooks, OTLP configuration.</summary>
-public class OperationsTests
+public partial class OperationsTests
 {
     private const string Espresso = """{"restaurantId":"corner-coffee","outletId":"coffee-central","items":[{"menuItemId":"espresso","quantity":1}]}""";
 
@@ -43,7 +44,23 @@ public class OperationsTests
         Assert.Contains("brigade_chef_utilisation_ratio{outlet=\"coffee-central\"}", text, StringComparison.Ordinal);
         Assert.Contains("brigade_couriers{phase=", text, StringComparison.Ordinal);
         Assert.Contains("brigade_sse_subscribers{kind=\"order\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE dotnet_gc_heap_total_allocated_bytes_total counter", text, StringComparison.Ordinal);
+        Assert.Contains("dotnet_process_cpu_time_seconds_total{cpu_mode=\"user\"} ", text, StringComparison.Ordinal);
+
+        // Every sample is well-formed, and belongs to a family typed once, before it.
+        var typed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (line.StartsWith("# TYPE ", StringComparison.Ordinal)) { Assert.True(typed.Add(line.Split(' ')[2]), "typed twice: " + line); continue; }
+            if (line.StartsWith("# HELP ", StringComparison.Ordinal)) continue;
+            Assert.Matches(SampleLine(), line);
+            var name = line.Split('{', ' ')[0];
+            Assert.True(typed.Contains(name) || typed.Any(f => name.StartsWith(f + "_", StringComparison.Ordinal)), "untyped: " + line);
+        }
     }
+
+    [GeneratedRegex("""^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*\})? (-?[0-9][0-9.eE+-]*|\+Inf|-Inf|NaN)$""")]
+    private static partial Regex SampleLine();
 
     [Fact]
     public async Task The_matcher_is_timed_once_an_order_waits_for_a_courier()
