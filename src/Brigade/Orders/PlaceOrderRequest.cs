@@ -101,8 +101,9 @@ public static class OrderRequestValidator
                 var line = req.Items[i];
                 var field = $"items[{i}]";
                 if (line is null) { Add(field, $"{field} must be an object."); continue; }
+                MenuItem? item = null;
                 if (string.IsNullOrWhiteSpace(line.MenuItemId)) Add($"{field}.menuItemId", "menuItemId is required.");
-                else if (restaurant is not null && restaurant.FindItem(line.MenuItemId) is null)
+                else if (restaurant is not null && (item = restaurant.FindItem(line.MenuItemId)) is null)
                     Add($"{field}.menuItemId", $"{restaurant.Name} has no menu item '{line.MenuItemId}'.");
                 if (line.Quantity is not { } q) { Add($"{field}.quantity", "quantity is required."); continue; }
                 if (q != Math.Floor(q) || q < 1 || q > MaxQuantity)
@@ -111,7 +112,7 @@ public static class OrderRequestValidator
                     continue;
                 }
                 units += (int)q;
-                if (line.MenuItemId is not null) lines.Add(new OrderLine(line.MenuItemId, (int)q));
+                if (item is not null) lines.Add(new OrderLine(item.Id, (int)q));
             }
             if (units > MaxUnits) Add("items", $"At most {MaxUnits} items in one order, not {units}.");
         }
@@ -124,6 +125,10 @@ public static class OrderRequestValidator
             else deliverTo = new GeoPoint(lat, lon);
         }
 
-        return errors is not null ? (null, errors) : (new ValidOrder(req.RestaurantId!, req.OutletId, lines, deliverTo), NoErrors);
+        // The ids kept are the catalog's own strings, not the request's copies: an order lives in
+        // memory for as long as it is open, and these would be copied by every collection with it.
+        if (errors is not null) return (null, errors);
+        var outletId = req.OutletId is null ? null : restaurant!.Outlets.First(o => o.Id == req.OutletId).Id;
+        return (new ValidOrder(restaurant!.Id, outletId, lines, deliverTo), NoErrors);
     }
 }
