@@ -5,6 +5,7 @@ using Brigade.Orders;
 using Brigade.Routing;
 using Brigade.Tests.Support;
 using static Brigade.Tests.Support.Describe;
+using Command = System.Func<Brigade.Engine.BrigadeEngine, System.DateTimeOffset, System.Collections.Generic.List<Brigade.IDomainEvent>, Brigade.Engine.EngineResult>;
 
 namespace Brigade.Tests.Orders;
 
@@ -17,19 +18,19 @@ public class OrderDecisionTests
 {
     private static readonly GeoPoint Nearby = new(52.521, 13.401);
 
-    private static PlaceOrder Place(string orderId, string item = "pizza", int quantity = 1, GeoPoint? deliverTo = null, string key = "k") =>
-        new(orderId, "r", null, [new OrderLine(item, quantity)], deliverTo, "cust", key + orderId, "hash-" + orderId);
+    private static PlaceOrder Place(string orderId, string item = "pizza", int quantity = 1, GeoPoint? deliverTo = null) =>
+        new(orderId, "r", null, [new OrderLine(item, quantity)], deliverTo, "cust", "key-" + orderId, "hash-" + orderId);
 
     /// <summary>What an engine records for <paramref name="commands"/>, each at its second after <see cref="T0"/>.</summary>
-    private static List<IDomainEvent> History(RestaurantCatalog catalog, params (double Seconds, Func<BrigadeEngine, DateTimeOffset, List<IDomainEvent>, EngineResult> Command)[] commands)
+    private static List<IDomainEvent> History(RestaurantCatalog catalog, params (double Seconds, Command Command)[] commands)
     {
         var engine = new BrigadeEngine(catalog);
         var events = new List<IDomainEvent>();
         foreach (var (seconds, command) in commands)
         {
-            var now = T0.AddSeconds(seconds);
-            if (engine.NextDueAt <= now) engine.Advance(now, events);
-            Assert.True(command(engine, now, events).IsOk);
+            var (result, decided) = When(engine, seconds, command);
+            Assert.True(result.IsOk, result.Message);
+            events.AddRange(decided);
         }
         return events;
     }
@@ -41,13 +42,17 @@ public class OrderDecisionTests
         return engine;
     }
 
-    private static (EngineResult Result, List<IDomainEvent> Events) When(BrigadeEngine engine, double seconds, Func<BrigadeEngine, DateTimeOffset, List<IDomainEvent>, EngineResult> command)
+    /// <summary>The clock moves to <paramref name="seconds"/> (what falls due there is decided first), then the command runs.</summary>
+    private static (EngineResult Result, List<IDomainEvent> Events) When(BrigadeEngine engine, double seconds, Command command)
     {
         var now = T0.AddSeconds(seconds);
         var events = new List<IDomainEvent>();
         if (engine.NextDueAt <= now) engine.Advance(now, events);
         return (command(engine, now, events), events);
     }
+
+    /// <summary>No command: only the clock moves.</summary>
+    private static readonly Command TimePasses = (_, _, _) => EngineResult.Ok();
 
     private static List<string> OrderEvents(IEnumerable<IDomainEvent> events) => Events(events.Where(e => e is IOrderEvent));
 
@@ -56,7 +61,7 @@ public class OrderDecisionTests
     {
         var engine = Given(TestCatalogs.Kitchen(), []);
 
-        var (result, events) = When(engine, 0, (e, now, output) => e.PlaceOrder(Place("o1", "pizza") with { Lines = [new("pizza", 1), new("bread", 1)] }, now, output));
+        var (result, events) = When(engine, 0, (e, now, output) => e.PlaceOrder(Place("o1") with { Lines = [new("pizza", 1), new("bread", 1)] }, now, output));
 
         Assert.True(result.IsOk);
         Assert.Equal(["OrderPlaced o1", "OrderRouted", "OrderAccepted o1 at k", "OrderQueued o1 tasks=4"], Events(events).Take(4));
@@ -75,7 +80,7 @@ public class OrderDecisionTests
         var catalog = TestCatalogs.Kitchen();
         var engine = Given(catalog, History(catalog, (0, (e, now, o) => e.PlaceOrder(Place("o1"), now, o))));
 
-        var (_, events) = When(engine, 1000, (e, now, o) => EngineResult.Ok());
+        var (_, events) = When(engine, 1000, TimePasses);
 
         var ready = Assert.IsType<OrderReady>(events.Single(e => e is OrderReady));
         Assert.Equal(T0.AddSeconds(370), ready.At);
@@ -110,7 +115,7 @@ public class OrderDecisionTests
         Assert.False(engine.KitchenOf("k")!.HasOrder("o3"));
 
         // When the chefs come free, nothing of o3 is cooked.
-        var (_, later) = When(engine, 1000, (e, now, o) => EngineResult.Ok());
+        var (_, later) = When(engine, 1000, TimePasses);
         Assert.DoesNotContain(later, e => e is IOrderEvent oe && oe.OrderId == "o3");
     }
 
@@ -255,7 +260,7 @@ public class OrderDecisionTests
         all.AddRange(When(engine, 30, (e, now, o) => e.AtKitchen("k", now, o, (k, ko) => k.MarkSick("a", now, ko))).Events);
         all.AddRange(When(engine, 30, (e, now, o) => e.AtKitchen("k", now, o, (k, ko) => k.MarkSick("b", now, ko))).Events);
         all.AddRange(When(engine, 300, (e, now, o) => e.AtKitchen("k", now, o, (k, ko) => k.MarkRecovered("a", now, ko))).Events);
-        all.AddRange(When(engine, 2000, (e, now, o) => EngineResult.Ok()).Events);
+        all.AddRange(When(engine, 2000, TimePasses).Events);
 
         Assert.Equal(T0.AddSeconds(370), promised); // top 60 s, bake 10 s, oven 300 s
         var revised = Assert.Single(all.OfType<OrderEstimateUpdated>());
