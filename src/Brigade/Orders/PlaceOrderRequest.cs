@@ -87,7 +87,8 @@ public static class OrderRequestValidator
         if (string.IsNullOrWhiteSpace(req.RestaurantId)) Add("restaurantId", "restaurantId is required.");
         else if ((restaurant = catalog.FindRestaurant(req.RestaurantId)) is null) Add("restaurantId", $"There is no restaurant '{req.RestaurantId}'.");
 
-        if (req.OutletId is not null && restaurant is not null && restaurant.Outlets.All(o => o.Id != req.OutletId))
+        Outlet? outlet = null;
+        if (req.OutletId is not null && restaurant is not null && (outlet = restaurant.Outlets.FirstOrDefault(o => o.Id == req.OutletId)) is null)
             Add("outletId", $"{restaurant.Id} has no outlet '{req.OutletId}'.");
 
         var lines = new List<OrderLine>();
@@ -128,7 +129,6 @@ public static class OrderRequestValidator
         // The ids kept are the catalog's own strings, not the request's copies: an order lives in
         // memory for as long as it is open, and these would be copied by every collection with it.
         if (errors is not null) return (null, errors);
-        var outletId = req.OutletId is null ? null : restaurant!.Outlets.First(o => o.Id == req.OutletId).Id;
-        return (new ValidOrder(restaurant!.Id, outletId, lines, deliverTo), NoErrors);
+        return (new ValidOrder(restaurant!.Id, outlet?.Id, lines, deliverTo), NoErrors);
     }
 }
