@@ -70,6 +70,7 @@ public sealed partial class KitchenEngine
             QueuedAt = at,
             EstimatedReady = q.EstimatedReadyAt.UtcTicks,
             RemainingByStation = new int[_stations.Length],
+            Tasks = new KTask[q.Tasks.Count],
         };
         _nextSeq = Math.Max(_nextSeq, q.Seq + 1);
         for (var i = 0; i < q.Tasks.Count; i++)
@@ -77,7 +78,7 @@ public sealed partial class KitchenEngine
             var spec = q.Tasks[i];
             var task = NewTask(spec, i, at);
             task.Order = order;
-            order.Tasks.Add(task);
+            order.Tasks[i] = task;
             order.RemainingByStation[task.Station]++;
             order.Remaining++;
             _stations[task.Station].BacklogTicks += task.BacklogTicks;
@@ -90,13 +91,13 @@ public sealed partial class KitchenEngine
     private void ApplyPrepQueued(PrepQueued p)
     {
         var ci = _componentIndex[p.Component];
-        var prep = new KPrep { Component = p.Component, ComponentIndex = ci, Seq = p.Seq, Quantity = _components[ci].Batch };
+        var prep = new KPrep { Component = p.Component, ComponentIndex = ci, Seq = p.Seq, Quantity = _components[ci].Batch, Tasks = new KTask[p.Tasks.Count] };
         _nextSeq = Math.Max(_nextSeq, p.Seq + 1);
         for (var i = 0; i < p.Tasks.Count; i++)
         {
             var task = NewTask(p.Tasks[i], i, p.At.UtcTicks);
             task.Prep = prep;
-            prep.Tasks.Add(task);
+            prep.Tasks[i] = task;
             prep.Remaining++;
             Link(task, p.Tasks[i]);
         }
@@ -310,7 +311,7 @@ public sealed partial class KitchenEngine
     {
         var ci = _componentIndex[u.Component];
         _stock[ci] = u.Level;
-        if (_orders.TryGetValue(u.OrderId, out var order)) order.ReservedStock.Add(u.Component);
+        if (_orders.TryGetValue(u.OrderId, out var order)) (order.ReservedStock ??= []).Add(u.Component);
     }
 
     private void ApplyStockReturned(StockReturned r) => _stock[_componentIndex[r.Component]] = r.Level;

@@ -165,7 +165,7 @@ public sealed partial class KitchenEngine
     {
         if (!_orders.TryGetValue(orderId, out var order)) return KitchenResult.NotFound($"order {orderId} is not in kitchen {OutletId}");
         if (order.Started) return KitchenResult.Conflict($"order {orderId} is already being prepared");
-        foreach (var component in order.ReservedStock)
+        foreach (var component in order.ReservedStock ?? [])
         {
             var ci = _componentIndex[component];
             Emit(output, new StockReturned(OutletId, component, orderId, _stock[ci] + 1, now));

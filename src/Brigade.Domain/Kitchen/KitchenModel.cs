@@ -56,8 +56,10 @@ internal sealed class KOrder
     public required long Seq;
     public required long QueuedAt;
     public required long EstimatedReady;
-    public readonly List<KTask> Tasks = [];
-    public readonly List<string> ReservedStock = [];
+    /// <summary>The order's tasks in recipe order, exactly as many as it queued.</summary>
+    public required KTask[] Tasks;
+    /// <summary>Prepped components taken from stock for this order; null while there are none (most orders).</summary>
+    public List<string>? ReservedStock;
     /// <summary>Unfinished tasks per station index: a ticket is done when its count reaches zero.</summary>
     public required int[] RemainingByStation;
     public int Remaining;
@@ -71,7 +73,7 @@ internal sealed class KPrep
     public required int ComponentIndex;
     public required long Seq;
     public required int Quantity;
-    public readonly List<KTask> Tasks = [];
+    public required KTask[] Tasks;
     public int Remaining;
 }
 

@@ -23,8 +23,19 @@ public static class Ids
         return new string(chars);
     }
 
+    private static readonly string?[] HandoffCodes = new string?[10_000];
+
     /// <summary>A four-digit code the customer gives the courier at the door.</summary>
-    public static string NewHandoffCode() => RandomNumberGenerator.GetInt32(0, 10_000).ToString("0000", System.Globalization.CultureInfo.InvariantCulture);
+    /// <remarks>
+    /// An open order keeps its code in memory, so each of the 10,000 codes is one string shared by
+    /// every order that draws it, not a string per order. Two threads making the same code at once
+    /// store equal strings: either is right.
+    /// </remarks>
+    public static string NewHandoffCode()
+    {
+        var n = RandomNumberGenerator.GetInt32(0, HandoffCodes.Length);
+        return HandoffCodes[n] ??= n.ToString("0000", System.Globalization.CultureInfo.InvariantCulture);
+    }
 
     public static bool LooksLikeId(string id) => id.Length is > 0 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
 }

@@ -16,31 +16,34 @@ public sealed class IdempotencyGate
     public const string Scope = "order";
     public static readonly TimeSpan Retention = TimeSpan.FromHours(25);
 
-    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    // Keyed by (customer, key) as they are, not by one string joining them: the key string is the
+    // one the order keeps anyway, so an open order costs the gate no string of its own.
+    private readonly ConcurrentDictionary<(string CustomerId, string Key), Entry> _entries = new();
 
     public int Count => _entries.Count;
 
+    /// <summary>One text for a customer's key, for messages and logs.</summary>
     public static string ScopedKey(string customerId, string key) => customerId + "\n" + key;
 
     /// <summary>Remember a key that placed an order (from the log, at start-up).</summary>
-    public void Remember(string scopedKey, string hash, string orderId, DateTimeOffset createdAt)
+    public void Remember(string customerId, string key, string hash, string orderId, DateTimeOffset createdAt)
     {
         var entry = new Entry(hash, createdAt);
         entry.Complete(orderId);
-        _entries[scopedKey] = entry;
+        _entries[(customerId, key)] = entry;
     }
 
     /// <summary>
     /// Enter the gate. Returns the order id when the key was already used for this request, or
     /// <see cref="Claim"/> when the caller now owns the key and must <see cref="Claim.Complete"/> it.
     /// </summary>
-    public async Task<GateResult> EnterAsync(string scopedKey, string hash)
+    public async Task<GateResult> EnterAsync(string customerId, string key, string hash)
     {
         for (var attempt = 0; attempt < 8; attempt++)
         {
             var mine = new Entry(hash, DateTimeOffset.UtcNow);
-            var entry = _entries.GetOrAdd(scopedKey, mine);
-            if (entry == mine) return new GateResult(GateOutcome.Owner, null, new Claim(this, scopedKey, mine));
+            var entry = _entries.GetOrAdd((customerId, key), mine);
+            if (entry == mine) return new GateResult(GateOutcome.Owner, null, new Claim(this, (customerId, key), mine));
             if (entry.Hash != hash) return new GateResult(GateOutcome.Mismatch, null, null);
             var id = await entry.WaitAsync();
             if (id is not null) return new GateResult(GateOutcome.Replay, id, null);
@@ -111,10 +114,10 @@ public sealed class IdempotencyGate
     public sealed class Claim
     {
         private readonly IdempotencyGate _gate;
-        private readonly string _key;
+        private readonly (string, string) _key;
         private readonly Entry _entry;
 
-        internal Claim(IdempotencyGate gate, string key, Entry entry)
+        internal Claim(IdempotencyGate gate, (string, string) key, Entry entry)
         {
             _gate = gate;
             _key = key;
@@ -149,7 +152,7 @@ public sealed class IdempotencyReplayObserver(IdempotencyGate gate, ScaledTimePr
         var cutoff = _placed[^1].At - IdempotencyGate.Retention * Math.Max(1, clock.Scale);
         var now = DateTimeOffset.UtcNow;
         foreach (var p in _placed)
-            if (p.At >= cutoff) gate.Remember(IdempotencyGate.ScopedKey(p.CustomerId, p.IdempotencyKey), p.RequestHash, p.OrderId, now);
+            if (p.At >= cutoff) gate.Remember(p.CustomerId, p.IdempotencyKey, p.RequestHash, p.OrderId, now);
         _placed.Clear();
     }
 }

@@ -73,9 +73,8 @@ public static class OrderEndpoints
         var (order, errors) = OrderRequestValidator.Validate(parsed, catalog);
         if (order is null) return Problems.Invalid(errors);
 
-        var scopedKey = IdempotencyGate.ScopedKey(caller.Subject, key);
         var hash = order.Hash();
-        var gateResult = await gate.EnterAsync(scopedKey, hash);
+        var gateResult = await gate.EnterAsync(caller.Subject, key, hash);
         switch (gateResult.Outcome)
         {
             case IdempotencyGate.GateOutcome.Mismatch:

@@ -126,9 +126,10 @@ public static class OrderRequestValidator
             else deliverTo = new GeoPoint(lat, lon);
         }
 
-        // The ids kept are the catalog's own strings, not the request's copies: an order lives in
-        // memory for as long as it is open, and these would be copied by every collection with it.
+        // The ids kept are the catalog's own strings, not the request's copies, and the lines an
+        // array of their exact size: an order lives in memory for as long as it is open, and all
+        // it holds is copied by every collection with it.
         if (errors is not null) return (null, errors);
-        return (new ValidOrder(restaurant!.Id, outlet?.Id, lines, deliverTo), NoErrors);
+        return (new ValidOrder(restaurant!.Id, outlet?.Id, lines.ToArray(), deliverTo), NoErrors);
     }
 }
