@@ -113,7 +113,8 @@ public sealed partial class KitchenEngine
             Id = spec.Id,
             Station = _stationIndex[spec.Station],
             Equipment = spec.Equipment is null ? -1 : _equipmentIndex[spec.Equipment],
-            Spec = spec,
+            Step = StepOf(spec),
+            ItemUnit = spec.Unit,
             WorkTicks = (long)(spec.WorkSeconds * TimeSpan.TicksPerSecond),
             EquipTicks = (long)(spec.EquipmentSeconds * TimeSpan.TicksPerSecond),
             IndexInOwner = index,
@@ -122,6 +123,14 @@ public sealed partial class KitchenEngine
         _nextTaskId = Math.Max(_nextTaskId, spec.Id + 1);
         _tasks[spec.Id] = task;
         return task;
+    }
+
+    private StepSpec StepOf(QueuedTask spec)
+    {
+        var key = (spec.Item, spec.Name, spec.WorkSeconds, spec.EquipmentSeconds, spec.Attended);
+        if (!_steps.TryGetValue(key, out var step))
+            _steps[key] = step = new StepSpec(spec.Item, spec.Name, spec.WorkSeconds, spec.EquipmentSeconds, spec.Attended);
+        return step;
     }
 
     private void Link(KTask task, QueuedTask spec)

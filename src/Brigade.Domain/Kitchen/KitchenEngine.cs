@@ -36,6 +36,8 @@ public sealed partial class KitchenEngine
     private readonly List<KChef> _chefs = [];
     private readonly Dictionary<string, KChef> _chefById = new(StringComparer.Ordinal);
     private readonly Dictionary<long, KTask> _tasks = [];
+    /// <summary>The distinct recipe steps of the tasks queued here (bounded by the catalog), shared by their tasks.</summary>
+    private readonly Dictionary<(string Item, string Name, double WorkSeconds, double EquipmentSeconds, bool Attended), StepSpec> _steps = [];
     private readonly Dictionary<string, KOrder> _orders = new(StringComparer.Ordinal);
     /// <summary>Prep batches with tasks still open (few: at most a batch or two per component).</summary>
     private readonly List<KPrep> _preps = [];
@@ -214,7 +216,7 @@ public sealed partial class KitchenEngine
             switch (timer.Kind)
             {
                 case TimerKind.Work when task.Phase == TaskPhase.Working:
-                    if (task.Equipment >= 0 && !task.Spec.Attended && task.EquipTicks > 0)
+                    if (task.Equipment >= 0 && !task.Step.Attended && task.EquipTicks > 0)
                         Emit(output, new TaskHandsFree(OutletId, task.Id, task.Order?.Id, task.Token, At(due)));
                     else
                         Complete(task, due, output);
@@ -279,7 +281,7 @@ public sealed partial class KitchenEngine
         if (task.Phase != TaskPhase.Working)
             return KitchenResult.Conflict($"task {taskId} is {task.Phase.ToString().ToLowerInvariant()}, not being worked");
         var ticks = now.UtcTicks;
-        if (task.Equipment >= 0 && !task.Spec.Attended && task.EquipTicks > 0)
+        if (task.Equipment >= 0 && !task.Step.Attended && task.EquipTicks > 0)
             Emit(output, new TaskHandsFree(OutletId, task.Id, task.Order?.Id, task.Token, now));
         else
             Complete(task, ticks, output);
@@ -422,7 +424,7 @@ public sealed partial class KitchenEngine
     private static long ChefTicks(KTask task, KChef chef)
     {
         var work = (long)(task.WorkTicks / chef.Speed);
-        return task.Spec.Attended ? work + task.EquipTicks : work;
+        return task.Step.Attended ? work + task.EquipTicks : work;
     }
 
     /// <summary>
@@ -493,7 +495,7 @@ public sealed partial class KitchenEngine
         if (task.Order is { } order && attempts >= Outlet.MaxAttempts)
         {
             var station = _stations[task.Station].Spec.Id;
-            var why = $"'{task.Spec.Name}' for {task.Spec.Item} failed {attempts} times (last: {reason})";
+            var why = $"'{task.Step.Name}' for {task.Step.Item} failed {attempts} times (last: {reason})";
             Emit(output, new OrderCookingFailed(OutletId, order.Id, station, why, At(at)));
             Emit(output, new KitchenAlertRaised(OutletId, "ticket-failed", $"Ticket {order.Id}/{station} failed: {why}", order.Id, At(at)));
         }
@@ -775,7 +777,7 @@ public sealed partial class KitchenEngine
             if (task.Phase == TaskPhase.Working)
             {
                 var chef = _chefs[task.Chef];
-                end = Math.Max(t, task.StartedAt + ChefTicks(task, chef) + (task.Spec.Attended ? 0 : task.EquipTicks));
+                end = Math.Max(t, task.StartedAt + ChefTicks(task, chef) + (task.Step.Attended ? 0 : task.EquipTicks));
             }
             else if (task.Phase == TaskPhase.HandsFree)
             {

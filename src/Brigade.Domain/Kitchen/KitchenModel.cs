@@ -26,7 +26,10 @@ internal sealed class KTask
     public KPrep? Prep;
     public required int Station;
     public required int Equipment;
-    public required QueuedTask Spec;
+    /// <summary>The recipe step, shared with every other task of the same step at this kitchen.</summary>
+    public required StepSpec Step;
+    /// <summary>Which unit of its item this task is for (the second pizza of two is unit 1).</summary>
+    public required int ItemUnit;
     public long WorkTicks;
     public long EquipTicks;
     public int IndexInOwner;
@@ -45,10 +48,17 @@ internal sealed class KTask
     public long EquipEnd;
 
     /// <summary>Chef time for a chef of speed 1: the hands-on work, plus the equipment time if attended.</summary>
-    public long BacklogTicks => Spec.Attended ? WorkTicks + EquipTicks : WorkTicks;
+    public long BacklogTicks => Step.Attended ? WorkTicks + EquipTicks : WorkTicks;
     public long Seq => Order?.Seq ?? Prep!.Seq;
     public bool IsPrep => Prep is not null;
 }
+
+/// <summary>
+/// What a task does: one recipe step of one item, with the times its queueing event recorded. The
+/// kitchen keeps one per distinct step and every task of that step shares it, so an open order
+/// holds its tasks' progress and not a copy of its recipe per task.
+/// </summary>
+internal sealed record StepSpec(string Item, string Name, double WorkSeconds, double EquipmentSeconds, bool Attended);
 
 internal sealed class KOrder
 {

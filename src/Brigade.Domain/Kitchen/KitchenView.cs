@@ -219,14 +219,14 @@ public sealed partial class KitchenEngine
     }
 
     private TaskView TaskViewOf(KTask k) => new(
-        k.Id, k.Spec.Name, k.Spec.Item, k.Spec.Unit, k.Phase.ToString().ToLowerInvariant(),
+        k.Id, k.Step.Name, k.Step.Item, k.ItemUnit, k.Phase.ToString().ToLowerInvariant(),
         k.Chef >= 0 && k.Phase is TaskPhase.Working or TaskPhase.HandsFree ? _chefs[k.Chef].Id : null,
         k.Equipment >= 0 ? _equipment[k.Equipment].Spec.Id : null,
         k.Unit >= 0 ? k.Unit : null,
         k.Token, k.Attempts,
         k.Phase is TaskPhase.Working or TaskPhase.HandsFree ? At(k.StartedAt) : null,
         k.Phase == TaskPhase.Working ? At(k.LeaseUntil) : null,
-        k.Spec.WorkSeconds, k.Spec.EquipmentSeconds, k.Spec.Attended);
+        k.Step.WorkSeconds, k.Step.EquipmentSeconds, k.Step.Attended);
 
     /// <summary>The projected wait at a station: its unstarted work over its crew's capacity.</summary>
     public TimeSpan ProjectedWait(string station) =>

@@ -18,19 +18,29 @@ public enum OrderStatus
 }
 
 /// <summary>When the order reached each status. Null until it does.</summary>
+/// <remarks>
+/// Each instant is kept as UTC ticks, 0 until the status is reached, rather than as a
+/// <c>DateTimeOffset?</c>: an open order keeps its timeline in memory, and eleven nullable offsets
+/// take 264 bytes against 88. Instants read back in UTC, which is how the engine's clock gives them.
+/// </remarks>
 public sealed record OrderTimeline
 {
-    public DateTimeOffset? PlacedAt { get; init; }
-    public DateTimeOffset? AcceptedAt { get; init; }
-    public DateTimeOffset? PreparingAt { get; init; }
-    public DateTimeOffset? ReadyAt { get; init; }
-    public DateTimeOffset? CourierAssignedAt { get; init; }
-    public DateTimeOffset? PickedUpAt { get; init; }
-    public DateTimeOffset? DeliveredAt { get; init; }
-    public DateTimeOffset? CollectedAt { get; init; }
-    public DateTimeOffset? CancelledAt { get; init; }
-    public DateTimeOffset? RejectedAt { get; init; }
-    public DateTimeOffset? FailedAt { get; init; }
+    private long _placed, _accepted, _preparing, _ready, _courierAssigned, _pickedUp, _delivered, _collected, _cancelled, _rejected, _failed;
+
+    public DateTimeOffset? PlacedAt { get => Read(_placed); init => _placed = Write(value); }
+    public DateTimeOffset? AcceptedAt { get => Read(_accepted); init => _accepted = Write(value); }
+    public DateTimeOffset? PreparingAt { get => Read(_preparing); init => _preparing = Write(value); }
+    public DateTimeOffset? ReadyAt { get => Read(_ready); init => _ready = Write(value); }
+    public DateTimeOffset? CourierAssignedAt { get => Read(_courierAssigned); init => _courierAssigned = Write(value); }
+    public DateTimeOffset? PickedUpAt { get => Read(_pickedUp); init => _pickedUp = Write(value); }
+    public DateTimeOffset? DeliveredAt { get => Read(_delivered); init => _delivered = Write(value); }
+    public DateTimeOffset? CollectedAt { get => Read(_collected); init => _collected = Write(value); }
+    public DateTimeOffset? CancelledAt { get => Read(_cancelled); init => _cancelled = Write(value); }
+    public DateTimeOffset? RejectedAt { get => Read(_rejected); init => _rejected = Write(value); }
+    public DateTimeOffset? FailedAt { get => Read(_failed); init => _failed = Write(value); }
+
+    private static DateTimeOffset? Read(long utcTicks) => utcTicks == 0 ? null : new DateTimeOffset(utcTicks, TimeSpan.Zero);
+    private static long Write(DateTimeOffset? at) => at?.UtcTicks ?? 0;
 }
 
 /// <summary>
