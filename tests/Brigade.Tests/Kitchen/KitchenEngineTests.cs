@@ -38,6 +38,27 @@ public class KitchenEngineTests
     }
 
     [Fact]
+    public void The_kitchen_display_shows_each_task_as_its_queueing_event_recorded_it()
+    {
+        // Pizza and bread both start with the same "knead" step (60 s, no equipment), and both bake,
+        // with other oven times: each task must still show its own item, unit and times.
+        var k = NewKitchen(TestCatalogs.Kitchen(pizzaFirstStep: """{ "name": "knead", "station": "pizza", "workSeconds": 60 },"""));
+        var queued = Assert.IsType<OrderQueued>(Queue(k, "o1", 0, ("pizza", 2), ("bread", 1))[0]);
+        Queue(k, "o2", 0, ("pizza", 1));
+
+        var view = k.Snapshot(T0);
+
+        foreach (var station in new[] { "pizza", "bread" })
+        {
+            var shown = view.Stations.Single(s => s.Id == station).Tickets.Single(t => t.OrderId == "o1").Tasks;
+            Assert.Equal(
+                queued.Tasks.Where(t => t.Station == station).Select(t => (t.Id, t.Name, t.Item, t.Unit, t.WorkSeconds, t.EquipmentSeconds, t.Attended)),
+                shown.Select(t => (t.Id, t.Name, t.Item, t.Unit, t.WorkSeconds, t.EquipmentSeconds, t.Attended)));
+        }
+        Assert.Equal([0, 0, 0, 1, 1, 1], view.Stations.Single(s => s.Id == "pizza").Tickets.Single(t => t.OrderId == "o1").Tasks.Select(t => t.Unit).Order());
+    }
+
+    [Fact]
     public void An_idle_settled_kitchen_dozes_with_nothing_due_rather_than_failing()
     {
         var k = NewKitchen(TestCatalogs.Kitchen());
