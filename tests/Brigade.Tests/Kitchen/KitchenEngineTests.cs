@@ -159,6 +159,25 @@ public class KitchenEngineTests
     }
 
     [Fact]
+    public void A_withdrawn_order_puts_the_stock_it_took_back_on_the_shelf()
+    {
+        // The pizza station is worked by people who have not picked anything up yet, so nothing of
+        // the order has started and it may be withdrawn.
+        var k = NewKitchen(TestCatalogs.Kitchen(
+            pizzaStation: """{ "id": "pizza", "mode": "human" }""",
+            components: """{ "id": "base", "prep": [ { "station": "pizza", "workSeconds": 120 } ] }""",
+            stock: """{ "component": "base", "par": 0, "initial": 2 }""",
+            pizzaFirstStep: """{ "name": "stretch", "station": "pizza", "workSeconds": 120, "produces": "base" },"""));
+        Assert.Equal(["StockUsed base level=1", "StockUsed base level=0"], Only<StockUsed>(Queue(k, "o1", 0, ("pizza", 2))));
+
+        var withdrawn = new List<IDomainEvent>();
+        Assert.True(k.Withdraw("o1", "cancelled", T0.AddSeconds(5), withdrawn).IsOk);
+
+        Assert.Equal(["StockReturned base level=1", "StockReturned base level=2"], Only<StockReturned>(withdrawn));
+        Assert.Equal(["StockUsed base level=1", "StockUsed base level=0"], Only<StockUsed>(Queue(k, "o2", 10, ("pizza", 2))));
+    }
+
+    [Fact]
     public void Estimate_at_queueing_accounts_for_the_work_ahead()
     {
         var k = NewKitchen(TestCatalogs.Kitchen(pizzaChefs: """{ "id": "a", "skills": ["pizza"] }""", ovenSlots: 8));
