@@ -62,6 +62,61 @@ public class KitchenResilienceTests
     }
 
     [Fact]
+    public void A_returned_task_goes_ahead_of_older_tickets_still_waiting()
+    {
+        var k = K(TestCatalogs.Kitchen(pizzaStation: HumanPizza, outletExtra: "\"leaseSeconds\": 60,"));
+        Queue(k, "o1", 0);
+        Queue(k, "o2", 0);
+        // b picks o2's topping by hand, ahead of o1's, then goes silent.
+        Assert.Equal(3, k.StartTask("b", 3, T0, []).TaskId);
+
+        var expired = Do(o => { k.Advance(T0.AddSeconds(61), o); return 0; });
+
+        Assert.Equal(["TaskReturned 3 attempts=1 (lease expired: no heartbeat from b) @60"], Only<TaskReturned>(expired));
+        // Returned work is owed first: it goes ahead of o1's topping, older though o1 is.
+        Assert.Equal(3, k.StartTask("a", null, T0.AddSeconds(62), []).TaskId);
+        Assert.Equal(1, k.StartTask("b", null, T0.AddSeconds(63), []).TaskId);
+    }
+
+    [Fact]
+    public void A_heartbeat_from_the_old_lease_holder_does_not_extend_the_new_holders_lease()
+    {
+        var k = K(TestCatalogs.Kitchen(pizzaStation: HumanPizza, outletExtra: "\"leaseSeconds\": 60,"));
+        Queue(k, "o1", 0);
+        var first = k.StartTask("a", null, T0, []);
+        k.Advance(T0.AddSeconds(61), []);
+        var second = k.StartTask("b", null, T0.AddSeconds(62), []);
+
+        var stale = Do(o => k.Heartbeat(1, first.Token, T0.AddSeconds(100), o));
+
+        Assert.Equal(KitchenOutcome.Stale, k.Heartbeat(1, first.Token, T0.AddSeconds(100), []).Outcome);
+        Assert.Empty(stale);
+        // b's lease still runs from when b took the task, and expires on time.
+        var expired = Do(o => { k.Advance(T0.AddSeconds(123), o); return 0; });
+        Assert.Equal(["TaskReturned 1 attempts=2 (lease expired: no heartbeat from b) @122"], Only<TaskReturned>(expired));
+        Assert.NotEqual(first.Token, second.Token);
+    }
+
+    [Fact]
+    public void The_station_queue_counts_only_tasks_still_waiting_to_start()
+    {
+        var k = K(TestCatalogs.Kitchen(pizzaStation: HumanPizza));
+        Queue(k, "o1", 0);
+        Queue(k, "o2", 0);
+        Queue(k, "o3", 0);
+        Assert.Equal(3, QueuedAtPizza(k));   // the three toppings; each bake waits for its topping
+
+        k.StartTask("a", null, T0.AddSeconds(1), []);
+        Assert.Equal(2, QueuedAtPizza(k));
+        Assert.True(k.Withdraw("o3", "cancelled", T0.AddSeconds(2), []).IsOk);
+        Assert.Equal(1, QueuedAtPizza(k));
+        k.StartTask("b", null, T0.AddSeconds(3), []);
+        Assert.Equal(0, QueuedAtPizza(k));
+    }
+
+    private static int QueuedAtPizza(KitchenEngine k) => k.Snapshot(T0.AddSeconds(5)).Stations.Single(s => s.Id == "pizza").QueuedTasks;
+
+    [Fact]
     public void A_late_completion_from_the_old_lease_holder_is_rejected_by_its_fencing_token()
     {
         var k = K(TestCatalogs.Kitchen(pizzaStation: HumanPizza, outletExtra: "\"leaseSeconds\": 60,"));

@@ -34,6 +34,26 @@ public class PaymentTimeoutTests
     }
 
     [Fact]
+    public void A_payment_for_another_amount_is_refused_and_the_order_still_waits_for_the_right_one()
+    {
+        var engine = new BrigadeEngine(TestCatalogs.Demo);
+        var log = new List<IDomainEvent>();
+        engine.Advance(T0, log);
+        engine.PlaceOrder(Paid("o1"), T0, log);
+        var price = engine.Orders["o1"].TotalCents;
+        var before = log.Count;
+
+        var wrong = engine.AuthorizePayment("o1", "pay-1", price - 1, T0.AddMinutes(1), log);
+
+        Assert.Equal(Outcome.Invalid, wrong.Outcome);
+        Assert.Equal(before, log.Count);
+        Assert.Equal((OrderStatus.Placed, Brigade.Payments.PaymentStatus.Pending), (engine.Orders["o1"].Status, engine.Orders["o1"].Payment));
+        Assert.Equal(Outcome.Ok, engine.AuthorizePayment("o1", "pay-2", price, T0.AddMinutes(2), log).Outcome);
+        Assert.Equal(Brigade.Payments.PaymentStatus.Authorized, engine.Orders["o1"].Payment);
+        Assert.NotEqual(OrderStatus.Placed, engine.Orders["o1"].Status);
+    }
+
+    [Fact]
     public void A_replayed_log_expires_the_same_unpaid_order()
     {
         var live = new BrigadeEngine(TestCatalogs.Demo);
