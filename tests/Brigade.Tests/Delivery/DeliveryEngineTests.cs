@@ -110,6 +110,30 @@ public class DeliveryEngineTests
     }
 
     [Fact]
+    public void A_courier_accepts_only_the_offer_made_to_them_and_cannot_leave_a_shift_with_food_aboard()
+    {
+        var engine = Engine(couriers: 0, extra: ", \"staleSeconds\": 3600");
+        var log = new List<IDomainEvent>();
+        engine.Advance(T0, log);
+        engine.AtDelivery(T0, log, (d, o) => d.StartShift("ann", "Ann", 52.52, 13.40, T0, o));
+        Place(engine, "o1", T0.AddSeconds(1), log);
+        var (offer, at) = Until<OfferMade>(engine, log, T0);
+
+        var before = log.Count;
+        Assert.Equal(Outcome.Conflict, engine.AtDelivery(at, log, (d, o) => d.AcceptOffer("ann", offer.OfferId + "-other", at, o)).Outcome);
+        Assert.Equal(before, log.Count);
+        Assert.True(engine.AtDelivery(at, log, (d, o) => d.AcceptOffer("ann", offer.OfferId, at, o)).IsOk);
+
+        engine.Advance(T0.AddMinutes(10), log);
+        Assert.True(engine.AtDelivery(T0.AddMinutes(10), log, (d, o) => d.PickUp("ann", "o1", T0.AddMinutes(10), o)).IsOk);
+        var leaving = engine.AtDelivery(T0.AddMinutes(11), log, (d, o) => d.EndShift("ann", T0.AddMinutes(11), o));
+        Assert.Equal(Outcome.Conflict, leaving.Outcome);
+        Assert.Contains("still carries", leaving.Message, StringComparison.Ordinal);
+        Assert.True(engine.AtDelivery(T0.AddMinutes(20), log, (d, o) => d.Deliver("ann", "o1", "4321", T0.AddMinutes(20), o)).IsOk);
+        Assert.True(engine.AtDelivery(T0.AddMinutes(21), log, (d, o) => d.EndShift("ann", T0.AddMinutes(21), o)).IsOk);
+    }
+
+    [Fact]
     public void Delivery_problems_never_touch_the_kitchen()
     {
         static List<string> KitchenEvents(BrigadeEngine engine)
