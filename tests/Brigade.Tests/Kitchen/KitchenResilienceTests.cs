@@ -189,6 +189,48 @@ public class KitchenResilienceTests
     }
 
     [Fact]
+    public void A_standby_chef_takes_no_task_until_called_in()
+    {
+        var k = K(TestCatalogs.Kitchen(pizzaStation: HumanPizza,
+            pizzaChefs: """{ "id": "a", "skills": ["pizza"] }, { "id": "s", "skills": ["pizza"], "standby": true }"""));
+        k.Advance(T0, []);
+        Queue(k, "o1", 0);
+
+        var standby = k.StartTask("s", null, T0.AddSeconds(1), []);
+
+        Assert.Equal(KitchenOutcome.Conflict, standby.Outcome);
+        Assert.Contains("standby", standby.Message, StringComparison.Ordinal);
+        Assert.True(k.StartTask("a", null, T0.AddSeconds(1), []).IsOk);
+    }
+
+    [Fact]
+    public void A_free_chef_whose_home_station_it_is_goes_before_a_cross_trained_one()
+    {
+        // x's home is the bread station (their first skill) and they can also make pizza; p only makes pizza.
+        var k = K(TestCatalogs.Kitchen(pizzaChefs: """{ "id": "x", "skills": ["bread", "pizza"] }, { "id": "p", "skills": ["pizza"] }"""));
+        k.Advance(T0, []);
+
+        var output = new List<IDomainEvent>();
+        Assert.True(k.TryQueueOrder("o1", [new OrderLine("pizza", 1)], T0, output).Accepted);
+
+        Assert.Equal(["TaskStarted 1 p @0"], Only<TaskStarted>(output));
+    }
+
+    [Fact]
+    public void An_order_that_exactly_fills_a_station_queue_is_taken_and_the_next_is_refused()
+    {
+        // Each pizza puts two tasks at the station; the bake waits for the topping, so one of them queues.
+        var k = K(TestCatalogs.Kitchen(pizzaStation: """{ "id": "pizza", "mode": "human", "maxQueuedTasks": 2 }"""));
+
+        Assert.True(k.TryQueueOrder("o1", [new OrderLine("pizza", 1)], T0, []).Accepted);
+        var full = k.TryQueueOrder("o2", [new OrderLine("pizza", 1)], T0, []);
+
+        Assert.False(full.Accepted);
+        Assert.Contains("queue is full", full.Reason, StringComparison.Ordinal);
+        Assert.True(full.RetryAfter > TimeSpan.Zero);
+    }
+
+    [Fact]
     public void Autoscaling_adds_chefs_while_the_wait_exceeds_its_target_and_removes_them_when_quiet_giving_reasons()
     {
         var k = K(TestCatalogs.Kitchen(
