@@ -252,6 +252,28 @@ public class KitchenResilienceTests
     }
 
     [Fact]
+    public void Scaling_up_calls_in_a_regular_on_the_bench_before_a_standby()
+    {
+        // The standby is listed first, so only the rule puts a regular ahead of them.
+        var k = K(TestCatalogs.Kitchen(
+            pizzaChefs: """{ "id": "s", "skills": ["pizza"], "standby": true }, { "id": "a", "skills": ["pizza"] }, { "id": "r", "skills": ["pizza"] }""",
+            pizzaStation: """{ "id": "pizza", "autoscale": { "min": 1, "max": 3, "targetWaitSeconds": 120, "cooldownSeconds": 60 } }""",
+            ovenSlots: 20));
+        for (var i = 0; i < 12; i++) Queue(k, $"o{i}", 0);
+        // A rush, then quiet: the two regulars are joined by the standby, then the crew shrinks to one.
+        var rush = Do(o => { k.Advance(T0.AddSeconds(3600), o); return 0; });
+        Assert.Equal(["2->3", "3->2", "2->1"], rush.OfType<StationScaled>().Select(e => $"{e.From}->{e.To}"));
+        for (var i = 0; i < 12; i++) Queue(k, $"p{i}", 3600);
+
+        var second = Do(o => { k.Advance(T0.AddSeconds(7200), o); return 0; });
+
+        var called = second.OfType<ChefActivated>().Select(e => e.ChefId).ToList();
+        Assert.Equal(2, called.Count);
+        Assert.Contains(called[0], new[] { "a", "r" });
+        Assert.Equal("s", called[1]);
+    }
+
+    [Fact]
     public void Off_peak_prep_fills_the_shelf_and_shortens_the_peak()
     {
         const string components = """{ "id": "base", "batch": 4, "prep": [ { "station": "pizza", "workSeconds": 240 } ] }""";
