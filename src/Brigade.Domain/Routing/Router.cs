@@ -102,7 +102,10 @@ public sealed class Router
             if (!h.PowerCut && h.Silent) return DateTimeOffset.MinValue; // power is back: recover now
             return DateTimeOffset.MaxValue;
         }
-        if (h.Silent || h.LastHeartbeat == DateTimeOffset.MinValue) return DateTimeOffset.MaxValue;
+        if (h.Silent) return DateTimeOffset.MaxValue;
+        // Not seen yet: due at once, so that Advance starts its grace period; a device that never
+        // beats at all is then found silent like one that stopped.
+        if (h.LastHeartbeat == DateTimeOffset.MinValue) return DateTimeOffset.MinValue;
         return h.LastHeartbeat + _spec.SilentAfter;
     }
 

@@ -50,6 +50,13 @@ public sealed class BrigadeOptions
     /// <summary>Alert rules and where alerts are delivered.</summary>
     public AlertOptions Alerts { get; set; } = new();
 
+    /// <summary>
+    /// Outlets whose own device sends heartbeats (<c>POST /api/outlets/{id}/heartbeat</c>): one that
+    /// sends none for the catalog's <c>silentAfterSeconds</c>, counted from start-up or its last
+    /// heartbeat, goes silent and its waiting orders move. Other outlets' heartbeats are simulated.
+    /// </summary>
+    public List<string> DeviceHeartbeatOutlets { get; set; } = [];
+
     public bool UsesPostgres => string.Equals(Store, "postgres", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The first setting that cannot work, or null.</summary>

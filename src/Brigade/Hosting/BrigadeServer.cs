@@ -45,7 +45,14 @@ public static class BrigadeServer
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(catalog);
-        services.AddSingleton(new EngineOptions { PaymentTimeout = TimeSpan.FromMinutes(options.Payments.TimeoutMinutes) });
+        foreach (var outlet in options.DeviceHeartbeatOutlets)
+            if (catalog.FindOutlet(outlet) is null)
+                throw new SettingsException($"Brigade:DeviceHeartbeatOutlets: the catalog has no outlet '{outlet}'");
+        services.AddSingleton(new EngineOptions
+        {
+            PaymentTimeout = TimeSpan.FromMinutes(options.Payments.TimeoutMinutes),
+            DeviceHeartbeatOutlets = options.DeviceHeartbeatOutlets,
+        });
         services.AddSingleton(new ScaledTimeProvider(options.EffectiveTimeScale));
         services.AddSingleton<StoreMetrics>();
         services.AddSingleton(TokenService.FromOptions(options));

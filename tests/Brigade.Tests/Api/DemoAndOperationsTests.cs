@@ -144,6 +144,38 @@ public class DemoAndOperationsTests
     }
 
     [Fact]
+    public void Refuses_to_start_with_a_device_heartbeat_outlet_the_catalog_lacks_and_names_it()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Brigade:DataDir"] = Path.Combine(Path.GetTempPath(), "brigade-settings-" + Guid.NewGuid().ToString("N")),
+            ["Brigade:DeviceHeartbeatOutlets:0"] = "pizza-north",
+            ["Brigade:DeviceHeartbeatOutlets:1"] = "pizza-west",
+        };
+        var e = Assert.Throws<SettingsException>(() => BrigadeServer.Build(settings));
+        Assert.Contains("Brigade:DeviceHeartbeatOutlets", e.Message, StringComparison.Ordinal);
+        Assert.Contains("'pizza-west'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_outlet_configured_for_device_heartbeats_goes_silent_without_them_and_is_back_with_the_next()
+    {
+        // 600× kitchen time: the catalog's 90 s of silence pass in 0.15 s.
+        await using var app = await TestApp.StartAsync(timeScale: 600, extra: new Dictionary<string, string?> { ["Brigade:DeviceHeartbeatOutlets:0"] = "pizza-north" });
+        async Task<string> StatusOf(string outlet) =>
+            (await app.GetJsonAsync("/api/dispatch")).GetProperty("outlets").EnumerateArray()
+                .Single(o => o.GetProperty("outletId").GetString() == outlet).GetProperty("health").GetProperty("status").GetString()!;
+
+        for (var i = 0; i < 100 && await StatusOf("pizza-north") != "silent"; i++) await Task.Delay(100);
+
+        Assert.Equal("silent", await StatusOf("pizza-north"));
+        Assert.Equal("open", await StatusOf("pizza-south"));   // its heartbeats are simulated
+        using var beat = await app.Client.PostAsync("/api/outlets/pizza-north/heartbeat", null);
+        Assert.True(beat.IsSuccessStatusCode, $"heartbeat answered {(int)beat.StatusCode}");
+        Assert.Equal("open", await StatusOf("pizza-north"));
+    }
+
+    [Fact]
     public async Task The_dispatch_view_carries_every_outlet_with_its_health_and_the_simulated_couriers()
     {
         await using var app = await TestApp.StartAsync(timeScale: 60);

@@ -238,4 +238,42 @@ public class RouterTests
         Assert.Single(log.OfType<OutletRecovered>());
         Assert.Equal("open", e.Router.HealthOf("k2", T0.AddSeconds(121)).Status);
     }
+
+    [Fact]
+    public void A_device_outlet_that_never_beats_goes_silent_a_grace_period_after_the_engine_starts()
+    {
+        var e = new BrigadeEngine(TwoOutlets(silentAfterSeconds: 60), new EngineOptions { DeviceHeartbeatOutlets = ["k2"] });
+        var log = new List<IDomainEvent>();
+
+        e.Advance(T0, log);
+        e.Advance(T0.AddSeconds(59), log);
+        Assert.Empty(log.OfType<OutletWentSilent>());
+        e.Advance(T0.AddSeconds(61), log);
+
+        var silent = Assert.Single(log.OfType<OutletWentSilent>());
+        Assert.Equal(("k2", T0.AddSeconds(60)), (silent.OutletId, silent.At));
+        Assert.Equal("open", e.Router.HealthOf("k1", T0.AddSeconds(61)).Status);
+    }
+
+    [Fact]
+    public void A_heartbeat_from_an_outlet_whose_power_is_cut_does_not_bring_it_back()
+    {
+        var e = new BrigadeEngine(TwoOutlets(silentAfterSeconds: 60), new EngineOptions { DeviceHeartbeatOutlets = ["k2"] });
+        var log = new List<IDomainEvent>();
+        e.Advance(T0, log);
+        Assert.True(e.SetOutletPower("k2", on: false, "ops", T0.AddSeconds(10), log).IsOk);
+        e.Advance(T0.AddSeconds(91), log);
+        var dark = e.Router.HealthOf("k2", T0.AddSeconds(91)).Status;
+        Assert.NotEqual("open", dark);
+
+        e.OutletHeartbeat("k2", T0.AddSeconds(120), log);
+
+        Assert.Empty(log.OfType<OutletRecovered>());
+        Assert.Equal(dark, e.Router.HealthOf("k2", T0.AddSeconds(121)).Status);
+        // With the power back, the device's next heartbeat brings the outlet back.
+        Assert.True(e.SetOutletPower("k2", on: true, "ops", T0.AddSeconds(130), log).IsOk);
+        e.OutletHeartbeat("k2", T0.AddSeconds(135), log);
+        Assert.Single(log.OfType<OutletRecovered>());
+        Assert.Equal("open", e.Router.HealthOf("k2", T0.AddSeconds(136)).Status);
+    }
 }
