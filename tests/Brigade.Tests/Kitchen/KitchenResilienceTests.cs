@@ -40,6 +40,19 @@ public class KitchenResilienceTests
     }
 
     [Fact]
+    public void A_chef_who_clocks_out_mid_task_hands_it_back_and_another_chef_finishes_it()
+    {
+        var k = K(TestCatalogs.Kitchen());
+        Queue(k, "o1", 0);
+
+        var gone = Do(o => k.ClockOut("a", T0.AddSeconds(30), o));
+        var later = Do(o => { k.Advance(T0.AddSeconds(100), o); return 0; });
+
+        Assert.Equal(["TaskReturned 1 attempts=1 (a clocked out) @30", "ChefClockedOut a", "TaskStarted 1 b @30"], Events(gone));
+        Assert.Contains("TaskCompleted 1 @90", Events(later));
+    }
+
+    [Fact]
     public void An_expired_lease_returns_the_task_to_the_head_of_its_queue()
     {
         var k = K(TestCatalogs.Kitchen(pizzaStation: HumanPizza, outletExtra: "\"leaseSeconds\": 60,"));
