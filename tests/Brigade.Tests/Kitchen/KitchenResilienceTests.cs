@@ -287,6 +287,21 @@ public class KitchenResilienceTests
     }
 
     [Fact]
+    public void An_idle_station_preps_one_batch_at_a_time_until_the_shelf_is_at_par()
+    {
+        var k = K(TestCatalogs.Kitchen(
+            components: """{ "id": "base", "batch": 1, "prep": [ { "station": "pizza", "workSeconds": 60 } ] }""",
+            stock: """{ "component": "base", "par": 3, "initial": 0 }"""));
+
+        var events = Do(o => { k.Advance(T0, o); k.Advance(T0.AddSeconds(3600), o); return 0; });
+
+        var prep = events.Where(e => e is PrepQueued or StockPrepared).Select(e => Event(e).Split(" @")[0]).ToList();
+        Assert.Equal(
+            ["PrepQueued base", "StockPrepared base +1 level=1", "PrepQueued base", "StockPrepared base +1 level=2", "PrepQueued base", "StockPrepared base +1 level=3"],
+            prep);
+    }
+
+    [Fact]
     public void Off_peak_prep_fills_the_shelf_and_shortens_the_peak()
     {
         const string components = """{ "id": "base", "batch": 4, "prep": [ { "station": "pizza", "workSeconds": 240 } ] }""";
