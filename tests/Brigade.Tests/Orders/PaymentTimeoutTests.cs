@@ -54,6 +54,22 @@ public class PaymentTimeoutTests
     }
 
     [Fact]
+    public void A_payment_authorised_after_the_requested_outlet_was_paused_rejects_the_order_instead_of_queueing_it_there()
+    {
+        var engine = new BrigadeEngine(TestCatalogs.Demo);
+        var log = new List<IDomainEvent>();
+        engine.Advance(T0, log);
+        engine.PlaceOrder(Paid("o1"), T0, log);
+        Assert.True(engine.PauseOutlet("coffee-central", "staff", "machine descaling", moveQueued: false, T0.AddMinutes(1), log).IsOk);
+
+        var paid = engine.AuthorizePayment("o1", "pay-1", engine.Orders["o1"].TotalCents, T0.AddMinutes(2), log);
+
+        Assert.Equal(Outcome.Ok, paid.Outcome);
+        Assert.Equal(OrderStatus.Rejected, engine.Orders["o1"].Status);
+        Assert.DoesNotContain(log, e => e is Brigade.Kitchen.OrderQueued { OrderId: "o1" });
+    }
+
+    [Fact]
     public void A_replayed_log_expires_the_same_unpaid_order()
     {
         var live = new BrigadeEngine(TestCatalogs.Demo);
