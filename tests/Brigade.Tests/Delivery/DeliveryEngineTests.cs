@@ -35,6 +35,18 @@ public class DeliveryEngineTests
         throw new InvalidOperationException($"no {typeof(T).Name} within two hours");
     }
 
+    /// <summary>One human courier, Ann, on shift; order o1 placed; the offer she gets and when.</summary>
+    private static (BrigadeEngine Engine, List<IDomainEvent> Log, OfferMade Offer, DateTimeOffset At) AnnOffered()
+    {
+        var engine = Engine(couriers: 0, extra: ", \"staleSeconds\": 3600");
+        var log = new List<IDomainEvent>();
+        engine.Advance(T0, log);
+        engine.AtDelivery(T0, log, (d, o) => d.StartShift("ann", "Ann", 52.52, 13.40, T0, o));
+        Place(engine, "o1", T0.AddSeconds(1), log);
+        var (offer, at) = Until<OfferMade>(engine, log, T0);
+        return (engine, log, offer, at);
+    }
+
     [Fact]
     public void A_delivery_order_goes_from_the_kitchen_to_the_door_with_events_at_every_step()
     {
@@ -87,12 +99,7 @@ public class DeliveryEngineTests
     [Fact]
     public void A_human_courier_collects_only_ready_food_and_delivers_only_with_the_customers_code()
     {
-        var engine = Engine(couriers: 0, extra: ", \"staleSeconds\": 3600");
-        var log = new List<IDomainEvent>();
-        engine.Advance(T0, log);
-        engine.AtDelivery(T0, log, (d, o) => d.StartShift("ann", "Ann", 52.52, 13.40, T0, o));
-        Place(engine, "o1", T0.AddSeconds(1), log);
-        var (offer, at) = Until<OfferMade>(engine, log, T0);
+        var (engine, log, offer, at) = AnnOffered();
         Assert.True(engine.AtDelivery(at, log, (d, o) => d.AcceptOffer("ann", offer.OfferId, at, o)).IsOk);
         Assert.True(engine.Orders["o1"].Timeline.ReadyAt is null);
 
@@ -112,12 +119,7 @@ public class DeliveryEngineTests
     [Fact]
     public void A_courier_accepts_only_the_offer_made_to_them_and_cannot_leave_a_shift_with_food_aboard()
     {
-        var engine = Engine(couriers: 0, extra: ", \"staleSeconds\": 3600");
-        var log = new List<IDomainEvent>();
-        engine.Advance(T0, log);
-        engine.AtDelivery(T0, log, (d, o) => d.StartShift("ann", "Ann", 52.52, 13.40, T0, o));
-        Place(engine, "o1", T0.AddSeconds(1), log);
-        var (offer, at) = Until<OfferMade>(engine, log, T0);
+        var (engine, log, offer, at) = AnnOffered();
 
         var before = log.Count;
         Assert.Equal(Outcome.Conflict, engine.AtDelivery(at, log, (d, o) => d.AcceptOffer("ann", offer.OfferId + "-other", at, o)).Outcome);
