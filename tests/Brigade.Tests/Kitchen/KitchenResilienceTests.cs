@@ -265,6 +265,23 @@ public class KitchenResilienceTests
     }
 
     [Fact]
+    public void A_station_does_not_scale_up_when_its_only_chef_on_the_bench_is_sick()
+    {
+        var k = K(TestCatalogs.Kitchen(
+            pizzaChefs: """{ "id": "a", "skills": ["pizza"] }, { "id": "s", "skills": ["pizza"], "standby": true }""",
+            pizzaStation: """{ "id": "pizza", "autoscale": { "min": 1, "max": 2, "targetWaitSeconds": 120, "cooldownSeconds": 60 } }""",
+            ovenSlots: 20));
+        k.Advance(T0, []);
+        Assert.True(k.MarkSick("s", T0, []).IsOk);
+        for (var i = 0; i < 12; i++) Queue(k, $"o{i}", 0);
+
+        var events = Do(o => { k.Advance(T0.AddSeconds(600), o); return 0; });
+
+        Assert.Empty(events.OfType<StationScaled>());
+        Assert.Empty(events.OfType<ChefActivated>());
+    }
+
+    [Fact]
     public void Scaling_up_calls_in_a_regular_on_the_bench_before_a_standby()
     {
         // The standby is listed first, so only the rule puts a regular ahead of them.
