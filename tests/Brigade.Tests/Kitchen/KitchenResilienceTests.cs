@@ -282,6 +282,23 @@ public class KitchenResilienceTests
     }
 
     [Fact]
+    public void Under_a_long_rush_each_step_up_waits_out_the_cooldown_after_the_last()
+    {
+        var k = K(TestCatalogs.Kitchen(
+            pizzaChefs: """{ "id": "a", "skills": ["pizza"] }, { "id": "s1", "skills": ["pizza"], "standby": true }, { "id": "s2", "skills": ["pizza"], "standby": true }""",
+            pizzaStation: """{ "id": "pizza", "autoscale": { "min": 1, "max": 3, "targetWaitSeconds": 60, "cooldownSeconds": 300 } }""",
+            outletExtra: "\"maxPromiseMinutes\": 600,",
+            ovenSlots: 40));
+        for (var i = 0; i < 40; i++) Queue(k, $"o{i}", 0);
+
+        var events = Do(o => { k.Advance(T0.AddSeconds(1800), o); return 0; });
+
+        var ups = events.OfType<StationScaled>().Where(e => e.To > e.From).ToList();
+        Assert.Equal(["1->2", "2->3"], ups.Select(e => $"{e.From}->{e.To}"));
+        Assert.True(ups[1].At - ups[0].At >= TimeSpan.FromSeconds(300), $"second step {(ups[1].At - ups[0].At).TotalSeconds} s after the first");
+    }
+
+    [Fact]
     public void Scaling_up_calls_in_a_regular_on_the_bench_before_a_standby()
     {
         // The standby is listed first, so only the rule puts a regular ahead of them.
