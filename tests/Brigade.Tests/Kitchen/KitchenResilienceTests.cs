@@ -282,7 +282,7 @@ public class KitchenResilienceTests
     }
 
     [Fact]
-    public void Under_a_long_rush_each_step_up_waits_out_the_cooldown_after_the_last()
+    public void The_crew_steps_up_only_a_cooldown_after_the_last_step_and_down_only_after_a_cooldown_of_quiet()
     {
         var k = K(TestCatalogs.Kitchen(
             pizzaChefs: """{ "id": "a", "skills": ["pizza"] }, { "id": "s1", "skills": ["pizza"], "standby": true }, { "id": "s2", "skills": ["pizza"], "standby": true }""",
@@ -291,11 +291,15 @@ public class KitchenResilienceTests
             ovenSlots: 40));
         for (var i = 0; i < 40; i++) Queue(k, $"o{i}", 0);
 
-        var events = Do(o => { k.Advance(T0.AddSeconds(1800), o); return 0; });
+        var events = Do(o => { k.Advance(T0.AddSeconds(7200), o); return 0; });
 
         var ups = events.OfType<StationScaled>().Where(e => e.To > e.From).ToList();
         Assert.Equal(["1->2", "2->3"], ups.Select(e => $"{e.From}->{e.To}"));
         Assert.True(ups[1].At - ups[0].At >= TimeSpan.FromSeconds(300), $"second step {(ups[1].At - ups[0].At).TotalSeconds} s after the first");
+        // Stepping down waits for the wait to stay under half the target for a whole cooldown.
+        var downs = events.OfType<StationScaled>().Where(e => e.To < e.From).ToList();
+        Assert.Equal(["3->2", "2->1"], downs.Select(e => $"{e.From}->{e.To}"));
+        Assert.All(downs, d => Assert.Matches(@"under half the 1m00s target for ([5-9]m\d\ds|\d+h\d\dm)$", d.Reason));
     }
 
     [Fact]
