@@ -385,6 +385,19 @@ public class KitchenResilienceTests
         Assert.Equal(580, biggerOven);    // four slots: the last bake is loaded at 270–280 and comes out at 580
     }
 
+    [Theory]
+    [InlineData(6, false)]   // a pizza takes 6m10s in an empty kitchen: top 60 s, bake 10 s, oven 300 s
+    [InlineData(7, true)]
+    public void An_order_is_taken_only_if_it_would_be_ready_within_the_promise(int promiseMinutes, bool taken)
+    {
+        var k = K(TestCatalogs.Kitchen(outletExtra: $"\"maxPromiseMinutes\": {promiseMinutes},"));
+
+        var admission = k.TryQueueOrder("o1", [new OrderLine("pizza", 1)], T0, []);
+
+        Assert.Equal(taken, admission.Accepted);
+        if (!taken) Assert.Equal(TimeSpan.FromSeconds(10), admission.RetryAfter);
+    }
+
     [Fact]
     public void A_full_outlet_refuses_with_a_retry_time_and_its_queues_stay_bounded()
     {

@@ -276,4 +276,19 @@ public class RouterTests
         Assert.Single(log.OfType<OutletRecovered>());
         Assert.Equal("open", e.Router.HealthOf("k2", T0.AddSeconds(136)).Status);
     }
+
+    [Fact]
+    public void An_order_no_kitchen_could_ever_make_is_invalid_not_a_reason_to_wait_and_retry()
+    {
+        var e = new BrigadeEngine(TwoOutlets());
+        var log = new List<IDomainEvent>();
+        e.Advance(T0, log);
+
+        // Each pizza is several kitchen tasks: 5,000 of them are more than any one order may hold.
+        var result = Place(e, "huge", T0, log, qty: 5_000);
+
+        Assert.Equal(Outcome.Invalid, result.Outcome);
+        Assert.Contains("kitchen tasks", result.Message, StringComparison.Ordinal);
+        Assert.Empty(log);
+    }
 }
