@@ -62,6 +62,40 @@ public sealed class ChainBrokenException(Exception cause)
     : Exception("An earlier chained commit failed; this one was decided on top of it and is refused.", cause);
 
 /// <summary>
+/// Whether chained commits are being refused. A store's writer reads it as a batch starts and
+/// writes back what the batch left; <see cref="Reset"/> (the engine, once rebuilt from the log)
+/// starts a new epoch, so a batch that began before the reset, such as one of read-model rows only,
+/// cannot put back the failure it read and refuse the rebuilt engine's commits.
+/// </summary>
+internal sealed class CommitChain
+{
+    private readonly Lock _lock = new();
+    private long _epoch;
+    private Exception? _broken;
+
+    public (long Epoch, Exception? Broken) Read()
+    {
+        lock (_lock) return (_epoch, _broken);
+    }
+
+    /// <summary>Record what a batch that began in <paramref name="epoch"/> left, unless the chain was reset since.</summary>
+    public void Update(long epoch, Exception? broken)
+    {
+        lock (_lock)
+            if (epoch == _epoch) _broken = broken;
+    }
+
+    public void Reset()
+    {
+        lock (_lock)
+        {
+            _epoch++;
+            _broken = null;
+        }
+    }
+}
+
+/// <summary>
 /// The append-only event log. Implementations: SQLite (embedded, one process owns the file) and
 /// PostgreSQL (shared by many processes). Writes are group-committed: concurrent commits share
 /// one transaction and one fsync.

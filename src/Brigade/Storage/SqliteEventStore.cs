@@ -36,7 +36,7 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
     private RawStatement? _saveCheckpoint;
     private Task? _writerLoop;
     private long _nextPosition = 1;
-    private volatile Exception? _chainBroken;
+    private readonly CommitChain _chain = new();
     private int _disposed;
 
     static SqliteEventStore() => SQLitePCL.Batteries_V2.Init();
@@ -133,7 +133,7 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
 
     public void Subscribe(Action<IReadOnlyList<CommittedEvent>> onCommitted) => _writes.Subscribe(onCommitted);
 
-    public void ResetChain() => _chainBroken = null;
+    public void ResetChain() => _chain.Reset();
 
     public Task<CommitResult> CommitAsync(Commit commit, CancellationToken ct = default) => _writes.Enqueue(commit);
 
@@ -186,7 +186,7 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
         var written = new List<(Pending Pending, CommitResult Result)>(batch.Count);
         var committed = new List<CommittedEvent>();
         var overlay = new Dictionary<string, long>(StringComparer.Ordinal);
-        Exception? chainFailure = _chainBroken;
+        var (chainEpoch, chainFailure) = _chain.Read();
         var db = _writer!.Handle!;
         // IMMEDIATE: take the write lock before reading stream heads. A deferred transaction that has
         // read and then writes fails at once (SQLITE_BUSY_SNAPSHOT) if another connection (the
@@ -247,11 +247,11 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
                 if (p.Commit is { Chained: true }) chainFailure ??= e;
                 p.Refuse(e);
             }
-            _chainBroken = chainFailure;
+            _chain.Update(chainEpoch, chainFailure);
             GroupCommitQueue.FailRefused(batch);
             return;
         }
-        _chainBroken = chainFailure;
+        _chain.Update(chainEpoch, chainFailure);
         GroupCommitQueue.FailRefused(batch);
 
         foreach (var (stream, version) in overlay) _heads[stream] = version;

@@ -80,7 +80,7 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
     private Task? _writerLoop;
     // The log head this process wrote last; while log_head still holds it, no one else appended and the head cache is exact.
     private long _lastWritten = -1;
-    private volatile Exception? _chainBroken;
+    private readonly CommitChain _chain = new();
     private int _disposed;
 
     public PostgresEventStore(string connectionString, StoreMetrics? metrics = null)
@@ -128,7 +128,7 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
 
     public void Subscribe(Action<IReadOnlyList<CommittedEvent>> onCommitted) => _writes.Subscribe(onCommitted);
 
-    public void ResetChain() => _chainBroken = null;
+    public void ResetChain() => _chain.Reset();
 
     public Task<CommitResult> CommitAsync(Commit commit, CancellationToken ct = default) => _writes.Enqueue(commit);
 
@@ -151,7 +151,7 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
     private void WriteBatch(List<Pending> batch)
     {
         var started = Stopwatch.GetTimestamp();
-        var chainFailure = _chainBroken;
+        var (chainEpoch, chainFailure) = _chain.Read();
         var commits = new List<Pending>(batch.Count);
         foreach (var p in batch)
         {
@@ -183,12 +183,12 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
                 if (p.Commit is { Chained: true }) chainFailure ??= error;
                 p.Refuse(error);
             }
-            _chainBroken = chainFailure;
+            _chain.Update(chainEpoch, chainFailure);
             GroupCommitQueue.FailRefused(batch);
             return;
         }
         foreach (var (p, error) in plan.Refused) p.Refuse(error);
-        _chainBroken = plan.ChainFailure;
+        _chain.Update(chainEpoch, plan.ChainFailure);
         GroupCommitQueue.FailRefused(batch);
         _lastWritten = plan.Last;
 
