@@ -220,11 +220,14 @@ public class RouterTests
         Assert.Equal("k1", e.Orders["o3"].OutletId);
     }
 
+    /// <summary>Two outlets; k2's heartbeats come from its own device, silent after 60 s without one.</summary>
+    private static (BrigadeEngine Engine, List<IDomainEvent> Log) DeviceOutletK2() =>
+        (new BrigadeEngine(TwoOutlets(silentAfterSeconds: 60), new EngineOptions { DeviceHeartbeatOutlets = ["k2"] }), []);
+
     [Fact]
     public void A_device_outlet_that_stops_beating_goes_silent_and_recovers_on_its_next_heartbeat()
     {
-        var e = new BrigadeEngine(TwoOutlets(silentAfterSeconds: 60), new EngineOptions { DeviceHeartbeatOutlets = ["k2"] });
-        var log = new List<IDomainEvent>();
+        var (e, log) = DeviceOutletK2();
         e.Advance(T0, log);
         e.OutletHeartbeat("k2", T0.AddSeconds(30), log);
         e.Advance(T0.AddSeconds(89), log);
@@ -242,8 +245,7 @@ public class RouterTests
     [Fact]
     public void A_device_outlet_that_never_beats_goes_silent_a_grace_period_after_the_engine_starts()
     {
-        var e = new BrigadeEngine(TwoOutlets(silentAfterSeconds: 60), new EngineOptions { DeviceHeartbeatOutlets = ["k2"] });
-        var log = new List<IDomainEvent>();
+        var (e, log) = DeviceOutletK2();
 
         e.Advance(T0, log);
         e.Advance(T0.AddSeconds(59), log);
@@ -258,8 +260,7 @@ public class RouterTests
     [Fact]
     public void A_heartbeat_from_an_outlet_whose_power_is_cut_does_not_bring_it_back()
     {
-        var e = new BrigadeEngine(TwoOutlets(silentAfterSeconds: 60), new EngineOptions { DeviceHeartbeatOutlets = ["k2"] });
-        var log = new List<IDomainEvent>();
+        var (e, log) = DeviceOutletK2();
         e.Advance(T0, log);
         Assert.True(e.SetOutletPower("k2", on: false, "ops", T0.AddSeconds(10), log).IsOk);
         e.Advance(T0.AddSeconds(91), log);

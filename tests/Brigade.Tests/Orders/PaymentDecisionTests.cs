@@ -5,19 +5,25 @@ using static Brigade.Tests.Support.Describe;
 
 namespace Brigade.Tests.Orders;
 
-public class PaymentTimeoutTests
+/// <summary>Orders that wait for a payment: authorised, declined, of the wrong amount, or never in time.</summary>
+public class PaymentDecisionTests
 {
     private static PlaceOrder Paid(string id) =>
         new(id, "corner-coffee", "coffee-central", [new OrderLine("espresso", 1)], null, "ann", id, id, RequiresPayment: true);
 
+    /// <summary>The engine started at T0 with these orders placed, each waiting for its payment.</summary>
+    private static (BrigadeEngine Engine, List<IDomainEvent> Log) Started(BrigadeEngine engine, params string[] orders)
+    {
+        var log = new List<IDomainEvent>();
+        engine.Advance(T0, log);
+        foreach (var id in orders) engine.PlaceOrder(Paid(id), T0, log);
+        return (engine, log);
+    }
+
     [Fact]
     public void An_order_whose_payment_is_not_authorised_in_time_is_cancelled_and_a_paid_one_is_not()
     {
-        var engine = new BrigadeEngine(TestCatalogs.Demo, new EngineOptions { PaymentTimeout = TimeSpan.FromMinutes(15) });
-        var log = new List<IDomainEvent>();
-        engine.Advance(T0, log);
-        engine.PlaceOrder(Paid("unpaid"), T0, log);
-        engine.PlaceOrder(Paid("paid"), T0, log);
+        var (engine, log) = Started(new BrigadeEngine(TestCatalogs.Demo, new EngineOptions { PaymentTimeout = TimeSpan.FromMinutes(15) }), "unpaid", "paid");
         engine.AuthorizePayment("paid", "pay-1", engine.Orders["paid"].TotalCents, T0.AddMinutes(5), log);
 
         engine.Advance(T0.AddMinutes(14), log);
@@ -36,10 +42,7 @@ public class PaymentTimeoutTests
     [Fact]
     public void A_payment_for_another_amount_is_refused_and_the_order_still_waits_for_the_right_one()
     {
-        var engine = new BrigadeEngine(TestCatalogs.Demo);
-        var log = new List<IDomainEvent>();
-        engine.Advance(T0, log);
-        engine.PlaceOrder(Paid("o1"), T0, log);
+        var (engine, log) = Started(new BrigadeEngine(TestCatalogs.Demo), "o1");
         var price = engine.Orders["o1"].TotalCents;
         var before = log.Count;
 
@@ -56,10 +59,7 @@ public class PaymentTimeoutTests
     [Fact]
     public void A_payment_authorised_after_the_requested_outlet_was_paused_rejects_the_order_instead_of_queueing_it_there()
     {
-        var engine = new BrigadeEngine(TestCatalogs.Demo);
-        var log = new List<IDomainEvent>();
-        engine.Advance(T0, log);
-        engine.PlaceOrder(Paid("o1"), T0, log);
+        var (engine, log) = Started(new BrigadeEngine(TestCatalogs.Demo), "o1");
         Assert.True(engine.PauseOutlet("coffee-central", "staff", "machine descaling", moveQueued: false, T0.AddMinutes(1), log).IsOk);
 
         var paid = engine.AuthorizePayment("o1", "pay-1", engine.Orders["o1"].TotalCents, T0.AddMinutes(2), log);
@@ -72,10 +72,7 @@ public class PaymentTimeoutTests
     [Fact]
     public void A_replayed_log_expires_the_same_unpaid_order()
     {
-        var live = new BrigadeEngine(TestCatalogs.Demo);
-        var log = new List<IDomainEvent>();
-        live.Advance(T0, log);
-        live.PlaceOrder(Paid("unpaid"), T0, log);
+        var (_, log) = Started(new BrigadeEngine(TestCatalogs.Demo), "unpaid");
 
         var replayed = new BrigadeEngine(TestCatalogs.Demo);
         foreach (var e in log) replayed.Apply(e);
