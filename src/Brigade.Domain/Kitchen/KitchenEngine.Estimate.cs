@@ -71,10 +71,14 @@ public sealed partial class KitchenEngine
         var n = _stations.Length;
         Span<long> own = n <= 32 ? stackalloc long[n] : new long[n];
         var ready = t;
+        // Stock the lines before have counted on is not there for the next (two lines of one item).
+        Span<int> spare = _components.Length <= 64 ? stackalloc int[_components.Length] : new int[_components.Length];
+        _stock.AsSpan().CopyTo(spare);
         foreach (var line in lines)
         {
             if (!profiles.TryGetValue(line.MenuItemId, out var p)) return null;
-            var variant = p.Component >= 0 && _stock[p.Component] >= line.Quantity ? 1 : 0;
+            var variant = p.Component >= 0 && spare[p.Component] >= line.Quantity ? 1 : 0;
+            if (variant == 1) spare[p.Component] -= line.Quantity;
             var work = p.WorkByStation[variant];
             for (var s = 0; s < n; s++) own[s] += work[s] * line.Quantity;
             var start = t;

@@ -763,7 +763,10 @@ public sealed partial class KitchenEngine
         return capacity > 0 ? (long)(s.BacklogTicks / capacity) : long.MaxValue / 4;
     }
 
-    /// <summary>The kitchen's current estimate of when an order will be ready: now plus its unfinished chain of steps.</summary>
+    /// <summary>
+    /// The kitchen's current estimate of when an order will be ready: now plus its unfinished chain
+    /// of steps. Null for an unknown order, or while a step waiting to start has nobody on duty who could.
+    /// </summary>
     public DateTimeOffset? EstimateReady(string orderId, DateTimeOffset now)
     {
         if (!_orders.TryGetValue(orderId, out var order)) return null;
@@ -785,9 +788,10 @@ public sealed partial class KitchenEngine
             }
             else
             {
-                var s = _stations[task.Station];
-                var ahead = QueuedWorkAhead(s, task);
-                var capacity = Math.Max(Capacity(task.Station, out _), 1e-9);
+                var capacity = Capacity(task.Station, out _);
+                // Nobody on duty could start it (every chef with the skill is sick or off): no estimate.
+                if (capacity <= 0) return null;
+                var ahead = QueuedWorkAhead(_stations[task.Station], task);
                 end = t + (long)(ahead / capacity) + task.WorkTicks + task.EquipTicks;
             }
             for (var next = task.Next; next is not null; next = next.Next)
