@@ -306,8 +306,8 @@ public sealed partial class DeliveryEngine
     {
         if (!_couriers.TryGetValue(courierId, out var c)) return DeliveryResult.NotFound($"no courier {courierId}");
         if (c.Offer?.Id != offerId) return DeliveryResult.Conflict($"offer {offerId} is not open for {courierId} (expired, declined or never made)");
-        Accept(c, c.Offer, now, output);
-        return DeliveryResult.Ok();
+        return Accept(c, c.Offer, now, output) ? DeliveryResult.Ok()
+            : DeliveryResult.Conflict($"offer {offerId} was withdrawn: its orders were cancelled or failed");
     }
 
     public DeliveryResult DeclineOffer(string courierId, string offerId, DateTimeOffset now, List<IDomainEvent> output)
@@ -319,8 +319,14 @@ public sealed partial class DeliveryEngine
         return DeliveryResult.Ok();
     }
 
-    private void Accept(Courier c, Offer offer, DateTimeOffset now, List<IDomainEvent> output)
+    /// <returns>False if none of the offer's orders is still waiting for it: the offer is withdrawn instead, and the courier stays free.</returns>
+    private bool Accept(Courier c, Offer offer, DateTimeOffset now, List<IDomainEvent> output)
     {
+        if (!offer.OrderIds.Any(id => _jobs.TryGetValue(id, out var j) && j.State == JobState.Offered && j.OfferId == offer.Id))
+        {
+            _emit(output, new OfferDeclined(c.Id, offer.Id, "its orders were cancelled or failed", now));
+            return false;
+        }
         _emit(output, new OfferAccepted(c.Id, offer.Id, now));
         for (var i = 0; i < offer.OrderIds.Count; i++)
         {
@@ -328,6 +334,7 @@ public sealed partial class DeliveryEngine
             if (!_jobs.TryGetValue(offer.OrderIds[i], out var job) || job.State != JobState.Offered || job.OfferId != offer.Id) continue;
             _emit(output, new CourierAssigned(job.OrderId, c.Id, offer.Id, offer.PickupAt, offer.PlannedDropoffs[i], now));
         }
+        return true;
     }
 
     public DeliveryResult ArriveAtOutlet(string courierId, DateTimeOffset now, List<IDomainEvent> output)

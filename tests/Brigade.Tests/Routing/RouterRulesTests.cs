@@ -1,0 +1,100 @@
+using Brigade.Catalog;
+using Brigade.Engine;
+using Brigade.Geo;
+using Brigade.Orders;
+using static Brigade.Tests.Support.Describe;
+
+namespace Brigade.Tests.Routing;
+
+/// <summary>Rules of routing an order that the scenarios in <see cref="RouterTests"/> do not pin.</summary>
+public class RouterRulesTests
+{
+    /// <summary>
+    /// Three identical kitchens (one chef, pizza 70 s of work) of one restaurant, promising at most
+    /// 10, 20 and 15 minutes. The customer lives next to ka; kb is nearer to them than kc. A huge
+    /// locality margin keeps ka first, so the router tries ka, then kb, then kc.
+    /// </summary>
+    private static RestaurantCatalog ThreeOutlets() =>
+        CatalogLoader.Parse("""
+        {
+          "timeZone": "UTC",
+          "routing": { "localityMarginMinutes": 600, "noCourierPenaltyMinutes": 0 },
+          "fleet": { "simulatedCouriers": 0 },
+          "restaurants": [{
+            "id": "r", "name": "Triple Pizza",
+            "menu": [ { "id": "pizza", "priceCents": 900, "steps": [
+                { "name": "top", "station": "pizza", "workSeconds": 60 },
+                { "name": "bake", "station": "pizza", "workSeconds": 10, "equipment": "oven", "equipmentSeconds": 300 } ] } ],
+            "outlets": [
+              { "id": "ka", "lat": 52.520, "lon": 13.400, "maxPromiseMinutes": 10, "zone": { "radiusKm": 8 },
+                "stations": [ { "id": "pizza" } ], "equipment": [ { "id": "oven", "capacity": 4 } ], "staff": [ { "id": "a", "skills": ["pizza"] } ] },
+              { "id": "kb", "lat": 52.530, "lon": 13.400, "maxPromiseMinutes": 20, "zone": { "radiusKm": 8 },
+                "stations": [ { "id": "pizza" } ], "equipment": [ { "id": "oven", "capacity": 4 } ], "staff": [ { "id": "b", "skills": ["pizza"] } ] },
+              { "id": "kc", "lat": 52.545, "lon": 13.400, "maxPromiseMinutes": 15, "zone": { "radiusKm": 8 },
+                "stations": [ { "id": "pizza" } ], "equipment": [ { "id": "oven", "capacity": 4 } ], "staff": [ { "id": "c", "skills": ["pizza"] } ] }
+            ]
+          }]
+        }
+        """, "three outlets");
+
+    private static readonly GeoPoint NearKa = new(52.519, 13.400);
+
+    [Fact]
+    public void When_every_kitchen_is_full_the_smallest_retry_after_of_the_outlets_tried_is_reported()
+    {
+        var e = new BrigadeEngine(ThreeOutlets());
+        var log = new List<IDomainEvent>();
+        e.Advance(T0, log);
+        var before = log.Count;
+        // Thirty pizzas are over half an hour of one chef's work: beyond every outlet's promise.
+        var lines = new List<OrderLine> { new("pizza", 30) };
+        var ranked = e.Route(e.Catalog.FindRestaurant("r")!, NearKa, lines, T0).Ranked.Select(o => o.Id).ToList();
+        var refusals = ranked.ToDictionary(id => id, id => e.KitchenOf(id)!.Evaluate(lines, T0));
+        Assert.Equal(["ka", "kb", "kc"], ranked);
+        Assert.All(refusals.Values, a => Assert.False(a.Accepted));
+        Assert.All(refusals.Values, a => Assert.True(a.RetryAfter > TimeSpan.Zero));
+        Assert.Equal(3, refusals.Values.Select(a => a.RetryAfter).Distinct().Count());
+        // The smallest is neither the first outlet tried nor the last.
+        var soonest = refusals.MinBy(r => r.Value.RetryAfter).Key;
+        Assert.Equal("kb", soonest);
+
+        var result = e.PlaceOrder(new PlaceOrder("big", "r", null, lines, NearKa, "c", "big", "h", "1234"), T0, log);
+
+        Assert.Equal(Outcome.Refused, result.Outcome);
+        Assert.Equal(refusals[soonest].RetryAfter, result.RetryAfter);
+        Assert.Equal(refusals[soonest].Reason, result.Message);
+        Assert.Equal(before, log.Count);
+        Assert.False(e.Orders.ContainsKey("big"));
+    }
+
+    /// <summary>Inside k2's 4 km zone, about 5.5 km from k1: outside k1's.</summary>
+    private static readonly GeoPoint OnlyK2Delivers = new(52.545, 13.470);
+
+    [Fact]
+    public void An_order_that_names_an_outlet_whose_zone_does_not_cover_the_address_is_refused_not_sent_there()
+    {
+        var catalog = RouterTests.TwoOutlets();
+        var k1 = catalog.FindOutlet("k1")!;
+        var k2 = catalog.FindOutlet("k2")!;
+        Assert.False(k1.Zone.Contains(OnlyK2Delivers));
+        Assert.True(k2.Zone.Contains(OnlyK2Delivers));
+        var e = new BrigadeEngine(catalog);
+        var log = new List<IDomainEvent>();
+        e.Advance(T0, log);
+        var before = log.Count;
+        PlaceOrder Order(string id, string? outlet) => new(id, "r", outlet, [new OrderLine("pizza", 1)], OnlyK2Delivers, "c", id, "h", "1234");
+
+        var named = e.PlaceOrder(Order("to-k1", "k1"), T0, log);
+
+        Assert.Equal(Outcome.Invalid, named.Outcome);
+        Assert.Equal("outside-delivery-zone", named.Code);
+        Assert.Equal(before, log.Count);
+        Assert.False(e.Orders.ContainsKey("to-k1"));
+        Assert.False(e.KitchenOf("k1")!.HasOrder("to-k1"));
+        // The address itself can be served: by the outlet whose zone covers it, named or routed.
+        Assert.True(e.PlaceOrder(Order("to-k2", "k2"), T0, log).IsOk);
+        Assert.True(e.PlaceOrder(Order("routed", null), T0, log).IsOk);
+        Assert.Equal("k2", e.Orders["to-k2"].OutletId);
+        Assert.Equal("k2", e.Orders["routed"].OutletId);
+    }
+}
