@@ -105,7 +105,9 @@ public sealed partial class DeliveryEngine
     private void DropJob(string orderId, DateTimeOffset at)
     {
         _placed.Remove(orderId);
-        if (!_jobs.Remove(orderId, out var job) || job.CourierId is null || !_couriers.TryGetValue(job.CourierId, out var c)) return;
+        if (!_jobs.Remove(orderId, out var job)) return;
+        if (job.State == JobState.Offered) RequestRound(at); // which withdraws the offer if nothing is left in it
+        if (job.CourierId is null || !_couriers.TryGetValue(job.CourierId, out var c)) return;
         c.Jobs.Remove(job);
         if (c.Jobs.Count == 0) BecomeIdle(c, at, c.Simulated ? c.PositionAt_(at) : c.Position);
     }
@@ -190,7 +192,7 @@ public sealed partial class DeliveryEngine
             c.Phase = CourierPhase.Idle;
             if (c.OnShift) _index.SetAvailable(c.Handle, true);
         }
-        c.CoolOffUntil = d.At + DeclineCoolOff;
+        if (d.TurnedDown) c.CoolOffUntil = d.At + DeclineCoolOff;
         RequestRound(d.At);
     }
 

@@ -117,10 +117,10 @@ public sealed partial class DeliveryEngine
         switch (timer.Kind)
         {
             case DeliveryTimerKind.OfferExpiry when courier.Offer?.Id == timer.OfferId:
-                _emit(output, new OfferDeclined(courier.Id, timer.OfferId!, "expired", at));
+                _emit(output, new OfferDeclined(courier.Id, timer.OfferId!, OfferDeclined.Expired, at));
                 break;
             case DeliveryTimerKind.SimRespond when courier.Offer?.Id == timer.OfferId:
-                if (Declines(timer.OfferId!)) _emit(output, new OfferDeclined(courier.Id, timer.OfferId!, "declined", at));
+                if (Declines(timer.OfferId!)) _emit(output, new OfferDeclined(courier.Id, timer.OfferId!, OfferDeclined.ByCourier, at));
                 else Accept(courier, courier.Offer!, at, output);
                 break;
             case DeliveryTimerKind.SimArrive when courier.Version == timer.Version && courier.Phase == CourierPhase.ToOutlet:
@@ -238,7 +238,10 @@ public sealed partial class DeliveryEngine
         return eta;
     }
 
-    /// <summary>Orders that moved to another outlet while a courier was offered or sent to the old one: release that courier.</summary>
+    /// <summary>
+    /// Orders that moved to another outlet while a courier was offered or sent to the old one: release
+    /// that courier. Offers whose every order was cancelled or failed meanwhile: withdraw them.
+    /// </summary>
     private void ReleaseMovedJobs(DateTimeOffset now, List<IDomainEvent> output)
     {
         foreach (var job in _jobs.Values.Where(j => j.Moved).ToList())
@@ -249,7 +252,16 @@ public sealed partial class DeliveryEngine
             else if (job.State == JobState.Offered && job.OfferId is { } offerId && _couriers.Values.FirstOrDefault(c => c.Offer?.Id == offerId) is { } offered)
                 _emit(output, new OfferDeclined(offered.Id, offerId, $"the order moved to {job.OutletId}", now));
         }
+        foreach (var c in _couriers.Values)
+            if (c.Offer is { } offer && !IsLive(offer))
+                _emit(output, new OfferDeclined(c.Id, offer.Id, NothingLeft, now));
     }
+
+    private const string NothingLeft = "its orders were cancelled or failed";
+
+    /// <summary>Whether any order of the offer is still waiting for the courier's answer.</summary>
+    private bool IsLive(Offer offer) =>
+        offer.OrderIds.Any(id => _jobs.TryGetValue(id, out var j) && j.State == JobState.Offered && j.OfferId == offer.Id);
 
     private long OutletKey(string outletId)
     {
@@ -314,7 +326,7 @@ public sealed partial class DeliveryEngine
     {
         if (!_couriers.TryGetValue(courierId, out var c)) return DeliveryResult.NotFound($"no courier {courierId}");
         if (c.Offer?.Id != offerId) return DeliveryResult.Conflict($"offer {offerId} is not open for {courierId}");
-        _emit(output, new OfferDeclined(courierId, offerId, "declined", now));
+        _emit(output, new OfferDeclined(courierId, offerId, OfferDeclined.ByCourier, now));
         RequestRound(now);
         return DeliveryResult.Ok();
     }
@@ -322,9 +334,10 @@ public sealed partial class DeliveryEngine
     /// <returns>False if none of the offer's orders is still waiting for it: the offer is withdrawn instead, and the courier stays free.</returns>
     private bool Accept(Courier c, Offer offer, DateTimeOffset now, List<IDomainEvent> output)
     {
-        if (!offer.OrderIds.Any(id => _jobs.TryGetValue(id, out var j) && j.State == JobState.Offered && j.OfferId == offer.Id))
+        if (!IsLive(offer))
         {
-            _emit(output, new OfferDeclined(c.Id, offer.Id, "its orders were cancelled or failed", now));
+            // Its orders ended before the round that would have withdrawn it.
+            _emit(output, new OfferDeclined(c.Id, offer.Id, NothingLeft, now));
             return false;
         }
         _emit(output, new OfferAccepted(c.Id, offer.Id, now));

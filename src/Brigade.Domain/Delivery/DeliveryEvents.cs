@@ -33,7 +33,19 @@ public sealed record OfferMade(
 public sealed record OfferAccepted(string CourierId, string OfferId, DateTimeOffset At) : CourierEvent(CourierId, At);
 
 /// <summary>The courier declined, or the offer expired or was withdrawn: its orders go back to the queue.</summary>
-public sealed record OfferDeclined(string CourierId, string OfferId, string Reason, DateTimeOffset At) : CourierEvent(CourierId, At);
+public sealed record OfferDeclined(string CourierId, string OfferId, string Reason, DateTimeOffset At) : CourierEvent(CourierId, At)
+{
+    /// <summary>The courier said no.</summary>
+    public const string ByCourier = "declined";
+    /// <summary>The courier did not answer in time.</summary>
+    public const string Expired = "expired";
+
+    /// <summary>
+    /// The courier turned the offer down (or let it lapse), so the matcher rests them a while before the
+    /// next. An offer withdrawn for them (the order moved or was cancelled, the shift ended) costs nothing.
+    /// </summary>
+    public bool TurnedDown => Reason is ByCourier or Expired;
+}
 
 public sealed record CourierArrivedAtOutlet(string CourierId, string OutletId, DateTimeOffset At) : CourierEvent(CourierId, At);
 

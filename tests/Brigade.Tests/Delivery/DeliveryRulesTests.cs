@@ -75,14 +75,15 @@ public class DeliveryRulesTests
         Assert.Equal(offer.OfferId, released.OfferId);
         Assert.Equal("the order moved to k2", released.Reason);
         Assert.True(released.At < offer.ExpiresAt, $"released at {released.At:O}, the offer expires at {offer.ExpiresAt:O}");
-        var ann = e.Delivery.CourierOf("ann", released.At)!;
-        Assert.Null(ann.Offer);
-        Assert.Equal("idle", ann.Phase);
-        Assert.Empty(ann.Orders);
-        // The old offer cannot send her to k1 any more; she gets the order again, at its new outlet.
-        Assert.Equal(Outcome.Conflict, e.AtDelivery(released.At, log, (d, o) => d.AcceptOffer("ann", offer.OfferId, released.At, o)).Outcome);
-        var (again, againAt) = Until<OfferMade>(e, log, released.At);
+        Assert.Empty(e.Delivery.CourierOf("ann", released.At)!.Orders);
+        // She gets the order again, at its new outlet; the old offer cannot send her to k1 any more.
+        var (again, againAt) = log.SkipWhile(x => !ReferenceEquals(x, released)).OfType<OfferMade>().FirstOrDefault() is { } same
+            ? (same, same.At) // in the very round that released her
+            : Until<OfferMade>(e, log, released.At);
+        Assert.Equal(Outcome.Conflict, e.AtDelivery(againAt, log, (d, o) => d.AcceptOffer("ann", offer.OfferId, againAt, o)).Outcome);
         Assert.Equal(("ann", "k2"), (again.CourierId, again.OutletId));
+        // Not rested as a courier who turned an offer down is (a minute): she did nothing wrong.
+        Assert.True(againAt - released.At < TimeSpan.FromSeconds(30), $"offered again {againAt - released.At} after the withdrawal");
         Assert.Equal(["o1"], again.OrderIds);
         Assert.True(e.AtDelivery(againAt, log, (d, o) => d.AcceptOffer("ann", again.OfferId, againAt, o)).IsOk);
         Assert.Equal("k2", e.Delivery.CourierOf("ann", againAt)!.OutletId);
@@ -222,6 +223,44 @@ public class DeliveryRulesTests
         var (next, _) = Until<OfferMade>(e, log, offeredAt, withinMinutes: 30);
         Assert.Equal("ann", next.CourierId);
         Assert.Equal(["o2"], next.OrderIds);
+    }
+
+    [Fact]
+    public void An_offer_whose_order_is_cancelled_is_withdrawn_at_the_next_round_not_left_until_it_expires()
+    {
+        var e = OneKitchen(pizzaStation: """{ "id": "pizza", "mode": "human" }""");
+        var log = new List<IDomainEvent>();
+        e.Advance(T0, log);
+        StartShift(e, log, "ann", 52.521, 13.401, T0);
+        Assert.True(e.PlaceOrder(Order("o1", "k", Customer), T0.AddSeconds(1), log).IsOk);
+        var (offer, offeredAt) = Until<OfferMade>(e, log, T0);
+        Assert.True(e.CancelOrder("o1", "changed my mind", "c", offeredAt, log).IsOk);
+
+        var (withdrawn, withdrawnAt) = Until<OfferDeclined>(e, log, offeredAt);
+
+        Assert.Equal((offer.OfferId, "its orders were cancelled or failed"), (withdrawn.OfferId, withdrawn.Reason));
+        Assert.True(withdrawnAt - offeredAt <= TimeSpan.FromSeconds(5), $"withdrawn {withdrawnAt - offeredAt} after the cancel; the offer expires at {offer.ExpiresAt:O}");
+        var ann = e.Delivery.CourierOf("ann", withdrawnAt)!;
+        Assert.Null(ann.Offer);
+        Assert.Equal("idle", ann.Phase);
+    }
+
+    [Fact]
+    public void A_courier_who_declines_an_offer_is_rested_a_minute_before_the_next()
+    {
+        var e = OneKitchen(pizzaStation: """{ "id": "pizza", "mode": "human" }""");
+        var log = new List<IDomainEvent>();
+        e.Advance(T0, log);
+        StartShift(e, log, "ann", 52.521, 13.401, T0);
+        Assert.True(e.PlaceOrder(Order("o1", "k", Customer), T0.AddSeconds(1), log).IsOk);
+        var (offer, offeredAt) = Until<OfferMade>(e, log, T0);
+
+        Assert.True(e.AtDelivery(offeredAt, log, (d, o) => d.DeclineOffer("ann", offer.OfferId, offeredAt, o)).IsOk);
+
+        var (again, againAt) = Until<OfferMade>(e, log, offeredAt);
+        Assert.Equal("ann", again.CourierId);
+        Assert.Equal(["o1"], again.OrderIds);
+        Assert.InRange(againAt - offeredAt, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1).Add(TimeSpan.FromSeconds(15)));
     }
 
     [Fact]
