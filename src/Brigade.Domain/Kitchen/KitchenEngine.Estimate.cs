@@ -10,12 +10,16 @@ public sealed partial class KitchenEngine
     /// One menu item's shape at this outlet, computed once: the critical path of one unit (its
     /// steps in a row), the chef work it puts on each station, and whether it uses equipment;
     /// twice, for when a prepped component in stock lets a step be skipped and when it does not.
+    /// The critical path is kept in two parts, as admission reckons it: equipment time, which runs
+    /// at the machine's pace, and the chefs' hands-on work per station, which runs at the pace of
+    /// the station's crew (their mean speed), so the router and admission agree for fast or slow chefs.
     /// </summary>
     private sealed class ItemProfile
     {
         public required int Component;                 // index of the component a step can be skipped with, or -1
-        public required long[] Chain;                  // [full, with stock]
-        public required long[][] WorkByStation;        // [variant][station]
+        public required long[] ChainEquipment;         // [full, with stock]: equipment time along one unit's steps
+        public required long[][] ChainWork;            // [variant][station]: hands-on work along one unit's steps
+        public required long[][] WorkByStation;        // [variant][station]: chef time (hands-on, plus attended equipment)
         public required int FirstStation;
         public required int[] Equipment;               // equipment used by the item (any step)
     }
@@ -29,7 +33,8 @@ public sealed partial class KitchenEngine
         foreach (var item in Outlet.Restaurant.Menu)
         {
             var component = -1;
-            var chain = new long[2];
+            var chainEquipment = new long[2];
+            var chainWork = new[] { new long[_stations.Length], new long[_stations.Length] };
             var work = new[] { new long[_stations.Length], new long[_stations.Length] };
             var equipment = new List<int>();
             for (var variant = 0; variant < 2; variant++)
@@ -42,7 +47,8 @@ public sealed partial class KitchenEngine
                         continue;
                     }
                     var s = _stationIndex[step.Station];
-                    chain[variant] += step.Duration.Ticks;
+                    chainEquipment[variant] += step.EquipmentTime.Ticks;
+                    chainWork[variant][s] += step.Work.Ticks;
                     work[variant][s] += step.ChefTime.Ticks;
                     if (variant == 0 && step.Equipment is not null) equipment.Add(_equipmentIndex[step.Equipment]);
                 }
@@ -50,7 +56,8 @@ public sealed partial class KitchenEngine
             profiles[item.Id] = new ItemProfile
             {
                 Component = component,
-                Chain = chain,
+                ChainEquipment = chainEquipment,
+                ChainWork = chainWork,
                 WorkByStation = work,
                 FirstStation = item.Steps.Count > 0 ? _stationIndex[item.Steps[0].Station] : 0,
                 Equipment = equipment.Distinct().ToArray(),
@@ -63,6 +70,7 @@ public sealed partial class KitchenEngine
     /// When this kitchen could have these lines ready, from the same fluid model as admission but
     /// from precomputed item profiles: O(lines + stations), no allocation. Null when it cannot cook
     /// them (no chef at a station, every unit of needed equipment broken, an unknown item).
+    /// O(lines × stations) with the chain's per-station term; stations are a handful.
     /// </summary>
     public DateTimeOffset? FastEstimate(IReadOnlyList<OrderLine> lines, DateTimeOffset now)
     {
@@ -91,7 +99,11 @@ public sealed partial class KitchenEngine
                 if (slots == 0) return null;
                 start = Math.Max(start, t + EquipmentLoad(e, t) / slots);
             }
-            ready = Math.Max(ready, start + p.Chain[variant]);
+            var chain = p.ChainEquipment[variant];
+            var chainWork = p.ChainWork[variant];
+            for (var s = 0; s < n; s++)
+                if (chainWork[s] != 0) chain += (long)(chainWork[s] / CachedMeanSpeed(s));
+            ready = Math.Max(ready, start + chain);
         }
         for (var s = 0; s < n; s++)
         {
@@ -123,18 +135,34 @@ public sealed partial class KitchenEngine
     }
 
     private double[]? _capacity;
+    private double[]? _meanSpeed;
     private long _capacityVersion = -1;
 
-    /// <summary>Crew capacity per station, recomputed only when the kitchen's state has changed since.</summary>
+    /// <summary>Crew capacity per station (the sum of its chefs' speeds), recomputed only when the kitchen's state has changed since.</summary>
     private double CachedCapacity(int station)
     {
-        if (_capacity is null || _capacityVersion != Version)
+        RefreshCapacity();
+        return _capacity![station];
+    }
+
+    /// <summary>The mean speed of a station's crew, as admission takes it (1 with no crew).</summary>
+    private double CachedMeanSpeed(int station)
+    {
+        RefreshCapacity();
+        return _meanSpeed![station];
+    }
+
+    private void RefreshCapacity()
+    {
+        if (_capacity is not null && _capacityVersion == Version) return;
+        _capacity ??= new double[_stations.Length];
+        _meanSpeed ??= new double[_stations.Length];
+        for (var s = 0; s < _stations.Length; s++)
         {
-            _capacity ??= new double[_stations.Length];
-            for (var s = 0; s < _stations.Length; s++) _capacity[s] = Capacity(s, out _);
-            _capacityVersion = Version;
+            _capacity[s] = Capacity(s, out var crew);
+            _meanSpeed[s] = crew > 0 ? _capacity[s] / crew : 1;
         }
-        return _capacity[station];
+        _capacityVersion = Version;
     }
 
     /// <summary>Orders here none of whose tasks has started, oldest first: what can still move to another outlet.</summary>

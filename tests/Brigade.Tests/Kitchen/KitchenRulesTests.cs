@@ -142,6 +142,28 @@ public class KitchenRulesTests
         Assert.Equal(440, Seconds(cooked.At), 6);
     }
 
+    [Theory]
+    [InlineData(2.0)]
+    [InlineData(0.5)]
+    public void The_router_and_admission_scale_hands_on_work_by_the_crews_speed_and_oven_time_not_at_all(double speed)
+    {
+        // Both pizza chefs work at the given speed. A pizza is 60 s of topping and 10 s of loading,
+        // at the chefs' pace, then 300 s in the oven, at the oven's: ready at 70 / speed + 300.
+        var chefs = $$"""{ "id": "a", "skills": ["pizza"], "speed": {{speed}} }, { "id": "b", "skills": ["pizza"], "speed": {{speed}} }""";
+        var k = K(TestCatalogs.Kitchen(ovenSlots: 8, pizzaChefs: chefs));
+        AdvanceTo(k, 0);
+        var expected = 70 / speed + 300;
+
+        var admission = k.Evaluate([new OrderLine("pizza", 1)], T0);
+        var fast = k.FastEstimate([new OrderLine("pizza", 1)], T0)!.Value;
+        Queue(k, "o1", 0);
+        var cooked = AdvanceTo(k, 2000).OfType<OrderCooked>().Single();
+
+        Assert.Equal(expected, Seconds(admission.EstimatedReadyAt), 6);
+        Assert.Equal(expected, Seconds(fast), 6);
+        Assert.Equal(expected, Seconds(cooked.At), 6);
+    }
+
     [Fact]
     public void A_chef_running_over_the_expected_time_of_their_task_owes_nothing_more_on_it_not_less_than_nothing()
     {
