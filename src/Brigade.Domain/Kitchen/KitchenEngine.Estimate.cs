@@ -20,7 +20,7 @@ public sealed partial class KitchenEngine
         public required long[] ChainEquipment;         // [full, with stock]: equipment time along one unit's steps
         public required long[][] ChainWork;            // [variant][station]: hands-on work along one unit's steps
         public required long[][] WorkByStation;        // [variant][station]: chef time (hands-on, plus attended equipment)
-        public required int FirstStation;
+        public required int[] FirstStation;            // [full, with stock]: the station of the first step left, or -1
         public required int[] Equipment;               // equipment used by the item (any step)
     }
 
@@ -37,6 +37,7 @@ public sealed partial class KitchenEngine
             var chainWork = new[] { new long[_stations.Length], new long[_stations.Length] };
             var work = new[] { new long[_stations.Length], new long[_stations.Length] };
             var equipment = new List<int>();
+            int[] first = [-1, -1];
             for (var variant = 0; variant < 2; variant++)
             {
                 foreach (var step in item.Steps)
@@ -47,6 +48,7 @@ public sealed partial class KitchenEngine
                         continue;
                     }
                     var s = _stationIndex[step.Station];
+                    if (first[variant] < 0) first[variant] = s;
                     chainEquipment[variant] += step.EquipmentTime.Ticks;
                     chainWork[variant][s] += step.Work.Ticks;
                     work[variant][s] += step.ChefTime.Ticks;
@@ -59,7 +61,7 @@ public sealed partial class KitchenEngine
                 ChainEquipment = chainEquipment,
                 ChainWork = chainWork,
                 WorkByStation = work,
-                FirstStation = item.Steps.Count > 0 ? _stationIndex[item.Steps[0].Station] : 0,
+                FirstStation = first,
                 Equipment = equipment.Distinct().ToArray(),
             };
         }
@@ -90,9 +92,13 @@ public sealed partial class KitchenEngine
             var work = p.WorkByStation[variant];
             for (var s = 0; s < n; s++) own[s] += work[s] * line.Quantity;
             var start = t;
-            var capacity = CachedCapacity(p.FirstStation);
-            if (capacity <= 0) return null;
-            start += (long)(StationLoad(p.FirstStation, t) / capacity);
+            var firstStation = p.FirstStation[variant];
+            if (firstStation >= 0)
+            {
+                var capacity = CachedCapacity(firstStation);
+                if (capacity <= 0) return null;
+                start += (long)(StationLoad(firstStation, t) / capacity);
+            }
             foreach (var e in p.Equipment)
             {
                 var slots = _equipment[e].WorkingSlots();

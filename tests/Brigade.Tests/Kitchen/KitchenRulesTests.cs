@@ -110,6 +110,29 @@ public class KitchenRulesTests
     }
 
     [Fact]
+    public void A_step_the_stock_lets_a_pizza_skip_does_not_hold_the_routing_estimate_to_that_steps_station()
+    {
+        // The base is made at the bread station, whose only chef is off sick. With a base in stock the
+        // pizza never goes there: admission takes it (60 + 10 + 300 = 370 s) and the router must too.
+        var k = K(TestCatalogs.Kitchen(components: """{ "id": "base", "prep": [ { "station": "bread", "workSeconds": 120 } ] }""",
+            stock: """{ "component": "base", "par": 0, "initial": 1 }""",
+            pizzaFirstStep: """{ "name": "stretch", "station": "bread", "workSeconds": 120, "produces": "base" },"""));
+        AdvanceTo(k, 0);
+        Assert.True(k.MarkSick("c", T0, []).IsOk);
+        OrderLine[] pizza = [new OrderLine("pizza", 1)];
+
+        var admission = k.Evaluate(pizza, T0);
+        var fast = k.FastEstimate(pizza, T0);
+
+        Assert.True(admission.Accepted, admission.Reason);
+        Assert.Equal(370, Seconds(admission.EstimatedReadyAt), 6);
+        Assert.NotNull(fast);
+        Assert.Equal(370, Seconds(fast.Value), 6);
+        // Without the base, the bread station is needed and nobody can work it.
+        Assert.Null(k.FastEstimate([new OrderLine("pizza", 2)], T0));
+    }
+
+    [Fact]
     public void Two_lines_of_one_item_do_not_both_count_on_the_same_base_in_the_routing_estimate()
     {
         // The same two pizzas, ordered as two lines: the one base in stock covers only one of them.
