@@ -197,8 +197,8 @@ public class DeliveryRulesTests
         Assert.Equal(["o2"], next.OrderIds);
     }
 
-    [Fact]
-    public void A_courier_who_accepts_an_offer_whose_order_was_cancelled_meanwhile_is_not_sent_anywhere_and_takes_the_next_order()
+    /// <summary>One kitchen whose pizza is made by hand (so it waits), courier ann on shift, order o1 placed and offered to her.</summary>
+    private static (BrigadeEngine Engine, List<IDomainEvent> Log, OfferMade Offer, DateTimeOffset OfferedAt) OfferedToAnn()
     {
         var e = OneKitchen(pizzaStation: """{ "id": "pizza", "mode": "human" }""");
         var log = new List<IDomainEvent>();
@@ -206,6 +206,13 @@ public class DeliveryRulesTests
         StartShift(e, log, "ann", 52.521, 13.401, T0);
         Assert.True(e.PlaceOrder(Order("o1", "k", Customer), T0.AddSeconds(1), log).IsOk);
         var (offer, offeredAt) = Until<OfferMade>(e, log, T0);
+        return (e, log, offer, offeredAt);
+    }
+
+    [Fact]
+    public void A_courier_who_accepts_an_offer_whose_order_was_cancelled_meanwhile_is_not_sent_anywhere_and_takes_the_next_order()
+    {
+        var (e, log, offer, offeredAt) = OfferedToAnn();
         Assert.True(e.CancelOrder("o1", "changed my mind", "c", offeredAt, log).IsOk);
 
         var accepted = e.AtDelivery(offeredAt, log, (d, o) => d.AcceptOffer("ann", offer.OfferId, offeredAt, o));
@@ -228,12 +235,7 @@ public class DeliveryRulesTests
     [Fact]
     public void An_offer_whose_order_is_cancelled_is_withdrawn_at_the_next_round_not_left_until_it_expires()
     {
-        var e = OneKitchen(pizzaStation: """{ "id": "pizza", "mode": "human" }""");
-        var log = new List<IDomainEvent>();
-        e.Advance(T0, log);
-        StartShift(e, log, "ann", 52.521, 13.401, T0);
-        Assert.True(e.PlaceOrder(Order("o1", "k", Customer), T0.AddSeconds(1), log).IsOk);
-        var (offer, offeredAt) = Until<OfferMade>(e, log, T0);
+        var (e, log, offer, offeredAt) = OfferedToAnn();
         Assert.True(e.CancelOrder("o1", "changed my mind", "c", offeredAt, log).IsOk);
 
         var (withdrawn, withdrawnAt) = Until<OfferDeclined>(e, log, offeredAt);
@@ -248,12 +250,7 @@ public class DeliveryRulesTests
     [Fact]
     public void A_courier_who_declines_an_offer_is_rested_a_minute_before_the_next()
     {
-        var e = OneKitchen(pizzaStation: """{ "id": "pizza", "mode": "human" }""");
-        var log = new List<IDomainEvent>();
-        e.Advance(T0, log);
-        StartShift(e, log, "ann", 52.521, 13.401, T0);
-        Assert.True(e.PlaceOrder(Order("o1", "k", Customer), T0.AddSeconds(1), log).IsOk);
-        var (offer, offeredAt) = Until<OfferMade>(e, log, T0);
+        var (e, log, offer, offeredAt) = OfferedToAnn();
 
         Assert.True(e.AtDelivery(offeredAt, log, (d, o) => d.DeclineOffer("ann", offer.OfferId, offeredAt, o)).IsOk);
 
