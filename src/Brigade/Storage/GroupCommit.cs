@@ -39,11 +39,26 @@ internal sealed class GroupCommitQueue(string store) : IDisposable
         lock (_queue) _listeners = [.. _listeners, onCommitted];
     }
 
-    /// <summary>Tell the listeners of a durable batch, on the writer thread, in log order.</summary>
+    /// <summary>
+    /// Tell the listeners of a durable batch, on the writer thread, in log order. A listener that
+    /// throws is counted (<c>brigade.eventlog.listener.failures</c>) and the others are still told:
+    /// the batch is durable whatever a read model makes of it, and an exception let out here would
+    /// end the writer thread and leave every later commit waiting.
+    /// </summary>
     public void Notify(IReadOnlyList<CommittedEvent> committed)
     {
         if (committed.Count == 0) return;
-        foreach (var listener in _listeners) listener(committed);
+        foreach (var listener in _listeners)
+        {
+            try
+            {
+                listener(committed);
+            }
+            catch (Exception e)
+            {
+                StoreMetrics.ListenerFailed(store, e);
+            }
+        }
     }
 
     public Task<CommitResult> Enqueue(Pending pending)

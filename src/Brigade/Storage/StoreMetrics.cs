@@ -15,6 +15,15 @@ public sealed class StoreMetrics
         "brigade.eventlog.batch.duration", "s", "Time to write and fsync one batch");
     private static readonly Counter<long> EventsAppended = Meter.CreateCounter<long>(
         "brigade.eventlog.events", "{event}", "Events appended to the log");
+    private static readonly Counter<long> ListenerFailures = Meter.CreateCounter<long>(
+        "brigade.eventlog.listener.failures", "{failure}", "Commit listeners (read models, feeds, relays) that threw on a durable batch");
+
+    /// <summary>A commit listener threw; the writer carried on. Counted, and written to standard error.</summary>
+    internal static void ListenerFailed(string store, Exception e)
+    {
+        ListenerFailures.Add(1, new KeyValuePair<string, object?>("store", store));
+        Console.Error.WriteLine($"brigade: a listener of the {store} log failed on a durable batch and was skipped: {e}");
+    }
 
     private readonly LatencyWindow _recent = new(4096);
 

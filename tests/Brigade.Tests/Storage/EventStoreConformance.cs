@@ -193,6 +193,22 @@ public abstract class EventStoreConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_listener_that_throws_neither_stops_the_log_nor_keeps_the_other_listeners_from_hearing()
+    {
+        var seen = new List<long>();
+        Store.Subscribe(_ => throw new InvalidOperationException("a broken read model"));
+        Store.Subscribe(batch => { lock (seen) seen.AddRange(batch.Select(c => c.Position)); });
+
+        await Store.CommitAsync(new Commit([E("order-t")]));
+        var second = Store.CommitAsync(new Commit([E("order-t")]));
+
+        Assert.Same(second, await Task.WhenAny(second, Task.Delay(TimeSpan.FromSeconds(30))));
+        var result = await second;
+        Assert.Equal([2L], result.Versions);
+        Assert.Equal([1L, 2L], seen);
+    }
+
+    [Fact]
     public async Task Concurrent_commits_share_transactions()
     {
         var batches = 0;
