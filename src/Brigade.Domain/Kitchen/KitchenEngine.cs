@@ -684,7 +684,7 @@ public sealed partial class KitchenEngine
             var st = _stations[s];
             if (st.Queued + count[s] > st.Spec.MaxQueuedTasks)
                 return (Admission.Refused($"the {st.Spec.Id} queue is full ({st.Queued} tasks)", RetryAfterFull(st), At(now)), plan);
-            var capacity = Capacity(s, out _);
+            var capacity = CachedCapacity(s);
             if (capacity <= 0)
                 return (Admission.Refused($"no chef is available at the {st.Spec.Id} station", TimeSpan.FromMinutes(5), At(now)), plan);
             ready = Math.Max(ready, now + (long)((StationLoad(s, now) + own[s]) / capacity));
@@ -699,13 +699,11 @@ public sealed partial class KitchenEngine
             var key = p.Item + "#" + p.Unit.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (p.AfterIndex < 0 || key != lastUnitKey)
             {
-                chainStart = now + (long)(StationLoad(p.Station, now) / Math.Max(Capacity(p.Station, out _), 1e-9));
+                chainStart = now + (long)(StationLoad(p.Station, now) / Math.Max(CachedCapacity(p.Station), 1e-9));
                 chainEnd = chainStart;
                 lastUnitKey = key;
             }
-            var capacityNow = Capacity(p.Station, out var crew);
-            var meanSpeed = crew > 0 ? capacityNow / crew : 1;
-            var work = (long)(p.Recipe.Work.Ticks / meanSpeed);
+            var work = (long)(p.Recipe.Work.Ticks / CachedMeanSpeed(p.Station));
             if (p.Equipment >= 0)
             {
                 // A step with equipment starts only once a slot is free; the chef's work on it holds the slot.
