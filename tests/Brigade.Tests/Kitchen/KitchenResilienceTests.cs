@@ -3,6 +3,7 @@ using Brigade.Kitchen;
 using Brigade.Orders;
 using Brigade.Tests.Support;
 using static Brigade.Tests.Support.Describe;
+using static Brigade.Tests.Support.KitchenSteps;
 
 namespace Brigade.Tests.Kitchen;
 
@@ -10,21 +11,6 @@ namespace Brigade.Tests.Kitchen;
 public class KitchenResilienceTests
 {
     private const string HumanPizza = """{ "id": "pizza", "mode": "human" }""";
-
-    private static KitchenEngine K(Brigade.Catalog.RestaurantCatalog c) => new(c.FindOutlet("k")!);
-
-    private static List<IDomainEvent> Do(Func<List<IDomainEvent>, object> action)
-    {
-        var output = new List<IDomainEvent>();
-        action(output);
-        return output;
-    }
-
-    private static void Queue(KitchenEngine k, string orderId, double at, string item = "pizza", int qty = 1)
-    {
-        var admission = k.TryQueueOrder(orderId, [new OrderLine(item, qty)], T0.AddSeconds(at), []);
-        Assert.True(admission.Accepted, admission.Reason);
-    }
 
     [Fact]
     public void A_chef_falls_sick_mid_task_and_another_chef_completes_it()

@@ -3,6 +3,7 @@ using Brigade.Kitchen;
 using Brigade.Orders;
 using Brigade.Tests.Support;
 using static Brigade.Tests.Support.Describe;
+using static Brigade.Tests.Support.KitchenSteps;
 
 namespace Brigade.Tests.Kitchen;
 
@@ -18,22 +19,7 @@ public class KitchenRulesTests
     private const string Base = """{ "id": "base", "batch": 1, "prep": [ { "station": "pizza", "workSeconds": 60 } ] }""";
     private const string Stretch = """{ "name": "stretch", "station": "pizza", "workSeconds": 120, "produces": "base" },""";
 
-    private static KitchenEngine K(Brigade.Catalog.RestaurantCatalog c) => new(c.FindOutlet("k")!);
-
-    private static List<IDomainEvent> Do(Func<List<IDomainEvent>, object> action)
-    {
-        var output = new List<IDomainEvent>();
-        action(output);
-        return output;
-    }
-
     private static List<IDomainEvent> AdvanceTo(KitchenEngine k, double seconds) => Do(o => { k.Advance(T0.AddSeconds(seconds), o); return 0; });
-
-    private static void Queue(KitchenEngine k, string orderId, double at, string item = "pizza", int qty = 1)
-    {
-        var admission = k.TryQueueOrder(orderId, [new OrderLine(item, qty)], T0.AddSeconds(at), []);
-        Assert.True(admission.Accepted, admission.Reason);
-    }
 
     private static double Seconds(DateTimeOffset t) => (t - T0).TotalSeconds;
 
