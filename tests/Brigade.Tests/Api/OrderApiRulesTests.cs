@@ -69,10 +69,10 @@ public class OrderApiRulesTests
         using var ann = app.ClientAs(Roles.Customer, "ann");
         using var bob = app.ClientAs(Roles.Customer, "bob");
 
-        using var fromAnn = await PostAsync(ann, PickupLatte, "shared-key");
-        using var fromBob = await PostAsync(bob, PickupEspresso, "shared-key");
-        using var bobAgain = await PostAsync(bob, PickupLatte, "other-shared-key");
-        using var annAgain = await PostAsync(ann, PickupLatte, "other-shared-key");
+        using var fromAnn = await TestApp.PostOrderAsync(ann, PickupLatte, "shared-key");
+        using var fromBob = await TestApp.PostOrderAsync(bob, PickupEspresso, "shared-key");
+        using var bobAgain = await TestApp.PostOrderAsync(bob, PickupLatte, "other-shared-key");
+        using var annAgain = await TestApp.PostOrderAsync(ann, PickupLatte, "other-shared-key");
 
         Assert.Equal(HttpStatusCode.Created, fromAnn.StatusCode);
         Assert.Equal(HttpStatusCode.Created, fromBob.StatusCode);
@@ -278,13 +278,6 @@ public class OrderApiRulesTests
         Assert.Equal(0, gate.Sweep(at));
         Assert.Equal("order-1", (await gate.EnterAsync("c", "k", "h")).OrderId);
         Assert.Equal(1, gate.Sweep(at.AddTicks(1)));
-    }
-
-    private static Task<HttpResponseMessage> PostAsync(HttpClient client, string body, string key)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/api/orders") { Content = TestApp.Json(body) };
-        request.Headers.Add("Idempotency-Key", key);
-        return client.SendAsync(request);
     }
 
     private static Task<HttpResponseMessage> GetIfNoneMatchAsync(HttpClient client, string url, EntityTagHeaderValue etag)

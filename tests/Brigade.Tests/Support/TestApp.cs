@@ -101,11 +101,14 @@ public sealed class TestApp : IAsyncDisposable
 
     public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
-    public Task<HttpResponseMessage> PostOrderAsync(string body, string? key = "k-" + "default")
+    public Task<HttpResponseMessage> PostOrderAsync(string body, string? key = "k-" + "default") => PostOrderAsync(Client, body, key);
+
+    /// <summary>POST /api/orders as the caller <paramref name="client"/> stands for.</summary>
+    public static Task<HttpResponseMessage> PostOrderAsync(HttpClient client, string body, string? key)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/api/orders") { Content = Json(body) };
         if (key is not null) request.Headers.Add("Idempotency-Key", key);
-        return Client.SendAsync(request);
+        return client.SendAsync(request);
     }
 
     public async Task<JsonElement> PlaceAsync(string body, string? key = null)
