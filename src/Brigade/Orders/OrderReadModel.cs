@@ -87,8 +87,20 @@ public sealed class OrderReadModel
     public Subscription Subscribe(string orderId)
     {
         var channel = Channel.CreateBounded<OrderUpdate>(new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
-        var list = _subscribers.GetOrAdd(orderId, _ => []);
-        lock (list) list.Add(channel);
+        List<Channel<OrderUpdate>> list;
+        while (true)
+        {
+            // The last follower leaving drops the list under its lock; a list found here may be that
+            // one, dropped in between. Join it only if it is still the order's list: while we hold
+            // its lock nobody can drop it, and once we are in it, it is not empty.
+            list = _subscribers.GetOrAdd(orderId, _ => []);
+            lock (list)
+            {
+                if (!_subscribers.TryGetValue(orderId, out var current) || !ReferenceEquals(current, list)) continue;
+                list.Add(channel);
+                break;
+            }
+        }
         Interlocked.Increment(ref _subscriberCount);
         return new Subscription(channel.Reader, () =>
         {

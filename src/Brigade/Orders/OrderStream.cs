@@ -74,7 +74,12 @@ public static class OrderStream
                     await SendAsync(response, update.Change, null, update.At, update.Order, update.Detail, ct);
                     continue;
                 }
-                if (version <= sent) continue;
+                // Already sent, by a refill from the log that went past it; if it ended the order, so does the stream.
+                if (version <= sent)
+                {
+                    if (update.Order.IsTerminal) return;
+                    continue;
+                }
                 if (version > sent + 1) sent = await SendFromLogAsync(response, store, id, sent, ct); // a slow reader lost some: refill from the log
                 if (version > sent) sent = await SendAsync(response, update.Change, version, update.At, update.Order, update.Detail, ct);
                 if (update.Order.IsTerminal) return;

@@ -1,3 +1,5 @@
+using Brigade.Orders;
+using Brigade.Storage;
 using Brigade.Tests.Support;
 
 namespace Brigade.Tests.Api;
@@ -90,5 +92,44 @@ public class OrderStreamTests
 
         var only = Assert.Single(messages);
         Assert.Equal("cancelled", only.Event);
+    }
+
+    [Fact]
+    public async Task A_reader_too_slow_for_its_queue_still_gets_every_change_in_order_refilled_from_the_log()
+    {
+        await using var app = await TestApp.StartAsync(catalogJson: OrderApiTests.HumanKitchen);
+        var id = (await app.PlaceAsync("""{"restaurantId":"r","items":[{"menuItemId":"soup","quantity":1}]}""")).GetProperty("id").GetString()!;
+        var model = app.Service<OrderReadModel>();
+        var (_, body) = await Sse.OpenAsync(app.Client, $"/api/orders/{id}/stream");
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var reader = Sse.ReadAsync(body, cts.Token).GetAsyncEnumerator(cts.Token);
+        Assert.True(await reader.MoveNextAsync());
+        var snapshot = reader.Current;
+        var from = long.Parse(snapshot.Id!, System.Globalization.CultureInfo.InvariantCulture);
+
+        // The reader stops reading. Far more changes than its queue holds (256) are made durable:
+        // the response's buffer fills, the stream's writes stall, and the queue drops the oldest.
+        var store = app.Service<IEventStore>();
+        var at = snapshot.Data.GetProperty("at").GetDateTimeOffset();
+        const int Revisions = 600;
+        for (var i = 1; i <= Revisions; i++)
+            await store.CommitAsync(new Commit([EventSerializer.ToWrite(new OrderEstimateUpdated(id, at.AddSeconds(600 + i), "test", at.AddMilliseconds(i)))]));
+        await store.CommitAsync(new Commit([EventSerializer.ToWrite(new OrderCancelled(id, "test", "test", at.AddSeconds(1)))]));
+        Assert.Equal(from + Revisions + 1, model.Find(id)!.Order.Version);
+
+        var messages = new List<SseMessage>();
+        try
+        {
+            while (await reader.MoveNextAsync()) messages.Add(reader.Current);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"The stream stayed open after the order was cancelled; it sent {messages.Count} events, the last with id {messages.LastOrDefault()?.Id}.");
+        }
+
+        // Every version once, in order, none lost, ending with the cancellation.
+        Assert.Equal(Enumerable.Range(1, Revisions + 1).Select(i => (from + i).ToString(System.Globalization.CultureInfo.InvariantCulture)), messages.Select(m => m.Id));
+        Assert.Equal("cancelled", messages[^1].Event);
+        Assert.Equal(at.AddSeconds(600 + Revisions), messages[^2].Data.GetProperty("order").GetProperty("estimatedReadyAt").GetDateTimeOffset());
     }
 }
