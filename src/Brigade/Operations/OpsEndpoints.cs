@@ -36,7 +36,7 @@ public static class OpsEndpoints
                 await StreamAsync(http, "decisions", () => decisions.Changed.Next, () => decisions.Latest(n), ApiJsonContext.Default.ListRoutingDecision);
             })
             .WithTags("Dispatch").WithName("StreamRoutingDecisions")
-            .WithSummary("Server-Sent Events: the latest decisions now, then again whenever the router decides").Produces(200, contentType: "text/event-stream");
+            .WithSummary("Server-Sent Events: the latest decisions now, then again whenever the router decides").Produces(200, contentType: "text/event-stream").DisableRequestTimeout();
 
         var ops = admin.MapGroup("/api/ops").WithTags("Operations");
         ops.MapGet("/summary", async (OpsMetrics metrics, EngineHost engine) =>
@@ -55,7 +55,7 @@ public static class OpsEndpoints
             })
             .WithName("StreamOpsSummary")
             .WithSummary($"Server-Sent Events: the summary now, then after every sample (every {OpsMetrics.SampleEvery.TotalSeconds:0} s while watched)")
-            .Produces(200, contentType: "text/event-stream");
+            .Produces(200, contentType: "text/event-stream").DisableRequestTimeout();
         return app;
     }
 

@@ -223,6 +223,23 @@ public class DemoAndOperationsTests
         await messages.DisposeAsync();
     }
 
+    [Theory]
+    [InlineData("/api/dispatch/decisions/stream")]
+    [InlineData("/api/ops/summary/stream")]
+    public async Task An_operations_stream_stays_open_past_the_time_limit_of_an_ordinary_request(string url)
+    {
+        await using var app = await TestApp.StartAsync(timeScale: 60, extra: new Dictionary<string, string?> { ["Brigade:Limits:RequestTimeoutSeconds"] = "0.5" });
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var (_, body) = await Sse.OpenAsync(app.Client, url);
+        await using var messages = Sse.ReadAsync(body, cts.Token).GetAsyncEnumerator(cts.Token);
+        Assert.True(await messages.MoveNextAsync());
+
+        // Well past the limit, the router decides (and the sampler samples): the stream must still be there to say so.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await app.PlaceAsync("""{"restaurantId":"pizza-parlor","items":[{"menuItemId":"margherita","quantity":1}],"deliverTo":{"lat":52.52,"lon":13.40}}""");
+        Assert.True(await messages.MoveNextAsync(), $"{url} ended at the request time limit instead of streaming on");
+    }
+
     [Fact]
     public async Task The_operations_stream_sends_a_summary_and_a_new_sample_every_few_seconds()
     {
