@@ -103,6 +103,9 @@ public static class KitchenStream
     public static async Task StreamAsync(string outletId, HttpContext http, EngineHost engine, KitchenFeed feed, Observability.BrigadeMetrics metrics)
     {
         var ct = http.RequestAborted;
+        // Follow first, then look: a change that becomes durable after the first view was taken
+        // (even before that view is given to us) then wakes the stream instead of being missed.
+        using var changes = feed.Subscribe(outletId);
         var first = await engine.QueryAsync((e, now) => e.KitchenOf(outletId)?.Snapshot(now));
         if (first is null)
         {
@@ -112,7 +115,6 @@ public static class KitchenStream
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["X-Accel-Buffering"] = "no";
-        using var changes = feed.Subscribe(outletId);
         using var counted = metrics.Subscribed("kitchen");
         var view = first;
         try
@@ -168,6 +170,12 @@ public sealed class KitchenFeed
                         if (s.CurrentCount == 0) s.Release();
     }
 
+    /// <summary>How many streams follow this outlet's kitchen right now.</summary>
+    public int SubscriberCount(string outletId)
+    {
+        lock (_subscribers) return _subscribers.TryGetValue(outletId, out var list) ? list.Count : 0;
+    }
+
     public Subscription Subscribe(string outletId)
     {
         var signal = new SemaphoreSlim(0);
@@ -178,7 +186,9 @@ public sealed class KitchenFeed
         }
         return new Subscription(signal, () =>
         {
-            lock (_subscribers) _subscribers[outletId].Remove(signal);
+            lock (_subscribers)
+                if (_subscribers.TryGetValue(outletId, out var list) && list.Remove(signal) && list.Count == 0)
+                    _subscribers.Remove(outletId); // a stream for an unknown outlet subscribes too: no key is kept for it
             signal.Dispose();
         });
     }

@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Brigade.Engine;
+using Brigade.Kitchen;
+using Brigade.Storage;
 using Brigade.Tests.Support;
 
 namespace Brigade.Tests.Api;
@@ -169,6 +172,70 @@ public class KitchenApiTests
         }
 
         Assert.Single(lines, l => l == "event: kitchen");
+    }
+
+    [Fact]
+    public async Task A_kitchen_change_that_becomes_durable_while_the_stream_opens_still_reaches_it()
+    {
+        await using var app = await TestApp.StartAsync(catalogJson: OrderApiTests.HumanKitchen);
+        var engine = app.Service<EngineHost>();
+        using var held = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        // Holds the log's writer inside one batch, so that the changes after it queue up and become durable together.
+        app.Service<IEventStore>().Subscribe(batch =>
+        {
+            if (!batch.Any(ce => ce.Event.Source is ChefAdded { ChefId: "hold" })) return;
+            held.Set();
+            release.Wait(TimeSpan.FromSeconds(30));
+        });
+        try
+        {
+            _ = AddChef(engine, "hold");
+            Assert.True(held.Wait(TimeSpan.FromSeconds(10)), "the log never wrote the first change");
+            // Decided, not yet durable: the stream's first view waits for it (an answer includes earlier decisions).
+            _ = AddChef(engine, "early");
+            await EngineTurn(engine);
+
+            var opening = Sse.OpenAsync(app.Client, "/api/outlets/k/kitchen/stream");
+            var feed = app.Service<KitchenFeed>();
+            for (var i = 0; i < 100 && feed.SubscriberCount("k") == 0; i++) await Task.Delay(50);
+            // Decided after the stream opened; durable in the same batch as "early", before the first view is sent.
+            _ = AddChef(engine, "late");
+            await EngineTurn(engine);
+            release.Set();
+
+            var (_, body) = await opening;
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            var seen = 0;
+            try
+            {
+                await foreach (var m in Sse.ReadAsync(body, cts.Token))
+                {
+                    seen++;
+                    if (m.Data.GetProperty("chefs").EnumerateArray().Any(c => c.GetProperty("id").GetString() == "late")) return;
+                }
+                Assert.Fail("the kitchen stream ended");
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"the kitchen stream sent {seen} view(s), none with the chef added while it opened, and then nothing more");
+            }
+        }
+        finally
+        {
+            release.Set();
+        }
+    }
+
+    private static Task<EngineResult> AddChef(EngineHost engine, string id) =>
+        engine.SendAsync((e, now, output) => e.AtKitchen("k", now, output, (k, o) => k.AddChef(id, id, ["stove"], 1, false, now, o)));
+
+    /// <summary>Completes once the engine has finished everything sent to it before (not once that is durable).</summary>
+    private static Task EngineTurn(EngineHost engine)
+    {
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = engine.QueryAsync((_, _) => reached.TrySetResult());
+        return reached.Task;
     }
 
     [Fact]
