@@ -43,9 +43,9 @@ public sealed class OrderReadModel
     public IEnumerable<Order> All => _views.Values.Select(v => v.Order);
 
     /// <summary>
-    /// Store listener: take in the order events of a durable batch. An order nobody follows adopts
-    /// the engine's state that came with its last event (no fold, no copy); an order with
-    /// subscribers is folded event by event, so each of them is pushed.
+    /// Store listener: take in the order events of a durable batch. Every order adopts the engine's
+    /// state that came with the last event of its commit (no fold, no copy); for an order with
+    /// subscribers the events before it are folded one by one as well, so each of them is pushed.
     /// </summary>
     public void OnCommitted(IReadOnlyList<CommittedEvent> batch)
     {
@@ -56,11 +56,16 @@ public sealed class OrderReadModel
         foreach (var ce in batch)
         {
             if (ce.Event.Source is not IOrderEvent e) continue;
-            if (withState?.Contains(e.OrderId) == true && !_subscribers.ContainsKey(e.OrderId))
+            if (ce.Event.State is Order state)
             {
-                if (ce.Event.State is Order state) _views[e.OrderId] = new OrderView(state);
+                // Always adopted, even if a follower arrived after this commit's earlier events were
+                // skipped: folding this one event onto the view from before them would lose them.
+                // Followers hear the commit's end; a stream that missed the skipped ones refills from the log.
+                _views[e.OrderId] = new OrderView(state);
+                Publish(e.OrderId, new OrderUpdate(state, e.GetType().Name, state.Version, e.At));
                 continue;
             }
+            if (withState?.Contains(e.OrderId) == true && !_subscribers.ContainsKey(e.OrderId)) continue;
             Apply(e, push: true);
         }
     }
