@@ -21,8 +21,9 @@ public static class OrderStream
     {
         var ct = http.RequestAborted;
         using var subscription = orders.Subscribe(id);
+        var caller = Caller.From(http);
         var current = await OrderEndpoints.FindAsync(id, http.RequestServices);
-        if (current is null || !Auth.Access.CanSee(Caller.From(http), current))
+        if (current is null || !Auth.Access.CanSee(caller, current))
         {
             await Problems.NotFound($"There is no order '{id}'.").ExecuteAsync(http);
             return;
@@ -40,7 +41,7 @@ public static class OrderStream
         if (lastEventId.Length == 0) lastEventId = http.Request.Query["lastEventId"].ToString();
         if (long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out var resumeFrom) && resumeFrom <= current.Version)
         {
-            sent = await SendFromLogAsync(response, store, id, resumeFrom, ct);
+            (sent, _) = await SendFromLogAsync(response, store, id, resumeFrom, null, ct);
             if (sent == resumeFrom && resumeFrom == 0) sent = await SendAsync(response, "snapshot", current.Version, clock.GetUtcNow(), current, null, ct);
         }
         else
@@ -69,6 +70,9 @@ public static class OrderStream
                     continue;
                 }
 
+                // Who may see an order follows its state (a courier taken off it, an order moved to
+                // another outlet): once this caller may not, the stream ends, before it tells them more.
+                if (!Auth.Access.CanSee(caller, update.Order)) return;
                 if (update.Version is not { } version)
                 {
                     await SendAsync(response, update.Change, null, update.At, update.Order, update.Detail, ct);
@@ -80,7 +84,12 @@ public static class OrderStream
                     if (update.Order.IsTerminal) return;
                     continue;
                 }
-                if (version > sent + 1) sent = await SendFromLogAsync(response, store, id, sent, ct); // a slow reader lost some: refill from the log
+                if (version > sent + 1)
+                {
+                    // A slow reader lost some: refill from the log, as far as this caller may still see the order.
+                    (sent, var visible) = await SendFromLogAsync(response, store, id, sent, caller, ct);
+                    if (!visible) return;
+                }
                 if (version > sent) sent = await SendAsync(response, update.Change, version, update.At, update.Order, update.Detail, ct);
                 if (update.Order.IsTerminal) return;
             }
@@ -94,8 +103,11 @@ public static class OrderStream
         }
     }
 
-    /// <summary>Replay the order's events after <paramref name="after"/> from the log, folding as we go; returns the last version sent.</summary>
-    private static async Task<long> SendFromLogAsync(HttpResponse response, IEventStore store, string id, long after, CancellationToken ct)
+    /// <summary>
+    /// Replay the order's events after <paramref name="after"/> from the log, folding as we go; returns the last version sent.
+    /// Given a <paramref name="caller"/>, stops before the first change that caller may not see (and says so).
+    /// </summary>
+    private static async Task<(long Sent, bool Visible)> SendFromLogAsync(HttpResponse response, IEventStore store, string id, long after, Caller? caller, CancellationToken ct)
     {
         Order? order = null;
         var sent = after;
@@ -103,9 +115,11 @@ public static class OrderStream
         {
             var e = (IOrderEvent)EventSerializer.Deserialize(stored);
             order = Order.Apply(order, e);
-            if (order.Version > after) sent = await SendAsync(response, e.GetType().Name, order.Version, e.At, order, null, ct);
+            if (order.Version <= after) continue;
+            if (caller is not null && !Auth.Access.CanSee(caller, order)) return (sent, false);
+            sent = await SendAsync(response, e.GetType().Name, order.Version, e.At, order, null, ct);
         }
-        return sent;
+        return (sent, true);
     }
 
     /// <param name="at">On the kitchen clock: when the change happened (the event's time), or now for a snapshot or a courier's position.</param>

@@ -1,3 +1,4 @@
+using Brigade.Delivery;
 using Brigade.Orders;
 using Brigade.Storage;
 using Brigade.Tests.Support;
@@ -131,5 +132,43 @@ public class OrderStreamTests
         Assert.Equal(Enumerable.Range(1, Revisions + 1).Select(i => (from + i).ToString(System.Globalization.CultureInfo.InvariantCulture)), messages.Select(m => m.Id));
         Assert.Equal("cancelled", messages[^1].Event);
         Assert.Equal(at.AddSeconds(600 + Revisions), messages[^2].Data.GetProperty("order").GetProperty("estimatedReadyAt").GetDateTimeOffset());
+    }
+
+    [Fact]
+    public async Task A_courier_taken_off_an_order_stops_hearing_of_it_and_never_of_the_next_courier()
+    {
+        await using var app = await TestApp.StartAsync(catalogJson: OrderApiTests.HumanKitchen);
+        var placed = await app.PlaceAsync("""{"restaurantId":"r","items":[{"menuItemId":"soup","quantity":1}],"deliverTo":{"lat":52.53,"lon":13.41}}""");
+        var id = placed.GetProperty("id").GetString()!;
+        var at = placed.GetProperty("timeline").GetProperty("placedAt").GetDateTimeOffset();
+        var store = app.Service<IEventStore>();
+        await store.CommitAsync(new Commit([EventSerializer.ToWrite(new CourierAssigned(id, "ann", "offer-1", at.AddMinutes(10), at.AddMinutes(30), at.AddSeconds(1)))]));
+
+        using var ann = app.ClientAs("courier", "ann");
+        var (response, body) = await Sse.OpenAsync(ann, $"/api/orders/{id}/stream");
+        Assert.True(response.IsSuccessStatusCode, $"ann, the order's courier, may follow it: {(int)response.StatusCode}");
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await using var reader = Sse.ReadAsync(body, cts.Token).GetAsyncEnumerator(cts.Token);
+        Assert.True(await reader.MoveNextAsync());
+        Assert.Equal("ann", reader.Current.Data.GetProperty("order").GetProperty("courierId").GetString());
+
+        // Ann's shift ends before pickup; the order goes to Bo.
+        await store.CommitAsync(new Commit([EventSerializer.ToWrite(new CourierUnassigned(id, "ann", "shift ended", at.AddSeconds(2)))]));
+        await store.CommitAsync(new Commit([EventSerializer.ToWrite(new CourierAssigned(id, "bo", "offer-2", at.AddMinutes(12), at.AddMinutes(32), at.AddSeconds(3)))]));
+        using (var get = await ann.GetAsync($"/api/orders/{id}")) await ProblemAssert.IsProblem(get, 404);
+
+        var after = new List<SseMessage>();
+        var ended = false;
+        try
+        {
+            while (await reader.MoveNextAsync()) after.Add(reader.Current);
+            ended = true;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        Assert.False(after.Any(m => m.Data.GetProperty("order").GetProperty("courierId").GetString() == "bo"),
+            $"ann was told of the order after she was taken off it: {string.Join(", ", after.Select(m => m.Data.GetProperty("change").GetString()))}");
+        Assert.True(ended, $"ann's stream stayed open after she was taken off the order; it sent {after.Count} more event(s)");
     }
 }
