@@ -70,6 +70,9 @@ public static class OrderStream
                     continue;
                 }
 
+                // A courier's position comes with the order as its publisher read it, which may be
+                // older than a change already sent: skipped, the next position brings the order as it is.
+                if (update.Version is null && update.Order.Version < sent) continue;
                 // Who may see an order follows its state (a courier taken off it, an order moved to
                 // another outlet): once this caller may not, the stream ends, before it tells them more.
                 if (!Auth.Access.CanSee(caller, update.Order)) return;

@@ -171,4 +171,36 @@ public class OrderStreamTests
             $"ann was told of the order after she was taken off it: {string.Join(", ", after.Select(m => m.Data.GetProperty("change").GetString()))}");
         Assert.True(ended, $"ann's stream stayed open after she was taken off the order; it sent {after.Count} more event(s)");
     }
+
+    [Fact]
+    public async Task A_courier_position_read_with_an_older_order_never_takes_the_follower_back_to_it()
+    {
+        await using var app = await TestApp.StartAsync(catalogJson: OrderApiTests.HumanKitchen);
+        var placed = await app.PlaceAsync("""{"restaurantId":"r","items":[{"menuItemId":"soup","quantity":1}],"deliverTo":{"lat":52.53,"lon":13.41}}""");
+        var id = placed.GetProperty("id").GetString()!;
+        var at = placed.GetProperty("timeline").GetProperty("placedAt").GetDateTimeOffset();
+        var model = app.Service<OrderReadModel>();
+        var store = app.Service<IEventStore>();
+        var (_, body) = await Sse.OpenAsync(app.Client, $"/api/orders/{id}/stream");
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var reader = Sse.ReadAsync(body, cts.Token).GetAsyncEnumerator(cts.Token);
+        Assert.True(await reader.MoveNextAsync());
+
+        // The tracking publisher reads the order, then a change becomes durable and is pushed, then
+        // the publisher pushes the courier's position with the order as it had read it.
+        var before = model.Find(id)!.Order;
+        await store.CommitAsync(new Commit([EventSerializer.ToWrite(new CourierAssigned(id, "ann", "offer-1", at.AddMinutes(10), at.AddMinutes(30), at.AddSeconds(1)))]));
+        var position = new Tracking(id, "ann", "toOutlet", 52.521, 13.401, at.AddMinutes(30), 1800);
+        model.Publish(id, new OrderUpdate(before, "courierLocation", null, at.AddSeconds(2), position));
+        model.Publish(id, new OrderUpdate(model.Find(id)!.Order, "courierLocation", null, at.AddSeconds(3), position));
+        await store.CommitAsync(new Commit([EventSerializer.ToWrite(new OrderCancelled(id, "test", "test", at.AddSeconds(4)))]));
+
+        var messages = new List<SseMessage>();
+        while (await reader.MoveNextAsync()) messages.Add(reader.Current);
+        var statuses = messages.Select(m => $"{m.Data.GetProperty("change").GetString()}:{m.Event}").ToList();
+        Assert.Equal("CourierAssigned:courierAssigned", statuses[0]);
+        Assert.DoesNotContain("courierLocation:accepted", statuses);
+        Assert.Contains("courierLocation:courierAssigned", statuses);
+        Assert.Equal("OrderCancelled:cancelled", statuses[^1]);
+    }
 }
