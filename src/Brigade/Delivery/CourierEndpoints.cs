@@ -191,6 +191,13 @@ public static class CourierStream
             }
             catch (OperationCanceledException) { }
             catch (WebSocketException) { }
+            catch (InvalidOperationException)
+            {
+                // The engine cannot answer (stopping, or rebuilding after a failed write). Close, so the
+                // client reconnects, rather than keep a socket open that will never tell it anything again.
+                try { await socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "updates unavailable; reconnect", CancellationToken.None); }
+                catch (WebSocketException) { }
+            }
         });
         var buffer = new byte[4096];
         try

@@ -161,6 +161,33 @@ public class DeliveryApiTests
         await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
     }
 
+    [Fact]
+    public async Task A_courier_socket_that_can_no_longer_be_told_the_courier_state_is_closed_rather_than_left_silent()
+    {
+        await using var app = await TestApp.StartAsync(catalogJson: Catalog);
+        await app.Client.PostAsJsonAsync("/api/couriers/cy/shift/start", new { lat = 52.5, lon = 13.4 });
+        var client = app.App.GetTestServer().CreateWebSocketClient();
+        using var socket = await client.ConnectAsync(new Uri(app.App.GetTestServer().BaseAddress, "api/couriers/cy/ws?access_token=" + app.Token("courier", "cy")), CancellationToken.None);
+        var buffer = new byte[16 * 1024];
+        Assert.Equal(WebSocketMessageType.Text, (await socket.ReceiveAsync(buffer, CancellationToken.None)).MessageType);
+
+        // The engine cannot answer (as while it stops, or recovers from a failed write), and then the courier's state changes.
+        await app.Service<Brigade.Engine.EngineHost>().StopAsync(CancellationToken.None);
+        await app.Service<Brigade.Storage.IEventStore>().CommitAsync(new Brigade.Storage.Commit(
+            [Brigade.Storage.EventSerializer.ToWrite(new Brigade.Delivery.CourierShiftEnded("cy", "test", DateTimeOffset.UtcNow))]));
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            var received = await socket.ReceiveAsync(buffer, cts.Token);
+            Assert.Equal(WebSocketMessageType.Close, received.MessageType);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail("the socket stayed open but silent: the courier would never hear of an offer again, nor know to reconnect");
+        }
+    }
+
     private static async Task WaitForReadyAsync(TestApp app, string id)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
