@@ -109,6 +109,8 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
             CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;
             """);
 
+        Durability = CheckDurability(_writer, _path);
+
         using (var cmd = _writer.CreateCommand())
         {
             cmd.CommandText = "SELECT COALESCE(MAX(position), 0) FROM events";
@@ -491,6 +493,28 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
     private static long ToMicros(DateTimeOffset t) => (t.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
 
     private static DateTimeOffset FromMicros(long us) => new(DateTimeOffset.UnixEpoch.UtcTicks + us * 10, TimeSpan.Zero);
+
+    /// <summary>The writer connection's journal mode and sync level, as SQLite reports them back (for example <c>wal, full</c>).</summary>
+    public string Durability { get; private set; } = "closed";
+
+    /// <summary>
+    /// Read back what the writer's connection runs with. SQLite does not fail a request for WAL it
+    /// cannot honour (a file system without shared memory, say): it stays in its old journal mode.
+    /// Acknowledging orders on such a log would break the promise that a 201 is on disk the way
+    /// the recovery expects, so the store refuses to open instead.
+    /// </summary>
+    private static string CheckDurability(SqliteConnection writer, string path)
+    {
+        using var cmd = writer.CreateCommand();
+        cmd.CommandText = "PRAGMA journal_mode";
+        var journal = Convert.ToString(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture)?.ToLowerInvariant();
+        cmd.CommandText = "PRAGMA synchronous";
+        var level = Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        var synchronous = level switch { 0 => "off", 1 => "normal", 2 => "full", 3 => "extra", _ => level.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        if (journal != "wal" || level < 2)
+            throw new InvalidOperationException($"The event log at '{path}' runs with journal_mode={journal} and synchronous={synchronous}; it needs WAL and synchronous=FULL (is the data directory on a file system that supports WAL?).");
+        return $"{journal}, {synchronous}";
+    }
 
     private static void Exec(SqliteConnection conn, string sql)
     {
