@@ -174,9 +174,11 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
         var now = Now();
         var output = new List<IDomainEvent>();
         EngineResult result;
+        int due;
         try
         {
             if (_engine.NextDueAt <= now) _engine.Advance(now, output);
+            due = output.Count;
             result = work.Decide is null ? EngineResult.Ok() : work.Decide(_engine, now, output);
         }
         catch (Exception e)
@@ -199,7 +201,10 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
             return;
         }
 
-        var commit = BuildCommit(output, work.Dedup?.Invoke(result));
+        // The key marks the decision's own change as done. A decision that changed nothing (a repeat
+        // of one already applied) has no change to mark: its key must not ride on, and refuse, the
+        // commit of the timers that happened to fall due with it.
+        var commit = BuildCommit(output, output.Count > due ? work.Dedup?.Invoke(result) : null);
         var task = _store.CommitAsync(commit);
         _lastCommit = task;
         task.ContinueWith(t =>
