@@ -13,12 +13,11 @@ public class OrderStreamTests
     {
         await using var app = await TestApp.StartAsync(timeScale: 60);
         var id = (await app.PlaceAsync(PickupLatte)).GetProperty("id").GetString()!;
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var (response, body) = await Sse.OpenAsync(app.Client, $"/api/orders/{id}/stream");
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
 
         var messages = new List<SseMessage>();
-        await foreach (var m in Sse.ReadAsync(body, cts.Token))
+        await foreach (var m in Sse.ReadAsync(body))
         {
             messages.Add(m);
             if (m.Event == "ready") (await app.Client.PostAsync($"/api/orders/{id}/collect", null)).Dispose();
