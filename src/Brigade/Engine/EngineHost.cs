@@ -199,8 +199,21 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
             return;
         }
 
-        var commit = BuildCommit(output, work.Dedup?.Invoke(result));
-        var task = _store.CommitAsync(commit);
+        Task<CommitResult> task;
+        try
+        {
+            task = _store.CommitAsync(BuildCommit(output, work.Dedup?.Invoke(result)));
+        }
+        catch (Exception e)
+        {
+            // Events that cannot be written (an unknown type, a store that takes no more): the state
+            // is ahead of the log, as after a decision that threw. Let out, this would end the loop
+            // and leave this command and every later one waiting for ever.
+            LogDecisionFailed(e);
+            _needsRecovery = true;
+            work.Completion.TrySetException(e);
+            return;
+        }
         _lastCommit = task;
         task.ContinueWith(t =>
         {

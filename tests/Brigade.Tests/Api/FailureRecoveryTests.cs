@@ -1,4 +1,5 @@
 using System.Net;
+using Brigade.Engine;
 using Brigade.Storage;
 using Brigade.Tests.Support;
 
@@ -49,4 +50,26 @@ public class FailureRecoveryTests
             foreach (var r in requests) r.Result.Dispose();
         }
     }
+
+    [Fact]
+    public async Task A_decision_whose_events_cannot_be_written_fails_alone_and_the_engine_carries_on()
+    {
+        await using var app = await TestApp.StartAsync(timeScale: 60);
+        var engine = app.Service<EngineHost>();
+
+        var broken = engine.SendAsync((e, now, output) =>
+        {
+            output.Add(new Unregistered(now));
+            return EngineResult.Ok();
+        });
+        Assert.True(await Task.WhenAny(broken, Task.Delay(TimeSpan.FromSeconds(10))) == broken, "the command was never answered");
+        await Assert.ThrowsAsync<InvalidOperationException>(() => broken);
+
+        // Every later command is still served.
+        var placed = await app.PlaceAsync(Espresso, "after");
+        Assert.False(string.IsNullOrEmpty(placed.GetProperty("id").GetString()));
+    }
+
+    /// <summary>An event the log has no type for (one that somebody forgot to register).</summary>
+    private sealed record Unregistered(DateTimeOffset At) : IDomainEvent;
 }
