@@ -52,6 +52,64 @@ public class FailureRecoveryTests
     }
 
     [Fact]
+    public async Task An_answer_that_rests_on_a_write_that_then_fails_is_not_given_as_done()
+    {
+        const string soup = """{"restaurantId":"r","items":[{"menuItemId":"soup","quantity":1}]}""";
+        await using var app = await TestApp.StartAsync(catalogJson: OrderApiTests.HumanKitchen);
+        var id = (await app.PlaceAsync(soup)).GetProperty("id").GetString()!;
+        var engine = app.Service<EngineHost>();
+        var store = app.Service<SqliteEventStore>();
+
+        // Hold the log's writer inside the next durable batch, so that the commits after it queue up.
+        var armed = 1;
+        using var held = new SemaphoreSlim(0);
+        using var release = new SemaphoreSlim(0);
+        store.Subscribe(_ =>
+        {
+            if (Interlocked.Exchange(ref armed, 0) == 0) return;
+            held.Release();
+            release.Wait(TimeSpan.FromSeconds(30));
+        });
+        var trigger = app.PostOrderAsync(soup, "trigger");
+        Task<EngineResult> first, second;
+        try
+        {
+            Assert.True(await held.WaitAsync(TimeSpan.FromSeconds(10)), "no batch reached the log's writer");
+            store.FailNextBatches = 1;
+
+            // Two cancels of the same order (a double tap): the first writes, the second is decided on
+            // the first's state and writes nothing. Both are decided before the first's write fails.
+            using var decided = new SemaphoreSlim(0);
+            EngineResult Cancel(BrigadeEngine e, DateTimeOffset now, List<IDomainEvent> output)
+            {
+                var result = e.CancelOrder(id, "cancelled by customer", "test-admin", now, output);
+                decided.Release();
+                return result;
+            }
+            first = engine.SendAsync(Cancel);
+            second = engine.SendAsync(Cancel);
+            Assert.True(await decided.WaitAsync(TimeSpan.FromSeconds(10)) && await decided.WaitAsync(TimeSpan.FromSeconds(10)), "the engine did not decide both cancels");
+        }
+        finally
+        {
+            release.Release();
+        }
+
+        var both = Task.WhenAll(first, second);
+        Assert.True(await Task.WhenAny(both, Task.Delay(TimeSpan.FromSeconds(20))) == both, "a cancel was never answered");
+        Assert.Equal(Outcome.Unavailable, first.Result.Outcome);
+        // The second must not say the order is cancelled: that cancel never reached the log.
+        Assert.True(second.Result.Outcome == Outcome.Unavailable,
+            $"the second cancel was answered {second.Result.Outcome} ({second.Result.Message}) although the cancel it saw was never written");
+        using (var placed = await trigger) Assert.Equal(HttpStatusCode.Created, placed.StatusCode);
+
+        // The order was indeed not cancelled, and can be now.
+        Assert.Equal("accepted", (await app.GetJsonAsync($"/api/orders/{id}")).GetProperty("status").GetString());
+        using var cancel = await app.Client.PostAsync($"/api/orders/{id}/cancel", null);
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+    }
+
+    [Fact]
     public async Task A_decision_whose_events_cannot_be_written_fails_alone_and_the_engine_carries_on()
     {
         await using var app = await TestApp.StartAsync(timeScale: 60);
