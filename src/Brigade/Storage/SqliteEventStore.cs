@@ -51,7 +51,7 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
     }
 
     public string Name => "sqlite";
-    /// <summary>Fault injection for tests: the next batches fail as a disk error would.</summary>
+    /// <summary>Fault injection for tests: the next batches that carry commits fail as a disk error would (batches of read-model rows alone are not counted).</summary>
     internal int FailNextBatches;
     public string DataDir { get; }
 
@@ -196,7 +196,7 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
         RawStatement.Exec(db, "BEGIN IMMEDIATE");
         try
         {
-            if (FailNextBatches > 0 && Interlocked.Decrement(ref FailNextBatches) >= 0)
+            if (FailNextBatches > 0 && batch.Exists(p => p.Commit is not null) && Interlocked.Decrement(ref FailNextBatches) >= 0)
                 throw new SqliteException("injected disk failure", raw.SQLITE_IOERR);
             foreach (var p in batch)
             {

@@ -1,6 +1,8 @@
 using System.Net;
+using Brigade.Engine;
 using Brigade.Storage;
 using Brigade.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Brigade.Tests.Api;
 
@@ -12,7 +14,10 @@ public class FailureRecoveryTests
     [Fact]
     public async Task A_failed_write_is_answered_503_and_the_engine_recovers_from_the_log()
     {
-        await using var app = await TestApp.StartAsync(timeScale: 60);
+        // The kitchen clock moves only when the test moves it: no step of the kitchen's falls due
+        // and writes in between, so the write that fails is the order's.
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(services: s => s.AddSingleton(new ScaledTimeProvider(1, clock)));
         var before = (await app.PlaceAsync(Espresso, "before")).GetProperty("id").GetString()!;
         var store = app.Service<SqliteEventStore>();
 
@@ -29,8 +34,10 @@ public class FailureRecoveryTests
         Assert.Equal(22, await OrderApiTests.CountPlacedAsync(app));
         foreach (var r in burst) r.Dispose();
 
-        // And the kitchen carries on with what it had.
-        await app.WaitForStatusAsync(before, "ready", TimeSpan.FromSeconds(60));
+        // And the kitchen carries on with what it had: an hour on, the next command finds every espresso made.
+        clock.Advance(TimeSpan.FromHours(1));
+        await app.PlaceAsync(Espresso, "an-hour-later");
+        await app.WaitForStatusAsync(before, "ready", TimeSpan.FromSeconds(30));
     }
 
     [Fact]
@@ -49,4 +56,84 @@ public class FailureRecoveryTests
             foreach (var r in requests) r.Result.Dispose();
         }
     }
+
+    [Fact]
+    public async Task An_answer_that_rests_on_a_write_that_then_fails_is_not_given_as_done()
+    {
+        const string soup = """{"restaurantId":"r","items":[{"menuItemId":"soup","quantity":1}]}""";
+        await using var app = await TestApp.StartAsync(catalogJson: OrderApiTests.HumanKitchen);
+        var id = (await app.PlaceAsync(soup)).GetProperty("id").GetString()!;
+        var engine = app.Service<EngineHost>();
+        var store = app.Service<SqliteEventStore>();
+
+        // Hold the log's writer inside the next durable batch, so that the commits after it queue up.
+        var armed = 1;
+        using var held = new SemaphoreSlim(0);
+        using var release = new SemaphoreSlim(0);
+        store.Subscribe(_ =>
+        {
+            if (Interlocked.Exchange(ref armed, 0) == 0) return;
+            held.Release();
+            release.Wait(TimeSpan.FromSeconds(30));
+        });
+        var trigger = app.PostOrderAsync(soup, "trigger");
+        Task<EngineResult> first, second;
+        try
+        {
+            Assert.True(await held.WaitAsync(TimeSpan.FromSeconds(10)), "no batch reached the log's writer");
+            store.FailNextBatches = 1;
+
+            // Two cancels of the same order (a double tap): the first writes, the second is decided on
+            // the first's state and writes nothing. Both are decided before the first's write fails.
+            using var decided = new SemaphoreSlim(0);
+            EngineResult Cancel(BrigadeEngine e, DateTimeOffset now, List<IDomainEvent> output)
+            {
+                var result = e.CancelOrder(id, "cancelled by customer", "test-admin", now, output);
+                decided.Release();
+                return result;
+            }
+            first = engine.SendAsync(Cancel);
+            second = engine.SendAsync(Cancel);
+            Assert.True(await decided.WaitAsync(TimeSpan.FromSeconds(10)) && await decided.WaitAsync(TimeSpan.FromSeconds(10)), "the engine did not decide both cancels");
+        }
+        finally
+        {
+            release.Release();
+        }
+
+        var both = Task.WhenAll(first, second);
+        Assert.True(await Task.WhenAny(both, Task.Delay(TimeSpan.FromSeconds(20))) == both, "a cancel was never answered");
+        Assert.Equal(Outcome.Unavailable, first.Result.Outcome);
+        // The second must not say the order is cancelled: that cancel never reached the log.
+        Assert.True(second.Result.Outcome == Outcome.Unavailable,
+            $"the second cancel was answered {second.Result.Outcome} ({second.Result.Message}) although the cancel it saw was never written");
+        using (var placed = await trigger) Assert.Equal(HttpStatusCode.Created, placed.StatusCode);
+
+        // The order was indeed not cancelled, and can be now.
+        Assert.Equal("accepted", (await app.GetJsonAsync($"/api/orders/{id}")).GetProperty("status").GetString());
+        using var cancel = await app.Client.PostAsync($"/api/orders/{id}/cancel", null);
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_decision_whose_events_cannot_be_written_fails_alone_and_the_engine_carries_on()
+    {
+        await using var app = await TestApp.StartAsync(timeScale: 60);
+        var engine = app.Service<EngineHost>();
+
+        var broken = engine.SendAsync((e, now, output) =>
+        {
+            output.Add(new Unregistered(now));
+            return EngineResult.Ok();
+        });
+        Assert.True(await Task.WhenAny(broken, Task.Delay(TimeSpan.FromSeconds(10))) == broken, "the command was never answered");
+        await Assert.ThrowsAsync<InvalidOperationException>(() => broken);
+
+        // Every later command is still served.
+        var placed = await app.PlaceAsync(Espresso, "after");
+        Assert.False(string.IsNullOrEmpty(placed.GetProperty("id").GetString()));
+    }
+
+    /// <summary>An event the log has no type for (one that somebody forgot to register).</summary>
+    private sealed record Unregistered(DateTimeOffset At) : IDomainEvent;
 }
