@@ -322,6 +322,7 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
         _store.ResetChain();
         _needsRecovery = false;
         if (startup) foreach (var o in _observers) o.Recovered(engine);
+        else foreach (var o in _observers) o.Rebuilt(engine);
         var open = 0;
         foreach (var o in engine.Orders.Values) if (!o.IsTerminal) open++;
         LogRecovered(count, open, startup ? "start-up" : "a failed commit");
@@ -366,5 +367,13 @@ public interface IEngineObserver
 {
     void Replayed(IDomainEvent e) { }
     void Recovered(BrigadeEngine engine) { }
+
+    /// <summary>
+    /// After a rebuild from the log that was not the start-up (a commit failed). The log may hold
+    /// more than any listener heard: a commit can reach the disk and still be answered as failed
+    /// (a connection lost during COMMIT). The rebuilt engine has it; followers catch up from it.
+    /// </summary>
+    void Rebuilt(BrigadeEngine engine) { }
+
     void Decided(BrigadeEngine engine, IReadOnlyList<IDomainEvent> events, DateTimeOffset now) { }
 }

@@ -80,7 +80,8 @@ public static class OrderStream
                     if (update.Order.IsTerminal) return;
                     continue;
                 }
-                if (version > sent + 1) sent = await SendFromLogAsync(response, store, id, sent, ct); // a slow reader lost some: refill from the log
+                // A slow reader lost some, or the model caught up with changes nobody was told of: refill from the log.
+                if (version > sent + 1 || update.Change == OrderUpdate.FromLog) sent = await SendFromLogAsync(response, store, id, sent, ct);
                 if (version > sent) sent = await SendAsync(response, update.Change, version, update.At, update.Order, update.Detail, ct);
                 if (update.Order.IsTerminal) return;
             }

@@ -53,6 +53,11 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
     public string Name => "sqlite";
     /// <summary>Fault injection for tests: the next batches that carry commits fail as a disk error would (batches of read-model rows alone are not counted).</summary>
     internal int FailNextBatches;
+    /// <summary>
+    /// Fault injection for tests: the next batches that carry commits are written and durable, but
+    /// answered as failed and told to no listener, as when the connection drops during COMMIT.
+    /// </summary>
+    internal int LoseNextAcknowledgements;
     public string DataDir { get; }
 
     public async Task InitializeAsync(CancellationToken ct = default)
@@ -237,6 +242,12 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
                 written.Add((p, new CommitResult(0, 0, [])));
             }
             RawStatement.Exec(db, "COMMIT");
+            if (LoseNextAcknowledgements > 0 && written.Exists(w => w.Pending.Commit is not null) && Interlocked.Decrement(ref LoseNextAcknowledgements) >= 0)
+            {
+                foreach (var (stream, version) in overlay) _heads[stream] = version;
+                positionBefore = _nextPosition; // what is on disk stays counted
+                throw new SqliteException("injected loss of the commit's acknowledgement", raw.SQLITE_IOERR);
+            }
         }
         catch (Exception e)
         {

@@ -1,5 +1,7 @@
+using System.Net.Http.Json;
 using System.Net;
 using Brigade.Engine;
+using Brigade.Orders;
 using Brigade.Storage;
 using Brigade.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,6 +40,36 @@ public class FailureRecoveryTests
         clock.Advance(TimeSpan.FromHours(1));
         await app.PlaceAsync(Espresso, "an-hour-later");
         await app.WaitForStatusAsync(before, "ready", TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task An_order_written_although_its_write_was_answered_as_failed_is_found_again_by_a_retry_not_placed_twice()
+    {
+        // As when the connection drops during COMMIT: the order is on disk, the client is told 503.
+        await using var app = await TestApp.StartAsync(catalogJson: OrderApiTests.HumanKitchen);
+        const string soup = """{"restaurantId":"r","items":[{"menuItemId":"soup","quantity":1}]}""";
+        var store = app.Service<SqliteEventStore>();
+        store.LoseNextAcknowledgements = 1;
+        using (var lost = await app.PostOrderAsync(soup, "k-lost")) await ProblemAssert.IsProblem(lost, 503);
+        Assert.Equal(1, await OrderApiTests.CountPlacedAsync(app));
+
+        // The client retries with the same key, as it should: it gets that order, not a second one.
+        using var retry = await app.PostOrderAsync(soup, "k-lost");
+        Assert.Equal(HttpStatusCode.Created, retry.StatusCode);
+        Assert.True(retry.Headers.Contains("Idempotent-Replayed"));
+        var id = (await retry.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("id").GetString()!;
+        Assert.Equal(1, await OrderApiTests.CountPlacedAsync(app));
+        Assert.Equal(id, (await store.ReadByOrderAsync(id)).Select(e => e.OrderId).Distinct().Single());
+        // The read side, which no listener told of it, has it as the rebuilt engine does.
+        Assert.Equal(OrderStatus.Accepted, app.Service<OrderReadModel>().Find(id)?.Order.Status);
+
+        // The same key with another body is still refused, and the order reads and changes as any other.
+        using (var other = await app.PostOrderAsync(soup.Replace("\"quantity\":1", "\"quantity\":2", StringComparison.Ordinal), "k-lost"))
+            await ProblemAssert.IsProblem(other, 422);
+        Assert.Equal("accepted", (await app.GetJsonAsync($"/api/orders/{id}")).GetProperty("status").GetString());
+        using var cancel = await app.Client.PostAsync($"/api/orders/{id}/cancel", null);
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        Assert.Equal("cancelled", (await app.GetJsonAsync($"/api/orders/{id}")).GetProperty("status").GetString());
     }
 
     [Fact]
