@@ -73,6 +73,21 @@ public class FailureRecoveryTests
     }
 
     [Fact]
+    public async Task The_summary_of_an_order_no_listener_heard_of_is_written_without_waiting_for_another_commit()
+    {
+        await using var app = await TestApp.StartAsync(catalogJson: OrderApiTests.HumanKitchen);
+        app.Service<SqliteEventStore>().LoseNextAcknowledgements = 1;
+        using (var lost = await app.PostOrderAsync("""{"restaurantId":"r","items":[{"menuItemId":"soup","quantity":1}]}""", "k-quiet"))
+            await ProblemAssert.IsProblem(lost, 503);
+        var placed = (await app.Service<IEventStore>().ReadAllAsync(0).ToListAsync()).Single(e => e.Type == "OrderPlaced");
+
+        // Nothing else is written: the kitchen's chef is human and idle.
+        var readModels = app.Service<IReadModelStore>();
+        for (var i = 0; i < 100 && await readModels.GetSummaryAsync(placed.OrderId!) is null; i++) await Task.Delay(100);
+        Assert.NotNull(await readModels.GetSummaryAsync(placed.OrderId!));
+    }
+
+    [Fact]
     public async Task Repeated_write_failures_never_leave_a_request_hanging()
     {
         await using var app = await TestApp.StartAsync(timeScale: 300);
