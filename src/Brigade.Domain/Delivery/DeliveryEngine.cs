@@ -378,6 +378,11 @@ public sealed partial class DeliveryEngine
         if (job.State != JobState.PickedUp) return DeliveryResult.Conflict($"order {orderId} has not been picked up");
         if (job.HandoffCode is not null && !string.Equals(job.HandoffCode, handoffCode?.Trim(), StringComparison.Ordinal))
             return DeliveryResult.Invalid("the handoff code does not match; ask the customer for the code shown in their tracking");
+        // Delivering means the courier left the outlet. Orders of the bundle still waiting there are
+        // not coming along: they go back to the pool for another courier, before the ride goes on
+        // to the customers of the orders actually carried.
+        foreach (var left in c.Jobs.Where(j => j.State != JobState.PickedUp).ToList())
+            _emit(output, new CourierUnassigned(left.OrderId, courierId, "the courier left the outlet without it", now));
         _emit(output, new OrderDelivered(orderId, courierId, now));
         return DeliveryResult.Ok();
     }

@@ -101,8 +101,10 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
     /// </summary>
     public Task<EngineResult> SendAsync(Func<BrigadeEngine, DateTimeOffset, List<IDomainEvent>, EngineResult> decide,
         Func<EngineResult, DedupKey?>? dedup = null)
+        => Send(new Work(decide, dedup));
+
+    private Task<EngineResult> Send(Work work)
     {
-        var work = new Work(decide, dedup);
         if (!_running || !Post(work))
             return Task.FromResult(new EngineResult(Outcome.Unavailable, "the engine is not running"));
         return work.Completion.Task;
@@ -112,11 +114,11 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
     public async Task<T> QueryAsync<T>(Func<BrigadeEngine, DateTimeOffset, T> query)
     {
         T value = default!;
-        var result = await SendAsync((engine, now, _) =>
+        var result = await Send(new Work((engine, now, _) =>
         {
             value = query(engine, now);
             return EngineResult.Ok();
-        });
+        }, null, isQuery: true));
         if (result.Outcome == Outcome.Unavailable) throw new InvalidOperationException(result.Message);
         return value;
     }
@@ -174,9 +176,11 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
         var now = Now();
         var output = new List<IDomainEvent>();
         EngineResult result;
+        int due;
         try
         {
             if (_engine.NextDueAt <= now) _engine.Advance(now, output);
+            due = output.Count;
             result = work.Decide is null ? EngineResult.Ok() : work.Decide(_engine, now, output);
         }
         catch (Exception e)
@@ -192,15 +196,33 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
         if (output.Count == 0)
         {
             // Read your writes: what this answer saw includes earlier decisions still being written,
-            // so it waits for them (and the read models they feed) before it is given.
+            // so it waits for them (and the read models they feed) before it is given. If that write
+            // fails, the answer rests on a state the log never had (a second cancel would say the
+            // order is cancelled already): it is withdrawn like the failed commit's own answer.
             var pending = _lastCommit;
-            if (pending.IsCompleted) work.Completion.TrySetResult(result);
-            else pending.ContinueWith(_ => work.Completion.TrySetResult(result), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            if (pending.IsCompleted) AnswerAfter(pending, work, result);
+            else pending.ContinueWith(t => AnswerAfter(t, work, result), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return;
         }
 
-        var commit = BuildCommit(output, work.Dedup?.Invoke(result));
-        var task = _store.CommitAsync(commit);
+        Task<CommitResult> task;
+        try
+        {
+            // The key marks the decision's own change as done. A decision that changed nothing (a repeat
+            // of one already applied) has no change to mark: its key must not ride on, and refuse, the
+            // commit of the timers that happened to fall due with it.
+            task = _store.CommitAsync(BuildCommit(output, output.Count > due ? work.Dedup?.Invoke(result) : null));
+        }
+        catch (Exception e)
+        {
+            // Events that cannot be written (an unknown type, a store that takes no more): the state
+            // is ahead of the log, as after a decision that threw. Let out, this would end the loop
+            // and leave this command and every later one waiting for ever.
+            LogDecisionFailed(e);
+            _needsRecovery = true;
+            work.Completion.TrySetException(e);
+            return;
+        }
         _lastCommit = task;
         task.ContinueWith(t =>
         {
@@ -216,6 +238,12 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
             work.Completion.TrySetResult(new EngineResult(Outcome.Unavailable, "the event log refused the write; the engine is recovering"));
         }, TaskContinuationOptions.ExecuteSynchronously);
     }
+
+    /// <summary>A command's answer once the commit it waited for settled. A query's view is given either way.</summary>
+    private static void AnswerAfter(Task pending, Work work, EngineResult result) =>
+        work.Completion.TrySetResult(pending.IsCompletedSuccessfully || work.IsQuery
+            ? result
+            : new EngineResult(Outcome.Unavailable, "the event log refused an earlier write; the engine is recovering"));
 
     /// <summary>
     /// One commit per decision, events in the order they happened. Order streams carry their expected
@@ -275,6 +303,8 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
     {
         // Let every commit already handed to the store finish (the chained ones after a failure are refused).
         try { await _lastCommit; } catch (Exception e) when (e is not OperationCanceledException) { }
+        // Answers without events wait for the last commit; the failed one must not withdraw theirs once rebuilt.
+        _lastCommit = Task.CompletedTask;
         var engine = NewEngine();
         long count = 0;
         var last = DateTimeOffset.MinValue;
@@ -292,6 +322,7 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
         _store.ResetChain();
         _needsRecovery = false;
         if (startup) foreach (var o in _observers) o.Recovered(engine);
+        else foreach (var o in _observers) o.Rebuilt(engine);
         var open = 0;
         foreach (var o in engine.Orders.Values) if (!o.IsTerminal) open++;
         LogRecovered(count, open, startup ? "start-up" : "a failed commit");
@@ -320,11 +351,13 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Critical, Message = "Recovery from the log failed; retrying")]
     private partial void LogRecoveryFailed(Exception error);
 
-    private sealed class Work(Func<BrigadeEngine, DateTimeOffset, List<IDomainEvent>, EngineResult>? decide, Func<EngineResult, DedupKey?>? dedup)
+    private sealed class Work(Func<BrigadeEngine, DateTimeOffset, List<IDomainEvent>, EngineResult>? decide, Func<EngineResult, DedupKey?>? dedup,
+        bool isQuery = false)
     {
         public static readonly Work Tick = new(null, null);
         public Func<BrigadeEngine, DateTimeOffset, List<IDomainEvent>, EngineResult>? Decide { get; } = decide;
         public Func<EngineResult, DedupKey?>? Dedup { get; } = dedup;
+        public bool IsQuery { get; } = isQuery;
         public TaskCompletionSource<EngineResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
@@ -334,5 +367,13 @@ public interface IEngineObserver
 {
     void Replayed(IDomainEvent e) { }
     void Recovered(BrigadeEngine engine) { }
+
+    /// <summary>
+    /// After a rebuild from the log that was not the start-up (a commit failed). The log may hold
+    /// more than any listener heard: a commit can reach the disk and still be answered as failed
+    /// (a connection lost during COMMIT). The rebuilt engine has it; followers catch up from it.
+    /// </summary>
+    void Rebuilt(BrigadeEngine engine) { }
+
     void Decided(BrigadeEngine engine, IReadOnlyList<IDomainEvent> events, DateTimeOffset now) { }
 }

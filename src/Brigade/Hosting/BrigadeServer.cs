@@ -230,4 +230,6 @@ public sealed class OrderReplayObserver(OrderReadModel orders) : IEngineObserver
     {
         if (e is IOrderEvent o) orders.Replay(o);
     }
+
+    public void Rebuilt(BrigadeEngine engine) => orders.CatchUp(engine.Orders.Values);
 }

@@ -15,6 +15,7 @@ public sealed class IdempotencyGate
 {
     public const string Scope = "order";
     public static readonly TimeSpan Retention = TimeSpan.FromHours(25);
+    public const string ReusedMessage = "This Idempotency-Key was already used with a different request. Use a new key for a new order.";
 
     // Keyed by (customer, key) as they are, not by one string joining them: the key string is the
     // one the order keeps anyway, so an open order costs the gate no string of its own.
@@ -32,6 +33,23 @@ public sealed class IdempotencyGate
         entry.Complete(orderId);
         _entries[(customerId, key)] = entry;
     }
+
+    /// <summary>
+    /// Remember the key of an order the log holds, unless the gate knows it already: after a rebuild
+    /// from the log, for an order whose commit reached the disk although it was answered as failed.
+    /// </summary>
+    public void RememberPlaced(Order order, DateTimeOffset now)
+    {
+        if (_entries.TryGetValue((order.CustomerId, order.IdempotencyKey), out var entry) && entry.OrderId == order.Id) return;
+        Remember(order.CustomerId, order.IdempotencyKey, order.RequestHash, order.Id, now);
+    }
+
+    /// <summary>
+    /// The order placed with this key, if the gate knows it as placed (a claim still in progress is
+    /// not): what a decision checks on the engine thread, after any rebuild, before placing a new one.
+    /// </summary>
+    public (string OrderId, string Hash)? Placed(string customerId, string key) =>
+        _entries.TryGetValue((customerId, key), out var entry) && entry.OrderId is { } id ? (id, entry.Hash) : null;
 
     /// <summary>
     /// Enter the gate. Returns the order id when the key was already used for this request, or
@@ -74,6 +92,9 @@ public sealed class IdempotencyGate
         public string Hash { get; } = hash;
         public DateTimeOffset CreatedAt { get; } = createdAt;
         public bool IsDone => _done;
+
+        /// <summary>The order the owner placed, once it is done and placed one.</summary>
+        public string? OrderId => _done ? _orderId : null;
 
         /// <summary>The order the owner placed, or null if it placed none; completes when the owner is done.</summary>
         public Task<string?> WaitAsync()
@@ -144,6 +165,12 @@ public sealed class IdempotencyReplayObserver(IdempotencyGate gate, ScaledTimePr
     public void Replayed(IDomainEvent e)
     {
         if (e is OrderPlaced p) _placed.Add(p);
+    }
+
+    public void Rebuilt(BrigadeEngine engine)
+    {
+        var now = DateTimeOffset.UtcNow;
+        foreach (var order in engine.Orders.Values) gate.RememberPlaced(order, now);
     }
 
     public void Recovered(BrigadeEngine engine)

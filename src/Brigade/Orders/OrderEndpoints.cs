@@ -78,7 +78,7 @@ public static class OrderEndpoints
         switch (gateResult.Outcome)
         {
             case IdempotencyGate.GateOutcome.Mismatch:
-                return Problems.Unprocessable("idempotency-key-reused", "This Idempotency-Key was already used with a different request. Use a new key for a new order.");
+                return Problems.Unprocessable("idempotency-key-reused", IdempotencyGate.ReusedMessage);
             case IdempotencyGate.GateOutcome.Busy:
                 return Problems.Conflict("idempotency-key-busy", "Another request with this Idempotency-Key is still being processed; retry shortly.");
             case IdempotencyGate.GateOutcome.Replay:
@@ -95,10 +95,15 @@ public static class OrderEndpoints
         {
             var orderId = Ids.NewOrderId();
             var handoff = order.DeliverTo is null ? null : Ids.NewHandoffCode();
-            var result = await engine.SendAsync(
-                (e, now, output) => e.PlaceOrder(new PlaceOrder(orderId, order.RestaurantId, order.OutletId, order.Lines, order.DeliverTo,
-                    caller.Subject, key, hash, handoff, payments.Requires(order.RestaurantId)), now, output));
+            var result = await engine.SendAsync((e, now, output) =>
+                // A rebuild of the engine since this key was claimed may have found an order with it in the
+                // log: one whose commit was answered as failed but reached the disk. That order is the answer.
+                gate.Placed(caller.Subject, key) is { } placed && e.Orders.TryGetValue(placed.OrderId, out var existing)
+                    ? placed.Hash == hash ? EngineResult.Ok(existing) : new EngineResult(Outcome.Invalid, IdempotencyGate.ReusedMessage, Code: "idempotency-key-reused")
+                    : e.PlaceOrder(new PlaceOrder(orderId, order.RestaurantId, order.OutletId, order.Lines, order.DeliverTo,
+                        caller.Subject, key, hash, handoff, payments.Requires(order.RestaurantId)), now, output));
             if (result.IsOk) placedId = result.Order!.Id;
+            if (placedId is not null && placedId != orderId) http.Response.Headers["Idempotent-Replayed"] = "true";
             if (result.IsOk && result.Order!.Payment == Brigade.Payments.PaymentStatus.Pending) await payments.RequestAsync(result.Order, CancellationToken.None);
             return result.Outcome switch
             {

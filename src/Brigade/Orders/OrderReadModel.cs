@@ -6,7 +6,11 @@ using Brigade.Storage;
 namespace Brigade.Orders;
 
 /// <summary>A change to one order, as pushed to its subscribers. Ephemeral updates (a courier's position) carry no version.</summary>
-public sealed record OrderUpdate(Order Order, string Change, long? Version, DateTimeOffset At, object? Detail = null);
+public sealed record OrderUpdate(Order Order, string Change, long? Version, DateTimeOffset At, object? Detail = null)
+{
+    /// <summary>The change named by this update's version is to be read from the log (the model caught up with it there).</summary>
+    public const string FromLog = "fromLog";
+}
 
 /// <summary>An order as readers see it, with its API JSON rendered once and reused.</summary>
 public sealed class OrderView(Order order)
@@ -78,6 +82,20 @@ public sealed class OrderReadModel
         var order = Order.Apply(_views.GetValueOrDefault(e.OrderId)?.Order, e);
         _views[e.OrderId] = new OrderView(order);
         if (push) Publish(e.OrderId, new OrderUpdate(order, e.GetType().Name, order.Version, e.At));
+    }
+
+    /// <summary>
+    /// Adopt the engine's orders, rebuilt from the log, where this model is behind them: events that
+    /// reached the log although their commit was answered as failed, so no listener heard them.
+    /// Followers are told of the change; their streams fill the gap from the log.
+    /// </summary>
+    public void CatchUp(IEnumerable<Order> rebuilt)
+    {
+        foreach (var order in rebuilt)
+        {
+            var view = _views.AddOrUpdate(order.Id, _ => new OrderView(order), (_, old) => old.Order.Version < order.Version ? new OrderView(order) : old);
+            if (ReferenceEquals(view.Order, order)) Publish(order.Id, new OrderUpdate(order, OrderUpdate.FromLog, order.Version, default));
+        }
     }
 
     /// <summary>Push an ephemeral update (not in the log) to an order's subscribers.</summary>

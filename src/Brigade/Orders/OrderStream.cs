@@ -87,9 +87,10 @@ public static class OrderStream
                     if (update.Order.IsTerminal) return;
                     continue;
                 }
-                if (version > sent + 1)
+                // A slow reader lost some, or the model caught up with changes nobody was told of: refill
+                // from the log, as far as this caller may still see the order.
+                if (version > sent + 1 || update.Change == OrderUpdate.FromLog)
                 {
-                    // A slow reader lost some: refill from the log, as far as this caller may still see the order.
                     (sent, var visible) = await SendFromLogAsync(response, store, id, sent, caller, ct);
                     if (!visible) return;
                 }

@@ -56,7 +56,10 @@ public sealed partial class SummaryProjector : BackgroundService
             try
             {
                 await DrainAsync(stoppingToken);
-                await _signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
+                // A quiet second: make sure nothing in the log went unheard. A gap is otherwise seen only
+                // when the next batch arrives: batches dropped from a full queue, or a commit that reached
+                // the disk although it was answered as failed, which no listener is told of.
+                if (!await _signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken)) await CatchUpIfBehindAsync(stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -65,8 +68,11 @@ public sealed partial class SummaryProjector : BackgroundService
             catch (Exception e)
             {
                 LogProjectionFailed(e);
+                await _running.WaitAsync(stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (stoppingToken.IsCancellationRequested) return;
                 _position = _saved = -1; // start again from the stored checkpoint
                 _changed.Clear();
+                _running.Release();
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
@@ -79,6 +85,19 @@ public sealed partial class SummaryProjector : BackgroundService
         try
         {
             await CatchUpFromLogAsync(ct);
+        }
+        finally
+        {
+            _running.Release();
+        }
+    }
+
+    private async Task CatchUpIfBehindAsync(CancellationToken ct)
+    {
+        await _running.WaitAsync(ct);
+        try
+        {
+            if (_position >= 0 && await _store.LastPositionAsync(ct) > _position) await CatchUpFromLogAsync(ct);
         }
         finally
         {

@@ -51,8 +51,13 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
     }
 
     public string Name => "sqlite";
-    /// <summary>Fault injection for tests: the next batches fail as a disk error would.</summary>
+    /// <summary>Fault injection for tests: the next batches that carry commits fail as a disk error would (batches of read-model rows alone are not counted).</summary>
     internal int FailNextBatches;
+    /// <summary>
+    /// Fault injection for tests: the next batches that carry commits are written and durable, but
+    /// answered as failed and told to no listener, as when the connection drops during COMMIT.
+    /// </summary>
+    internal int LoseNextAcknowledgements;
     public string DataDir { get; }
 
     public async Task InitializeAsync(CancellationToken ct = default)
@@ -108,6 +113,8 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
             CREATE INDEX IF NOT EXISTS order_summaries_by_outlet ON order_summaries (outlet_id, placed_at);
             CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;
             """);
+
+        Durability = CheckDurability(_writer, _path);
 
         using (var cmd = _writer.CreateCommand())
         {
@@ -194,7 +201,7 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
         RawStatement.Exec(db, "BEGIN IMMEDIATE");
         try
         {
-            if (FailNextBatches > 0 && Interlocked.Decrement(ref FailNextBatches) >= 0)
+            if (FailNextBatches > 0 && batch.Exists(p => p.Commit is not null) && Interlocked.Decrement(ref FailNextBatches) >= 0)
                 throw new SqliteException("injected disk failure", raw.SQLITE_IOERR);
             foreach (var p in batch)
             {
@@ -235,6 +242,12 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
                 written.Add((p, new CommitResult(0, 0, [])));
             }
             RawStatement.Exec(db, "COMMIT");
+            if (LoseNextAcknowledgements > 0 && written.Exists(w => w.Pending.Commit is not null) && Interlocked.Decrement(ref LoseNextAcknowledgements) >= 0)
+            {
+                foreach (var (stream, version) in overlay) _heads[stream] = version;
+                positionBefore = _nextPosition; // what is on disk stays counted
+                throw new SqliteException("injected loss of the commit's acknowledgement", raw.SQLITE_IOERR);
+            }
         }
         catch (Exception e)
         {
@@ -491,6 +504,28 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
     private static long ToMicros(DateTimeOffset t) => (t.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
 
     private static DateTimeOffset FromMicros(long us) => new(DateTimeOffset.UnixEpoch.UtcTicks + us * 10, TimeSpan.Zero);
+
+    /// <summary>The writer connection's journal mode and sync level, as SQLite reports them back (for example <c>wal, full</c>).</summary>
+    public string Durability { get; private set; } = "closed";
+
+    /// <summary>
+    /// Read back what the writer's connection runs with. SQLite does not fail a request for WAL it
+    /// cannot honour (a file system without shared memory, say): it stays in its old journal mode.
+    /// Acknowledging orders on such a log would break the promise that a 201 is on disk the way
+    /// the recovery expects, so the store refuses to open instead.
+    /// </summary>
+    private static string CheckDurability(SqliteConnection writer, string path)
+    {
+        using var cmd = writer.CreateCommand();
+        cmd.CommandText = "PRAGMA journal_mode";
+        var journal = Convert.ToString(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture)?.ToLowerInvariant();
+        cmd.CommandText = "PRAGMA synchronous";
+        var level = Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        var synchronous = level switch { 0 => "off", 1 => "normal", 2 => "full", 3 => "extra", _ => level.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        if (journal != "wal" || level < 2)
+            throw new InvalidOperationException($"The event log at '{path}' runs with journal_mode={journal} and synchronous={synchronous}; it needs WAL and synchronous=FULL (is the data directory on a file system that supports WAL?).");
+        return $"{journal}, {synchronous}";
+    }
 
     private static void Exec(SqliteConnection conn, string sql)
     {

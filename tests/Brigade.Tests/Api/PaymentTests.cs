@@ -5,6 +5,7 @@ using Brigade.Http;
 using Brigade.Payments;
 using Brigade.Storage;
 using Brigade.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Brigade.Tests.Api;
 
@@ -102,6 +103,36 @@ public class PaymentTests
         using (var second = await SendAsync(app, other, WebhookSignature.Sign(secret, DateTimeOffset.UtcNow, other)))
             Assert.Equal(HttpStatusCode.OK, second.StatusCode);
         Assert.Equal(after, await CountEvents());
+    }
+
+    [Fact]
+    public async Task A_repeated_webhook_that_missed_the_first_ones_record_changes_nothing_and_does_not_hold_up_the_timers_due_with_it()
+    {
+        // The kitchen clock moves only when the test moves it, so what is due when is known.
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(extra: Payments(("LocalCallbacks", "false"), ("TimeoutMinutes", "1")),
+            services: s => s.AddSingleton(new Brigade.Engine.ScaledTimeProvider(1, clock)));
+        var paid = (await app.PlaceAsync(Espresso, "paid")).GetProperty("id").GetString()!;
+        var unpaid = (await app.PlaceAsync(Espresso, "unpaid")).GetProperty("id").GetString()!;
+        var provider = (LocalPaymentProvider)app.Service<IPaymentProvider>();
+        var charge = provider.Charges.Single(c => c.OrderId == paid);
+        var secret = app.Service<PaymentSecrets>().WebhookSecret;
+        var body = Body("evt_1", paid, charge.PaymentId, charge.AmountCents);
+        using (var ok = await SendAsync(app, body, WebhookSignature.Sign(secret, DateTimeOffset.UtcNow, body)))
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+
+        // The unpaid order's payment deadline passes. Then the same webhook arrives again, as when a
+        // provider delivers it twice at once and the second checked for its id before the first was
+        // recorded: the engine sees the authorisation again, together with the deadline now due.
+        clock.Advance(TimeSpan.FromMinutes(2));
+        var engine = app.Service<Brigade.Engine.EngineHost>();
+        var repeat = await engine.SendAsync((e, now, output) => e.AuthorizePayment(paid, charge.PaymentId, charge.AmountCents, now, output),
+            r => r.IsOk ? new DedupKey(PaymentWebhooks.DedupScope, "evt_1", paid) : null);
+
+        Assert.Equal(Brigade.Engine.Outcome.Ok, repeat.Outcome);
+        Assert.True(engine.IsRunning, "the engine did not have to recover");
+        Assert.Equal("cancelled", (await app.GetJsonAsync($"/api/orders/{unpaid}")).GetProperty("status").GetString());
+        Assert.Equal(1, (await app.Service<IEventStore>().ReadByOrderAsync(paid)).Count(e => e.Type == "PaymentAuthorized"));
     }
 
     [Fact]

@@ -129,6 +129,42 @@ public class DeliveryRulesTests
     }
 
     [Fact]
+    public void A_courier_who_delivers_part_of_a_bundle_leaves_the_rest_to_another_courier()
+    {
+        var e = OneKitchen();
+        var log = new List<IDomainEvent>();
+        e.Advance(T0, log);
+        Assert.True(e.PlaceOrder(Order("o1", "k", new GeoPoint(52.525, 13.405)), T0.AddSeconds(1), log).IsOk);
+        Assert.True(e.PlaceOrder(Order("o2", "k", new GeoPoint(52.526, 13.406)), T0.AddSeconds(2), log).IsOk);
+        StartShift(e, log, "ann", 52.521, 13.401, T0.AddSeconds(2));
+        var (offer, offeredAt) = Until<OfferMade>(e, log, T0.AddSeconds(2));
+        Assert.True(e.AtDelivery(offeredAt, log, (d, o) => d.AcceptOffer("ann", offer.OfferId, offeredAt, o)).IsOk);
+        var t = offeredAt;
+        while (log.OfType<OrderReady>().Count() < 2) e.Advance(t = t.AddSeconds(5), log);
+        var (taken, left) = (offer.OrderIds[0], offer.OrderIds[1]);
+        Assert.True(e.AtDelivery(t, log, (d, o) => d.PickUp("ann", taken, t, o)).IsOk);
+
+        // Ann does not wait for the second order: she rides off and hands the first over.
+        var at = t.AddMinutes(5);
+        var start = log.Count;
+        Assert.True(e.AtDelivery(at, log, (d, o) => d.Deliver("ann", taken, "4321", at, o)).IsOk);
+
+        var unassigned = Assert.Single(log.Skip(start).OfType<CourierUnassigned>());
+        Assert.Equal((left, "ann"), (unassigned.OrderId, unassigned.CourierId));
+        Assert.True(log.IndexOf(unassigned) < log.IndexOf(log.Skip(start).OfType<OrderDelivered>().Single()), "released before the delivery ends the ride");
+        Assert.Equal(OrderStatus.Ready, e.Orders[left].Status);
+        Assert.Null(e.Orders[left].CourierId);
+        var ann = e.Delivery.CourierOf("ann", at)!;
+        Assert.Empty(ann.Orders);
+        Assert.NotEqual("tocustomer", ann.Phase);
+        Assert.Equal(Outcome.NotFound, e.AtDelivery(at, log, (d, o) => d.PickUp("ann", left, at, o)).Outcome);
+
+        // The order left behind is offered again.
+        var (again, _) = Until<OfferMade>(e, log, at);
+        Assert.Equal([left], again.OrderIds);
+    }
+
+    [Fact]
     public void A_simulated_courier_collects_a_bundle_together_once_its_last_order_is_ready()
     {
         // Bread is baked by simulated chefs, on time; the pizza by a human chef who starts it a quarter of an

@@ -126,6 +126,13 @@ public sealed class EventLogRulesTests : IAsyncLifetime
     }
 
     [Fact]
+    public void The_writer_syncs_the_write_ahead_log_on_every_commit()
+    {
+        // synchronous is a setting of the writer's connection, not of the file: the store reads it back from there.
+        Assert.Equal("wal, full", _store.Durability);
+    }
+
+    [Fact]
     public async Task Reading_the_whole_log_goes_on_past_the_first_pages()
     {
         // More than two pages of the reader, ending in a partial page.

@@ -7,14 +7,31 @@ public sealed record SseMessage(string? Id, string Event, JsonElement Data);
 /// <summary>Reads a text/event-stream the way a browser EventSource does.</summary>
 public static class Sse
 {
+    /// <summary>How long a stream read without a token of the caller's may stay open before the read fails.</summary>
+    public static readonly TimeSpan DefaultLimit = TimeSpan.FromSeconds(60);
+
+    /// <remarks>
+    /// A test that reads until the server closes the stream gives no token: a stream that never closes
+    /// then fails that test after <see cref="DefaultLimit"/> with a <see cref="TimeoutException"/>, instead of hanging it.
+    /// </remarks>
     public static async IAsyncEnumerable<SseMessage> ReadAsync(Stream stream, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
     {
+        using var limit = ct.CanBeCanceled ? null : new CancellationTokenSource(DefaultLimit);
+        if (limit is not null) ct = limit.Token;
         using var reader = new StreamReader(stream);
         string? id = null, ev = null;
         var data = new List<string>();
         while (true)
         {
-            var line = await reader.ReadLineAsync(ct);
+            string? line;
+            try
+            {
+                line = await reader.ReadLineAsync(ct);
+            }
+            catch (OperationCanceledException) when (limit?.IsCancellationRequested == true)
+            {
+                throw new TimeoutException($"The event stream was still open after {DefaultLimit.TotalSeconds:0} s.");
+            }
             if (line is null) yield break;
             if (line.Length == 0)
             {

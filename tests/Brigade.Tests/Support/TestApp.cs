@@ -19,12 +19,14 @@ public sealed class TestApp : IAsyncDisposable
 {
     private readonly Dictionary<string, string?> _settings;
     private readonly bool _ownsDir;
+    private readonly Action<IServiceCollection>? _services;
 
-    private TestApp(string dataDir, Dictionary<string, string?> settings, bool ownsDir)
+    private TestApp(string dataDir, Dictionary<string, string?> settings, bool ownsDir, Action<IServiceCollection>? services)
     {
         DataDir = dataDir;
         _settings = settings;
         _ownsDir = ownsDir;
+        _services = services;
     }
 
     public string DataDir { get; }
@@ -50,7 +52,9 @@ public sealed class TestApp : IAsyncDisposable
 
     public T Service<T>() where T : notnull => App.Services.GetRequiredService<T>();
 
-    public static async Task<TestApp> StartAsync(double timeScale = 1, string? catalogJson = null, string? dataDir = null, IDictionary<string, string?>? extra = null)
+    /// <param name="services">Last changes to the server's services (a clock of the test's own, say).</param>
+    public static async Task<TestApp> StartAsync(double timeScale = 1, string? catalogJson = null, string? dataDir = null, IDictionary<string, string?>? extra = null,
+        Action<IServiceCollection>? services = null)
     {
         var ownsDir = dataDir is null;
         dataDir ??= Path.Combine(Path.GetTempPath(), "brigade-test-" + Guid.NewGuid().ToString("N"));
@@ -72,7 +76,7 @@ public sealed class TestApp : IAsyncDisposable
             settings["Brigade:Catalog"] = path;
         }
         foreach (var (k, v) in extra ?? new Dictionary<string, string?>()) settings[k] = v;
-        var app = new TestApp(dataDir, settings, ownsDir);
+        var app = new TestApp(dataDir, settings, ownsDir, services);
         await app.BootAsync();
         return app;
     }
@@ -83,6 +87,7 @@ public sealed class TestApp : IAsyncDisposable
         {
             b.WebHost.UseTestServer();
             b.Logging.SetMinimumLevel(LogLevel.Warning);
+            _services?.Invoke(b.Services);
         });
         await App.StartAsync();
         Client = ClientAs("admin", "test-admin");

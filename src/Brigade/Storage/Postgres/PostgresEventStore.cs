@@ -99,7 +99,7 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
     public string Database { get; }
     internal string ConnectionString { get; }
 
-    /// <summary>Fault injection for tests: the next batches fail as a lost connection would.</summary>
+    /// <summary>Fault injection for tests: the next batches that carry commits fail as a lost connection would (batches of read-model rows alone are not counted).</summary>
     internal int FailNextBatches;
 
     /// <summary>Longest wait for more commits before writing a batch (see <see cref="SqliteEventStore.GatherWindow"/>).</summary>
@@ -165,7 +165,7 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
         try
         {
             var conn = Connection();
-            if (FailNextBatches > 0 && Interlocked.Decrement(ref FailNextBatches) >= 0)
+            if (FailNextBatches > 0 && commits.Count > 0 && Interlocked.Decrement(ref FailNextBatches) >= 0)
                 throw new NpgsqlException("injected connection failure");
             plan = TryFastPath(conn, commits, summaries, chainFailure) ?? SlowPath(conn, commits, summaries, chainFailure);
         }
