@@ -66,7 +66,7 @@ public sealed class OrderReadModel
                 // skipped: folding this one event onto the view from before them would lose them.
                 // Followers hear the commit's end; a stream that missed the skipped ones refills from the log.
                 _views[e.OrderId] = new OrderView(state);
-                Publish(e.OrderId, new OrderUpdate(state, e.GetType().Name, state.Version, e.At));
+                if (_subscribers.ContainsKey(e.OrderId)) Publish(e.OrderId, new OrderUpdate(state, e.GetType().Name, state.Version, e.At)); // most orders have no follower: no update made
                 continue;
             }
             if (withState?.Contains(e.OrderId) == true && !_subscribers.ContainsKey(e.OrderId)) continue;
