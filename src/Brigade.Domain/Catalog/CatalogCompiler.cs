@@ -194,7 +194,8 @@ public static class CatalogCompiler
             if (c.Skills is not { Count: > 0 }) problems.Add($"{cpath}.skills: a chef needs at least one station skill");
             foreach (var skill in c.Skills ?? [])
                 if (!stationIds.Contains(skill)) problems.Add($"{cpath}.skills: unknown station '{skill}'");
-            if (!(c.Speed > 0) || c.Speed > 10) problems.Add($"{cpath}.speed: must be in (0, 10], not {c.Speed}");
+            if (!(c.Speed >= ChefSpec.MinSpeed) || c.Speed > ChefSpec.MaxSpeed)
+                problems.Add($"{cpath}.speed: must be in [{ChefSpec.MinSpeed}, {ChefSpec.MaxSpeed}], not {c.Speed}");
             staff.Add(new ChefSpec(c.Id!, c.Name ?? c.Id!, c.Skills ?? ["?"], c.Speed, c.Standby, c.OnDuty));
         }
 

@@ -106,6 +106,15 @@ public sealed record EquipmentSpec(string Id, string Type, int Count, int Capaci
 
 public sealed record ChefSpec(string Id, string Name, IReadOnlyList<string> Skills, double Speed, bool Standby, bool OnDuty)
 {
+    /// <summary>
+    /// The slowest a chef may be: a hundredth of the standard pace, so that the longest step (12
+    /// hours) takes 50 days. Far slower, and a task's times and the estimates summed from them run
+    /// past the last moment the kitchen's clock can count.
+    /// </summary>
+    public const double MinSpeed = 0.01;
+
+    public const double MaxSpeed = 10;
+
     /// <summary>The station the chef is rostered to: the first skill.</summary>
     public string HomeStation => Skills[0];
 }

@@ -320,7 +320,8 @@ public sealed partial class KitchenEngine
         if (skills.Count == 0) return KitchenResult.Invalid("a chef needs at least one station skill");
         foreach (var s in skills)
             if (!_stationIndex.ContainsKey(s)) return KitchenResult.Invalid($"unknown station '{s}'");
-        if (!(speed > 0) || speed > 10) return KitchenResult.Invalid($"speed must be in (0, 10], not {speed}");
+        if (!(speed >= ChefSpec.MinSpeed) || speed > ChefSpec.MaxSpeed)
+            return KitchenResult.Invalid($"speed must be in [{ChefSpec.MinSpeed}, {ChefSpec.MaxSpeed}], not {speed}");
         Emit(output, new ChefAdded(OutletId, chefId, name, skills, speed, standby, now));
         Reconcile(_chefById[chefId].Home, now.UtcTicks, output);
         Dispatch(now.UtcTicks, output);

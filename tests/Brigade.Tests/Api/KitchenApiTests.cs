@@ -132,6 +132,36 @@ public class KitchenApiTests
     }
 
     [Fact]
+    public async Task A_chef_too_slow_for_the_kitchen_clock_is_refused_and_the_kitchen_keeps_cooking()
+    {
+        await using var app = await TestApp.StartAsync(catalogJson: MixedKitchen);
+
+        await ProblemAssert.IsProblem(await app.Client.PostAsJsonAsync("/api/outlets/k/kitchen/chefs",
+            new { id = "slow", skills = new[] { "bread" }, speed = 1e-12 }), 422);
+
+        // Two breads: cy takes the first, and the second would have gone to the slow chef.
+        const string Bread = """{"restaurantId":"r","items":[{"menuItemId":"bread","quantity":1}]}""";
+        using var first = await app.PostOrderAsync(Bread, "bread-1");
+        using var second = await app.PostOrderAsync(Bread, "bread-2");
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, second.StatusCode);
+        var chefs = (await app.GetJsonAsync("/api/outlets/k/kitchen")).GetProperty("chefs").EnumerateArray().Select(c => c.GetProperty("id").GetString());
+        Assert.Equal(["ana", "bo", "cy"], chefs);
+    }
+
+    [Fact]
+    public async Task A_chef_with_a_null_skill_is_refused_as_invalid()
+    {
+        await using var app = await TestApp.StartAsync(catalogJson: MixedKitchen);
+
+        using var response = await app.Client.PostAsync("/api/outlets/k/kitchen/chefs",
+            new StringContent("""{"id":"dee","skills":["pizza",null]}""", System.Text.Encoding.UTF8, "application/json"));
+
+        await ProblemAssert.IsProblem(response, 422);
+        Assert.DoesNotContain((await app.GetJsonAsync("/api/outlets/k/kitchen")).GetProperty("chefs").EnumerateArray(), c => c.GetProperty("id").GetString() == "dee");
+    }
+
+    [Fact]
     public async Task The_kitchen_stream_sends_the_view_and_again_after_a_change()
     {
         await using var app = await TestApp.StartAsync(catalogJson: MixedKitchen);

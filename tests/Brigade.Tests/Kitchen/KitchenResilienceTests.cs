@@ -371,6 +371,22 @@ public class KitchenResilienceTests
         Assert.Equal(580, biggerOven);    // four slots: the last bake is loaded at 270–280 and comes out at 580
     }
 
+    [Fact]
+    public void A_catalog_chef_too_slow_for_the_kitchen_clock_is_a_catalog_problem_not_a_kitchen_that_fails_on_its_first_order()
+    {
+        var e = Assert.Throws<Brigade.Catalog.CatalogException>(() => TestCatalogs.Kitchen(pizzaChefs: """{ "id": "a", "skills": ["pizza"], "speed": 1e-12 }"""));
+
+        Assert.Contains("speed: must be in [0.01, 10]", e.Message, StringComparison.Ordinal);
+        // The slowest chef allowed still cooks, and is promised no sooner than it can.
+        var k = K(TestCatalogs.Kitchen(pizzaChefs: """{ "id": "a", "skills": ["pizza"], "speed": 0.01 }""", outletExtra: "\"maxPromiseMinutes\": 1440,"));
+        var admission = k.TryQueueOrder("o1", [new OrderLine("pizza", 1)], T0, []);
+        Assert.True(admission.Accepted, admission.Reason);
+        Assert.Equal(T0.AddSeconds(7000 + 300), admission.EstimatedReadyAt);
+        var events = new List<IDomainEvent>();
+        k.Advance(T0.AddHours(3), events);
+        Assert.Contains("OrderCooked o1 @7300", Events(events));
+    }
+
     [Theory]
     [InlineData(6, false)]   // a pizza takes 6m10s in an empty kitchen: top 60 s, bake 10 s, oven 300 s
     [InlineData(7, true)]
