@@ -276,6 +276,8 @@ public sealed partial class KitchenEngine
     {
         if (!_tasks.TryGetValue(taskId, out var task))
             return taskId < _nextTaskId ? KitchenResult.Stale($"task {taskId} is no longer open") : KitchenResult.NotFound($"no task {taskId} at {OutletId}");
+        if (_stations[task.Station].Spec.Mode == StationMode.Simulated)
+            return KitchenResult.Conflict($"station {_stations[task.Station].Spec.Id} is worked by simulated chefs");
         if (task.Token != token)
             return KitchenResult.Stale($"token {token} for task {taskId} was superseded by token {task.Token}");
         if (task.Phase != TaskPhase.Working)
@@ -293,6 +295,8 @@ public sealed partial class KitchenEngine
     public KitchenResult Heartbeat(long taskId, long token, DateTimeOffset now, List<IDomainEvent> output)
     {
         if (!_tasks.TryGetValue(taskId, out var task)) return KitchenResult.Stale($"task {taskId} is no longer open");
+        if (_stations[task.Station].Spec.Mode == StationMode.Simulated)
+            return KitchenResult.Conflict($"station {_stations[task.Station].Spec.Id} is worked by simulated chefs");
         if (task.Token != token || task.Phase != TaskPhase.Working)
             return KitchenResult.Stale($"token {token} no longer holds task {taskId}");
         Emit(output, new TaskLeaseExtended(OutletId, taskId, task.Order?.Id, token, now + Outlet.Lease, now));

@@ -134,6 +134,28 @@ public class KitchenResilienceTests
     }
 
     [Fact]
+    public void A_bump_or_heartbeat_for_a_task_at_a_station_of_simulated_chefs_is_refused_and_the_chef_works_on()
+    {
+        var k = K(TestCatalogs.Kitchen());
+        Queue(k, "o1", 0);
+        var top = k.Snapshot(T0.AddSeconds(1)).Stations[0].Tickets[0].Tasks[0];
+        Assert.Equal(("top", "working"), (top.Name, top.Phase));
+
+        var bump = new List<IDomainEvent>();
+        var bumped = k.CompleteTask(top.Id, top.Token, T0.AddSeconds(5), bump);
+        var heartbeat = new List<IDomainEvent>();
+        var beat = k.Heartbeat(top.Id, top.Token, T0.AddSeconds(5), heartbeat);
+        var rest = Do(o => { k.Advance(T0.AddSeconds(1000), o); return 0; });
+
+        Assert.Equal(KitchenOutcome.Conflict, bumped.Outcome);
+        Assert.Equal(KitchenOutcome.Conflict, beat.Outcome);
+        Assert.Empty(bump);
+        Assert.Empty(heartbeat);
+        Assert.Contains("TaskCompleted 1 @60", Events(rest));
+        Assert.Contains("OrderCooked o1 @370", Events(rest));
+    }
+
+    [Fact]
     public void After_its_last_attempt_a_ticket_fails_its_order_with_a_reason_and_an_alert()
     {
         var catalog = TestCatalogs.Kitchen(pizzaStation: HumanPizza, outletExtra: "\"leaseSeconds\": 60, \"maxAttempts\": 2,");
