@@ -280,6 +280,9 @@ public sealed partial class KitchenEngine
             return KitchenResult.Conflict($"station {_stations[task.Station].Spec.Id} is worked by simulated chefs");
         if (task.Token != token)
             return KitchenResult.Stale($"token {token} for task {taskId} was superseded by token {task.Token}");
+        // Handed back (lease expired, chef away, equipment broke) and not yet taken again: the token holds nothing.
+        if (task.Phase == TaskPhase.Queued && task.Attempts > 0)
+            return KitchenResult.Stale($"token {token} no longer holds task {taskId}: it went back to the queue");
         if (task.Phase != TaskPhase.Working)
             return KitchenResult.Conflict($"task {taskId} is {task.Phase.ToString().ToLowerInvariant()}, not being worked");
         var ticks = now.UtcTicks;

@@ -134,6 +134,25 @@ public class KitchenResilienceTests
     }
 
     [Fact]
+    public void A_bump_from_a_chef_whose_lease_ran_out_is_refused_as_stale_also_before_anyone_else_takes_the_task()
+    {
+        var k = K(TestCatalogs.Kitchen(pizzaStation: HumanPizza, outletExtra: "\"leaseSeconds\": 60,"));
+        Queue(k, "o1", 0);
+        var first = k.StartTask("a", null, T0, []);
+        k.Advance(T0.AddSeconds(61), []);
+
+        var late = Do(o => k.CompleteTask(1, first.Token, T0.AddSeconds(70), o));
+
+        Assert.Equal(KitchenOutcome.Stale, k.CompleteTask(1, first.Token, T0.AddSeconds(70), []).Outcome);
+        Assert.Empty(late);
+        // The same for a chef who fell sick holding the task.
+        var again = k.StartTask("b", null, T0.AddSeconds(80), []);
+        k.MarkSick("b", T0.AddSeconds(90), []);
+        Assert.Equal(KitchenOutcome.Stale, k.CompleteTask(1, again.Token, T0.AddSeconds(95), []).Outcome);
+        Assert.Equal("queued", k.Snapshot(T0.AddSeconds(95)).Stations[0].Tickets[0].Tasks[0].Phase);
+    }
+
+    [Fact]
     public void A_bump_or_heartbeat_for_a_task_at_a_station_of_simulated_chefs_is_refused_and_the_chef_works_on()
     {
         var k = K(TestCatalogs.Kitchen());
