@@ -213,7 +213,7 @@ public sealed partial class KitchenEngine
     {
         var task = _tasks[h.TaskId];
         var at = h.At.UtcTicks;
-        ReleaseChef(task, at);
+        ReleaseChef(task, at, done: true);
         task.Phase = TaskPhase.HandsFree;
         Schedule(TimerKind.Equipment, task, at + task.EquipTicks);
     }
@@ -222,7 +222,7 @@ public sealed partial class KitchenEngine
     {
         var task = _tasks[c.TaskId];
         var at = c.At.UtcTicks;
-        ReleaseChef(task, at);
+        ReleaseChef(task, at, done: true);
         ReleaseUnit(task);
         task.Phase = TaskPhase.Done;
         _tasks.Remove(task.Id);
@@ -246,7 +246,7 @@ public sealed partial class KitchenEngine
     private void ApplyReturned(TaskReturned r)
     {
         var task = _tasks[r.TaskId];
-        ReleaseChef(task, r.At.UtcTicks);
+        ReleaseChef(task, r.At.UtcTicks, done: false);
         ReleaseUnit(task);
         task.Attempts = r.Attempts;
         task.Chef = -1;
@@ -275,7 +275,7 @@ public sealed partial class KitchenEngine
                 case TaskPhase.Done or TaskPhase.Dropped:
                     continue;
                 case TaskPhase.Working or TaskPhase.HandsFree:
-                    ReleaseChef(task, task.StartedAt);
+                    ReleaseChef(task, task.StartedAt, done: false);
                     ReleaseUnit(task);
                     break;
                 case TaskPhase.Queued or TaskPhase.Blocked:
@@ -293,7 +293,8 @@ public sealed partial class KitchenEngine
     private void Schedule(TimerKind kind, KTask task, long due) =>
         _timers.Enqueue(new KTimer(kind, task, task.Token), new TimerKey(due, _timerSeq++));
 
-    private void ReleaseChef(KTask task, long at)
+    /// <summary>The chef is free of the task: <paramref name="done"/> when their part of it is finished, not when it was handed back or dropped.</summary>
+    private void ReleaseChef(KTask task, long at, bool done)
     {
         if (task.Chef < 0) return;
         var chef = _chefs[task.Chef];
@@ -303,7 +304,7 @@ public sealed partial class KitchenEngine
         station.Busy--;
         station.BusyEndSum -= task.ChefEnd;
         chef.BusyTicks += Math.Max(0, at - task.StartedAt);
-        if (task.Phase == TaskPhase.Working) chef.TasksDone++;
+        if (done) chef.TasksDone++;
     }
 
     private void ReleaseUnit(KTask task)

@@ -175,6 +175,25 @@ public class KitchenResilienceTests
     }
 
     [Fact]
+    public void A_task_handed_back_by_its_chef_does_not_count_as_a_task_that_chef_has_done()
+    {
+        var k = K(TestCatalogs.Kitchen(pizzaStation: HumanPizza, outletExtra: "\"leaseSeconds\": 60,"));
+        Queue(k, "o1", 0);
+        Queue(k, "o2", 0);
+        k.StartTask("a", 1, T0, []);
+        k.Advance(T0.AddSeconds(61), []);                  // a's lease runs out
+        Assert.True(k.StartTask("b", 3, T0.AddSeconds(62), []).IsOk);
+        k.MarkSick("b", T0.AddSeconds(70), []);            // b falls sick holding o2's topping
+        var again = k.StartTask("a", 1, T0.AddSeconds(71), []);
+        Assert.True(k.CompleteTask(1, again.Token, T0.AddSeconds(131), []).IsOk);
+
+        var done = k.Snapshot(T0.AddSeconds(132)).Chefs.ToDictionary(c => c.Id, c => c.TasksDone);
+
+        Assert.Equal(1, done["a"]);
+        Assert.Equal(0, done["b"]);
+    }
+
+    [Fact]
     public void After_its_last_attempt_a_ticket_fails_its_order_with_a_reason_and_an_alert()
     {
         var catalog = TestCatalogs.Kitchen(pizzaStation: HumanPizza, outletExtra: "\"leaseSeconds\": 60, \"maxAttempts\": 2,");
