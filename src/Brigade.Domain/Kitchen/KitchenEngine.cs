@@ -771,7 +771,8 @@ public sealed partial class KitchenEngine
 
     /// <summary>
     /// The kitchen's current estimate of when an order will be ready: now plus its unfinished chain
-    /// of steps. Null for an unknown order, or while a step waiting to start has nobody on duty who could.
+    /// of steps. Null for an unknown order, or while a step waiting to start has nobody on duty who
+    /// could, or every unit of its equipment is broken.
     /// </summary>
     public DateTimeOffset? EstimateReady(string orderId, DateTimeOffset now)
     {
@@ -798,7 +799,15 @@ public sealed partial class KitchenEngine
                 // Nobody on duty could start it (every chef with the skill is sick or off): no estimate.
                 if (capacity <= 0) return null;
                 var ahead = QueuedWorkAhead(_stations[task.Station], task);
-                end = t + (long)(ahead / capacity) + task.WorkTicks + task.EquipTicks;
+                var start = t + (long)(ahead / capacity);
+                if (task.Equipment >= 0)
+                {
+                    // It also waits for a slot: what is left on the slots in use and the equipment's tasks queued ahead of it.
+                    var slots = _equipment[task.Equipment].WorkingSlots();
+                    if (slots == 0) return null;
+                    start = Math.Max(start, t + EquipmentTimeAhead(task, t) / slots);
+                }
+                end = start + task.WorkTicks + task.EquipTicks;
             }
             for (var next = task.Next; next is not null; next = next.Next)
                 end += next.WorkTicks + next.EquipTicks;
@@ -814,6 +823,21 @@ public sealed partial class KitchenEngine
         foreach (var q in s.Queues)
             foreach (var (t, key) in q.UnorderedItems)
                 if (t.Phase == TaskPhase.Queued && t.QueueKey == key && key < task.QueueKey) ahead += t.BacklogTicks;
+        return ahead;
+    }
+
+    /// <summary>
+    /// Slot time owed on a task's equipment before it (an O(queue) scan, used for one order's
+    /// estimate): the rest of the tasks on it now, and the queued tasks for it, at any station,
+    /// ahead of this one; each of those holds a slot for its hands-on work and its equipment time.
+    /// </summary>
+    private long EquipmentTimeAhead(KTask task, long now)
+    {
+        var e = _equipment[task.Equipment];
+        var ahead = e.InUse == 0 ? 0 : Math.Max(0, e.InUseEndSum - e.InUse * (now - _epoch));
+        foreach (var s in _stations)
+            foreach (var (t, key) in s.Queues[task.Equipment + 1].UnorderedItems)
+                if (t.Phase == TaskPhase.Queued && t.QueueKey == key && key < task.QueueKey) ahead += t.WorkTicks + t.EquipTicks;
         return ahead;
     }
 

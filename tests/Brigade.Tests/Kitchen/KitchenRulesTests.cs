@@ -227,6 +227,28 @@ public class KitchenRulesTests
         }
     }
 
+    [Fact]
+    public void A_revised_estimate_counts_the_bakes_ahead_in_the_oven_and_is_not_earlier_than_the_kitchen_can_cook()
+    {
+        // One chef, one oven slot, three pizzas at once, promised at 370, 610 and 910 s. The toppings
+        // end at 60, 130 and 190 s; each bake holds the oven 310 s, so the bakes end at 370, 680 and
+        // 990 s. When a topping is done, its bake waits for the oven: what is left of the bake in it
+        // and every bake queued ahead.
+        var engine = new BrigadeEngine(TestCatalogs.Kitchen(ovenSlots: 1, pizzaChefs: """{ "id": "a", "skills": ["pizza"] }""",
+            outletExtra: "\"maxPromiseMinutes\": 30,"));
+        var events = new List<IDomainEvent>();
+        engine.Advance(T0, events);
+        for (var i = 0; i < 3; i++)
+            Assert.True(engine.PlaceOrder(new PlaceOrder($"o{i}", "r", "k", [new OrderLine("pizza", 1)], null, "c", $"key{i}", "h"), T0, events).IsOk);
+
+        var cooked = new List<IDomainEvent>();
+        engine.Advance(T0.AddSeconds(2000), cooked);
+
+        Assert.Equal([370, 680, 990], cooked.OfType<OrderCooked>().Select(c => Seconds(c.At)));
+        var revisions = cooked.OfType<OrderEstimateUpdated>().Select(u => (u.OrderId, Seconds(u.At), Seconds(u.EstimatedReadyAt), u.Reason)).ToList();
+        Assert.Equal([("o1", 130, 680, "kitchen running behind"), ("o2", 190, 990, "kitchen running behind")], revisions);
+    }
+
     // ------------------------------------------------------------------ 3. retry-after of a full queue
 
     [Fact]
