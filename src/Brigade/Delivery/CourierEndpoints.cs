@@ -48,7 +48,7 @@ public static class CourierEndpoints
             .WithName("EndShift");
 
         group.MapPost("/locations", ReportAsync).WithName("ReportLocations")
-            .WithSummary($"One position, or a batch in 'points' (at most {MaxPointsPerRequest}); stale and out-of-order points never move the courier back")
+            .WithSummary($"One position, or a batch in 'points' (at most {MaxPointsPerRequest}); stale and out-of-order points never move the courier back, and points stamped ahead of the server's clock are ignored")
             .Produces<LocationsResult>().ProducesProblem(422);
 
         group.MapGet("/offers/stream", CourierStream.StreamAsync).WithName("StreamOffers")
@@ -112,7 +112,7 @@ public static class CourierEndpoints
             int applied = 0, ignored = 0;
             foreach (var p in points)
             {
-                var r = e.Delivery.ReportLocation(courierId, p!.Lat!.Value, p.Lon!.Value, p.At ?? now);
+                var r = e.Delivery.ReportLocation(courierId, p!.Lat!.Value, p.Lon!.Value, p.At ?? now, now);
                 if (r == GeoUpdateResult.Applied) applied++;
                 else ignored++;
             }
@@ -221,7 +221,7 @@ public static class CourierStream
                 if (!limiter.TryAcquire(courierId, out _))
                     await socket.SendAsync("{\"error\":\"too many positions; slow down\"}"u8.ToArray(), WebSocketMessageType.Text, true, done.Token);
                 else if (point?.Lat is { } lat && point.Lon is { } lon && GeoPoint.IsValid(lat, lon))
-                    await engine.SendAsync((e, now, _) => { e.Delivery.ReportLocation(courierId, lat, lon, point.At ?? now); return EngineResult.Ok(); });
+                    await engine.SendAsync((e, now, _) => { e.Delivery.ReportLocation(courierId, lat, lon, point.At ?? now, now); return EngineResult.Ok(); });
                 else
                     await socket.SendAsync(Encoding.UTF8.GetBytes("{\"error\":\"send {\\\"lat\\\": .., \\\"lon\\\": .., \\\"at\\\": ..} with a valid position\"}"), WebSocketMessageType.Text, true, done.Token);
             }

@@ -3,8 +3,10 @@ using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Brigade.Engine;
 using Brigade.Tests.Support;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Brigade.Tests.Api;
 
@@ -110,12 +112,14 @@ public class DeliveryApiTests
     [Fact]
     public async Task Locations_are_taken_one_or_many_at_a_time_and_bad_ones_are_refused()
     {
-        await using var app = await TestApp.StartAsync(catalogJson: Catalog);
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(catalogJson: Catalog, services: s => s.AddSingleton(new ScaledTimeProvider(1, clock)));
         var notOnShift = await app.Client.PostAsJsonAsync("/api/couriers/bob/locations", new { lat = 52.5, lon = 13.4 });
         await ProblemAssert.IsProblem(notOnShift, 409);
         await app.Client.PostAsJsonAsync("/api/couriers/bob/shift/start", new { lat = 52.5, lon = 13.4 });
 
-        var t = DateTimeOffset.UtcNow.AddMinutes(5);
+        var t = clock.GetUtcNow().AddMinutes(1);
+        clock.Advance(TimeSpan.FromMinutes(5));
         using var batch = await app.Client.PostAsJsonAsync("/api/couriers/bob/locations", new
         {
             points = new[]
@@ -140,9 +144,32 @@ public class DeliveryApiTests
     }
 
     [Fact]
+    public async Task A_position_stamped_ahead_of_the_server_clock_is_ignored_and_does_not_pin_the_courier_there()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(catalogJson: Catalog, services: s => s.AddSingleton(new ScaledTimeProvider(1, clock)));
+        await app.Client.PostAsJsonAsync("/api/couriers/bob/shift/start", new { lat = 52.5, lon = 13.4 });
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var now = clock.GetUtcNow();
+
+        // A phone whose clock is a year ahead sends one position; then the courier's true ones follow.
+        using var future = await app.Client.PostAsJsonAsync("/api/couriers/bob/locations", new { lat = 52.6, lon = 13.6, at = now.AddYears(1) });
+        using var honest = await app.Client.PostAsJsonAsync("/api/couriers/bob/locations", new { lat = 52.51, lon = 13.41, at = now });
+
+        var courier = await app.GetJsonAsync("/api/couriers/bob");
+        Assert.Equal((52.51, 13.41), (courier.GetProperty("lat").GetDouble(), courier.GetProperty("lon").GetDouble()));
+        Assert.Equal(now, courier.GetProperty("positionAt").GetDateTimeOffset());
+        // The client is told which of its positions counted.
+        Assert.Equal(HttpStatusCode.OK, future.StatusCode);
+        Assert.Equal(0, JsonDocument.Parse(await future.Content.ReadAsStringAsync()).RootElement.GetProperty("applied").GetInt32());
+        Assert.Equal(1, JsonDocument.Parse(await honest.Content.ReadAsStringAsync()).RootElement.GetProperty("applied").GetInt32());
+    }
+
+    [Fact]
     public async Task A_courier_streams_positions_over_a_websocket_and_receives_its_state_back()
     {
-        await using var app = await TestApp.StartAsync(catalogJson: Catalog);
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(catalogJson: Catalog, services: s => s.AddSingleton(new ScaledTimeProvider(1, clock)));
         await app.Client.PostAsJsonAsync("/api/couriers/cy/shift/start", new { lat = 52.5, lon = 13.4 });
         var client = app.App.GetTestServer().CreateWebSocketClient();
         using var socket = await client.ConnectAsync(new Uri(app.App.GetTestServer().BaseAddress, "api/couriers/cy/ws?access_token=" + app.Token("courier", "cy")), CancellationToken.None);
@@ -150,7 +177,8 @@ public class DeliveryApiTests
 
         var first = await socket.ReceiveAsync(buffer, CancellationToken.None);
         Assert.Equal("cy", JsonDocument.Parse(buffer.AsMemory(0, first.Count)).RootElement.GetProperty("id").GetString());
-        var at = DateTimeOffset.UtcNow.AddMinutes(10).ToString("O");
+        var at = clock.GetUtcNow().AddMinutes(1).ToString("O");
+        clock.Advance(TimeSpan.FromMinutes(10));
         await socket.SendAsync(Encoding.UTF8.GetBytes($$"""{"lat":52.5123,"lon":13.4321,"at":"{{at}}"}"""), WebSocketMessageType.Text, true, CancellationToken.None);
         await socket.SendAsync(Encoding.UTF8.GetBytes("""{"lat":123}"""), WebSocketMessageType.Text, true, CancellationToken.None);
         var error = await socket.ReceiveAsync(buffer, CancellationToken.None);
