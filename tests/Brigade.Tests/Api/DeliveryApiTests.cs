@@ -216,6 +216,58 @@ public class DeliveryApiTests
         }
     }
 
+    [Fact]
+    public async Task The_courier_of_an_order_never_sees_its_handoff_code_which_only_the_customer_can_give_them()
+    {
+        await using var app = await TestApp.StartAsync(timeScale: 60, catalogJson: Catalog);
+        await app.Client.PostAsJsonAsync("/api/couriers/ann/shift/start", new { lat = 52.521, lon = 13.401 });
+        using var customer = app.ClientAs("customer", "cus");
+        using var placed = await TestApp.PostOrderAsync(customer, Order, "k-1");
+        var order = JsonDocument.Parse(await placed.Content.ReadAsStringAsync()).RootElement;
+        var id = order.GetProperty("id").GetString()!;
+        var code = order.GetProperty("handoffCode").GetString();
+        Assert.False(string.IsNullOrEmpty(code));
+        await AcceptNextOfferAsync(app, "ann");
+
+        // The courier sees the order they carry (where it goes), but not the code: else they could mark it delivered without meeting the customer.
+        using var courier = app.ClientAs("courier", "ann");
+        var seen = JsonDocument.Parse(await courier.GetStringAsync($"/api/orders/{id}")).RootElement;
+        Assert.Equal("ann", seen.GetProperty("courierId").GetString());
+        Assert.Equal(JsonValueKind.Null, seen.GetProperty("handoffCode").ValueKind);
+        var trail = JsonDocument.Parse(await courier.GetStringAsync($"/api/orders/{id}/events")).RootElement;
+        var placedEvent = trail.EnumerateArray().Single(e => e.GetProperty("type").GetString() == "OrderPlaced").GetProperty("data");
+        Assert.True(!placedEvent.TryGetProperty("handoffCode", out var inTrail) || inTrail.ValueKind == JsonValueKind.Null, $"the audit trail shows the code: {placedEvent}");
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var (_, body) = await Sse.OpenAsync(courier, $"/api/orders/{id}/stream");
+        JsonElement? snapshot = null;
+        await foreach (var m in Sse.ReadAsync(body, cts.Token))
+        {
+            snapshot = m.Data.GetProperty("order");
+            break;
+        }
+        Assert.Equal(JsonValueKind.Null, Assert.NotNull(snapshot).GetProperty("handoffCode").ValueKind);
+
+        // The customer still has it, to give at the door.
+        Assert.Equal(code, JsonDocument.Parse(await customer.GetStringAsync($"/api/orders/{id}")).RootElement.GetProperty("handoffCode").GetString());
+    }
+
+    /// <summary>Wait for the courier's next offer and accept it; returns its order ids.</summary>
+    private static async Task<List<string>> AcceptNextOfferAsync(TestApp app, string courierId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var offer = (await app.GetJsonAsync($"/api/couriers/{courierId}")).GetProperty("offer");
+            if (offer.ValueKind == JsonValueKind.Object)
+            {
+                Assert.Equal(HttpStatusCode.NoContent, (await app.Client.PostAsync($"/api/couriers/{courierId}/offers/{offer.GetProperty("id").GetString()}/accept", null)).StatusCode);
+                return offer.GetProperty("orderIds").EnumerateArray().Select(o => o.GetString()!).ToList();
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"{courierId} was offered nothing within 30 s");
+            await Task.Delay(50);
+        }
+    }
+
     private static async Task WaitForReadyAsync(TestApp app, string id)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
