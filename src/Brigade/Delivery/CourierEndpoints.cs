@@ -278,6 +278,9 @@ public sealed class CourierFeed
                     OrderPickedUp p => p.CourierId,
                     OrderDelivered d => d.CourierId,
                     CourierUnassigned u => u.CourierId,
+                    // An order that ends with a courier on it frees that courier without an event of theirs:
+                    // the order as it stands after the commit names them.
+                    Orders.OrderFailed or Orders.OrderCancelled or Orders.OrderRejected when ce.Event.State is Orders.Order { CourierId: { } held } => held,
                     _ => null,
                 };
                 if (courier is not null && _subscribers.TryGetValue(courier, out var list))

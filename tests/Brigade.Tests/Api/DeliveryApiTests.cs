@@ -251,6 +251,60 @@ public class DeliveryApiTests
         Assert.Equal(code, JsonDocument.Parse(await customer.GetStringAsync($"/api/orders/{id}")).RootElement.GetProperty("handoffCode").GetString());
     }
 
+    [Fact]
+    public async Task A_courier_on_a_websocket_is_told_at_once_when_the_kitchen_fails_the_order_they_are_riding_to_collect()
+    {
+        // Pizza made by hand, one attempt: a task whose lease runs out fails its order. The clock moves only when the test moves it.
+        const string handMade = """
+            {
+              "timeZone": "UTC",
+              "fleet": { "simulatedCouriers": 0, "staleSeconds": 36000, "offerSeconds": 3600, "roundSeconds": 5 },
+              "restaurants": [{
+                "id": "r", "name": "Slow Pizza",
+                "menu": [ { "id": "pizza", "priceCents": 900, "steps": [ { "name": "make", "station": "pizza", "workSeconds": 300 } ] } ],
+                "outlets": [{
+                  "id": "k", "lat": 52.520, "lon": 13.400, "maxAttempts": 1, "leaseSeconds": 30,
+                  "stations": [ { "id": "pizza", "mode": "human" } ],
+                  "staff": [ { "id": "a", "skills": ["pizza"] } ]
+                }]
+              }]
+            }
+            """;
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(catalogJson: handMade, services: s => s.AddSingleton(new ScaledTimeProvider(1, clock)));
+        await app.Client.PostAsJsonAsync("/api/couriers/ann/shift/start", new { lat = 52.521, lon = 13.401 });
+        var id = (await app.PlaceAsync(Order)).GetProperty("id").GetString()!;
+        for (var i = 0; i < 200 && (await app.GetJsonAsync("/api/couriers/ann")).GetProperty("offer").ValueKind != JsonValueKind.Object; i++)
+            clock.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal([id], await AcceptNextOfferAsync(app, "ann"));
+
+        var client = app.App.GetTestServer().CreateWebSocketClient();
+        using var socket = await client.ConnectAsync(new Uri(app.App.GetTestServer().BaseAddress, "api/couriers/ann/ws?access_token=" + app.Token("courier", "ann")), CancellationToken.None);
+        var buffer = new byte[16 * 1024];
+        var first = await socket.ReceiveAsync(buffer, CancellationToken.None);
+        Assert.Equal([id], JsonDocument.Parse(buffer.AsMemory(0, first.Count)).RootElement.GetProperty("orders").EnumerateArray().Select(o => o.GetString()));
+
+        // The chef starts the pizza and walks away: the lease runs out and the order fails.
+        using var started = await app.Client.PostAsync("/api/outlets/k/kitchen/chefs/a/next", null);
+        Assert.Equal(HttpStatusCode.OK, started.StatusCode);
+        clock.Advance(TimeSpan.FromMinutes(2));
+        await app.WaitForStatusAsync(id, "failed"); // a command moves the engine to the clock's time
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            var next = await socket.ReceiveAsync(buffer, cts.Token);
+            var ann = JsonDocument.Parse(buffer.AsMemory(0, next.Count)).RootElement;
+            Assert.Empty(ann.GetProperty("orders").EnumerateArray());
+            Assert.Equal("idle", ann.GetProperty("phase").GetString());
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail("the courier was not told: they would ride on to collect an order that no longer exists");
+        }
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+    }
+
     /// <summary>Wait for the courier's next offer and accept it; returns its order ids.</summary>
     private static async Task<List<string>> AcceptNextOfferAsync(TestApp app, string courierId)
     {
