@@ -335,9 +335,17 @@ public sealed partial class TrackingPublisher(EngineHost engine, Orders.OrderRea
             {
                 LogTrackingSkipped(e.Message);
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A failing round must not end the service: an unhandled exception here stops the host.
+                LogTrackingFailed(e);
+            }
         }
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Tracking round skipped: {Reason}")]
     private partial void LogTrackingSkipped(string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Tracking round failed")]
+    private partial void LogTrackingFailed(Exception error);
 }
