@@ -64,9 +64,9 @@ public static class CourierEndpoints
             .WithName("ArrivedAtOutlet");
         group.MapPost("/orders/{orderId}/pickup", (string courierId, string orderId, EngineHost engine) =>
             Run(engine, (d, now, o) => d.PickUp(courierId, orderId, now, o))).WithName("PickUpOrder");
-        group.MapPost("/orders/{orderId}/deliver", (string courierId, string orderId, DeliverRequest body, EngineHost engine) =>
-            Run(engine, (d, now, o) => d.Deliver(courierId, orderId, body.HandoffCode, now, o))).WithName("DeliverOrder")
-            .WithSummary("Hand the order over: the customer's handoff code must match");
+        group.MapPost("/orders/{orderId}/deliver", DeliverAsync).WithName("DeliverOrder")
+            .WithSummary("Hand the order over: the customer's handoff code must match (after 5 wrong codes, 429 for a while); a repeat of a recorded delivery is 204")
+            .ProducesProblem(404).ProducesProblem(409).ProducesProblem(422).ProducesProblem(429);
 
         var dispatch = app.MapGroup("/api/dispatch").WithTags("Dispatch").RequireAuthorization().AddEndpointFilter(Auth.Access.AdminOnly);
         dispatch.MapGet("/", (EngineHost engine) => engine.QueryAsync(DispatchSnapshot)).WithName("GetDispatch")
@@ -121,6 +121,20 @@ public static class CourierEndpoints
         if (!result.IsOk) return result.Outcome == Outcome.Conflict ? Problems.Conflict("not-on-shift", result.Message!) : Problems.Unavailable(result.Message!, TimeSpan.FromSeconds(1));
         var counts = result.Message!.Split(' ');
         return TypedResults.Ok(new LocationsResult(int.Parse(counts[0], System.Globalization.CultureInfo.InvariantCulture), int.Parse(counts[1], System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    private static async Task<IResult> DeliverAsync(string courierId, string orderId, DeliverRequest body, EngineHost engine, HandoffGuard guard)
+    {
+        if (guard.IsBlocked(orderId, out var wait))
+            return Problems.TooManyRequests("handoff-attempts", $"Too many wrong handoff codes for order {orderId}; try again later, with the code the customer gives you.", wait);
+        var result = await engine.SendAsync((e, now, output) =>
+            // The answer to this very request may have been lost: a delivery already recorded for this courier is done, not missing.
+            e.Orders.TryGetValue(orderId, out var order) && order.Status == Orders.OrderStatus.Delivered && order.CourierId == courierId
+                ? EngineResult.Ok()
+                : e.AtDelivery(now, output, (d, o) => d.Deliver(courierId, orderId, body.HandoffCode, now, o)));
+        if (result.Outcome == Outcome.Invalid) guard.Missed(orderId); // the only refusal of a well-formed deliver: a wrong code
+        if (result.IsOk) guard.Delivered(orderId);
+        return result.IsOk ? TypedResults.NoContent() : Problems.NotDone(result, "delivery");
     }
 
     internal static async Task<IResult> Run(EngineHost engine, Func<DeliveryEngine, DateTimeOffset, List<IDomainEvent>, DeliveryResult> command)

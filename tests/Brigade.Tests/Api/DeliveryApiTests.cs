@@ -305,6 +305,41 @@ public class DeliveryApiTests
         await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
     }
 
+    [Fact]
+    public async Task Guessing_the_handoff_code_is_stopped_after_five_wrong_codes_and_a_repeated_delivery_is_no_error()
+    {
+        await using var app = await TestApp.StartAsync(timeScale: 60, catalogJson: Catalog);
+        Assert.Equal(HttpStatusCode.NoContent, (await app.Client.PostAsJsonAsync("/api/couriers/ann/shift/start", new { lat = 52.521, lon = 13.401, name = "Ann" })).StatusCode);
+        var placed = await app.PlaceAsync(Order);
+        var id = placed.GetProperty("id").GetString()!;
+        var code = placed.GetProperty("handoffCode").GetString()!;
+        Assert.Equal([id], await AcceptNextOfferAsync(app, "ann"));
+        await WaitForReadyAsync(app, id);
+        Assert.Equal(HttpStatusCode.NoContent, (await app.Client.PostAsync($"/api/couriers/ann/orders/{id}/pickup", null)).StatusCode);
+
+        var courier = app.ClientAs("courier", "ann");
+        var wrongCodes = Enumerable.Range(0, 10).Select(i => i.ToString("0000", System.Globalization.CultureInfo.InvariantCulture)).Where(c => c != code).Take(6).ToList();
+        foreach (var wrong in wrongCodes.Take(5))
+            await ProblemAssert.IsProblem(await courier.PostAsJsonAsync($"/api/couriers/ann/orders/{id}/deliver", new { handoffCode = wrong }), 422);
+
+        // The sixth attempt is not even tried, and neither is the right code for now.
+        using (var blocked = await courier.PostAsJsonAsync($"/api/couriers/ann/orders/{id}/deliver", new { handoffCode = wrongCodes[5] }))
+        {
+            await ProblemAssert.IsProblem(blocked, 429);
+            Assert.InRange(blocked.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 60);
+        }
+        await ProblemAssert.IsProblem(await courier.PostAsJsonAsync($"/api/couriers/ann/orders/{id}/deliver", new { handoffCode = code }), 429);
+        Assert.Equal("pickedUp", (await app.GetJsonAsync($"/api/orders/{id}")).GetProperty("status").GetString());
+
+        // Once the wait is over (the guard forgets, as after it), the customer's code delivers; sent again, it is done already.
+        app.Service<Brigade.Delivery.HandoffGuard>().Delivered(id);
+        Assert.Equal(HttpStatusCode.NoContent, (await courier.PostAsJsonAsync($"/api/couriers/ann/orders/{id}/deliver", new { handoffCode = code })).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await courier.PostAsJsonAsync($"/api/couriers/ann/orders/{id}/deliver", new { handoffCode = code })).StatusCode);
+        Assert.Single(await app.Service<Brigade.Storage.IEventStore>().ReadByOrderAsync(id), e => e.Type == "OrderDelivered");
+        // Another courier cannot claim it was theirs.
+        await ProblemAssert.IsProblem(await app.ClientAs("courier", "bo").PostAsJsonAsync($"/api/couriers/bo/orders/{id}/deliver", new { handoffCode = code }), 404);
+    }
+
     /// <summary>Wait for the courier's next offer and accept it; returns its order ids.</summary>
     private static async Task<List<string>> AcceptNextOfferAsync(TestApp app, string courierId)
     {
