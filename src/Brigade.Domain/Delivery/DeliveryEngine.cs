@@ -301,10 +301,18 @@ public sealed partial class DeliveryEngine
         return DeliveryResult.Ok();
     }
 
-    /// <summary>A position report. Not an event (they come by the thousand): it moves the courier in the geo index only.</summary>
-    public GeoUpdateResult ReportLocation(string courierId, double lat, double lon, DateTimeOffset at)
+    /// <summary>How far ahead of the engine's clock a position may be stamped (a device's clock running a little fast).</summary>
+    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// A position report. Not an event (they come by the thousand): it moves the courier in the geo index only.
+    /// One stamped further ahead of <paramref name="now"/> than <see cref="MaxClockSkew"/> is refused: taken, it
+    /// would outrank every true report until that time came, leaving the courier pinned where it put them.
+    /// </summary>
+    public GeoUpdateResult ReportLocation(string courierId, double lat, double lon, DateTimeOffset at, DateTimeOffset now)
     {
         if (!_couriers.TryGetValue(courierId, out var c) || !c.OnShift) return GeoUpdateResult.RejectedInvalid;
+        if (at > now + MaxClockSkew) return GeoUpdateResult.RejectedInvalid;
         var result = _index.Update(c.Handle, lat, lon, at.UtcTicks);
         if (result == GeoUpdateResult.Applied && !c.Simulated && at >= c.PositionAt)
         {

@@ -24,6 +24,17 @@ public static class Access
         _ => false,
     };
 
+    /// <summary>
+    /// The handoff code proves at the door that the courier met the customer, so it is the customer's
+    /// (and an administrator's) only: the courier must be given it, and the outlet has no use for it.
+    /// </summary>
+    public static bool CanSeeHandoffCode(Caller caller, Order order) => caller.Role switch
+    {
+        Roles.Admin => true,
+        Roles.Customer => order.CustomerId == caller.Subject,
+        _ => false,
+    };
+
     public static bool IsStaffOf(Caller caller, string outletId) => caller.IsAdmin || (caller.Role == Roles.Staff && caller.OutletId == outletId);
 
     public static bool IsCourier(Caller caller, string courierId) => caller.IsAdmin || (caller.Role == Roles.Courier && caller.Subject == courierId);

@@ -48,7 +48,7 @@ public static class CourierEndpoints
             .WithName("EndShift");
 
         group.MapPost("/locations", ReportAsync).WithName("ReportLocations")
-            .WithSummary($"One position, or a batch in 'points' (at most {MaxPointsPerRequest}); stale and out-of-order points never move the courier back")
+            .WithSummary($"One position, or a batch in 'points' (at most {MaxPointsPerRequest}); stale and out-of-order points never move the courier back, and points stamped ahead of the server's clock are ignored")
             .Produces<LocationsResult>().ProducesProblem(422);
 
         group.MapGet("/offers/stream", CourierStream.StreamAsync).WithName("StreamOffers")
@@ -64,9 +64,9 @@ public static class CourierEndpoints
             .WithName("ArrivedAtOutlet");
         group.MapPost("/orders/{orderId}/pickup", (string courierId, string orderId, EngineHost engine) =>
             Run(engine, (d, now, o) => d.PickUp(courierId, orderId, now, o))).WithName("PickUpOrder");
-        group.MapPost("/orders/{orderId}/deliver", (string courierId, string orderId, DeliverRequest body, EngineHost engine) =>
-            Run(engine, (d, now, o) => d.Deliver(courierId, orderId, body.HandoffCode, now, o))).WithName("DeliverOrder")
-            .WithSummary("Hand the order over: the customer's handoff code must match");
+        group.MapPost("/orders/{orderId}/deliver", DeliverAsync).WithName("DeliverOrder")
+            .WithSummary("Hand the order over: the customer's handoff code must match (after 5 wrong codes, 429 for a while); a repeat of a recorded delivery is 204")
+            .ProducesProblem(404).ProducesProblem(409).ProducesProblem(422).ProducesProblem(429);
 
         var dispatch = app.MapGroup("/api/dispatch").WithTags("Dispatch").RequireAuthorization().AddEndpointFilter(Auth.Access.AdminOnly);
         dispatch.MapGet("/", (EngineHost engine) => engine.QueryAsync(DispatchSnapshot)).WithName("GetDispatch")
@@ -112,7 +112,7 @@ public static class CourierEndpoints
             int applied = 0, ignored = 0;
             foreach (var p in points)
             {
-                var r = e.Delivery.ReportLocation(courierId, p!.Lat!.Value, p.Lon!.Value, p.At ?? now);
+                var r = e.Delivery.ReportLocation(courierId, p!.Lat!.Value, p.Lon!.Value, p.At ?? now, now);
                 if (r == GeoUpdateResult.Applied) applied++;
                 else ignored++;
             }
@@ -121,6 +121,20 @@ public static class CourierEndpoints
         if (!result.IsOk) return result.Outcome == Outcome.Conflict ? Problems.Conflict("not-on-shift", result.Message!) : Problems.Unavailable(result.Message!, TimeSpan.FromSeconds(1));
         var counts = result.Message!.Split(' ');
         return TypedResults.Ok(new LocationsResult(int.Parse(counts[0], System.Globalization.CultureInfo.InvariantCulture), int.Parse(counts[1], System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    private static async Task<IResult> DeliverAsync(string courierId, string orderId, DeliverRequest body, EngineHost engine, HandoffGuard guard)
+    {
+        if (guard.IsBlocked(orderId, out var wait))
+            return Problems.TooManyRequests("handoff-attempts", $"Too many wrong handoff codes for order {orderId}; try again later, with the code the customer gives you.", wait);
+        var result = await engine.SendAsync((e, now, output) =>
+            // The answer to this very request may have been lost: a delivery already recorded for this courier is done, not missing.
+            e.Orders.TryGetValue(orderId, out var order) && order.Status == Orders.OrderStatus.Delivered && order.CourierId == courierId
+                ? EngineResult.Ok()
+                : e.AtDelivery(now, output, (d, o) => d.Deliver(courierId, orderId, body.HandoffCode, now, o)));
+        if (result.Outcome == Outcome.Invalid) guard.Missed(orderId); // the only refusal of a well-formed deliver: a wrong code
+        if (result.IsOk) guard.Delivered(orderId);
+        return result.IsOk ? TypedResults.NoContent() : Problems.NotDone(result, "delivery");
     }
 
     internal static async Task<IResult> Run(EngineHost engine, Func<DeliveryEngine, DateTimeOffset, List<IDomainEvent>, DeliveryResult> command)
@@ -221,7 +235,7 @@ public static class CourierStream
                 if (!limiter.TryAcquire(courierId, out _))
                     await socket.SendAsync("{\"error\":\"too many positions; slow down\"}"u8.ToArray(), WebSocketMessageType.Text, true, done.Token);
                 else if (point?.Lat is { } lat && point.Lon is { } lon && GeoPoint.IsValid(lat, lon))
-                    await engine.SendAsync((e, now, _) => { e.Delivery.ReportLocation(courierId, lat, lon, point.At ?? now); return EngineResult.Ok(); });
+                    await engine.SendAsync((e, now, _) => { e.Delivery.ReportLocation(courierId, lat, lon, point.At ?? now, now); return EngineResult.Ok(); });
                 else
                     await socket.SendAsync(Encoding.UTF8.GetBytes("{\"error\":\"send {\\\"lat\\\": .., \\\"lon\\\": .., \\\"at\\\": ..} with a valid position\"}"), WebSocketMessageType.Text, true, done.Token);
             }
@@ -278,6 +292,9 @@ public sealed class CourierFeed
                     OrderPickedUp p => p.CourierId,
                     OrderDelivered d => d.CourierId,
                     CourierUnassigned u => u.CourierId,
+                    // An order that ends with a courier on it frees that courier without an event of theirs:
+                    // the order as it stands after the commit names them.
+                    Orders.OrderFailed or Orders.OrderCancelled or Orders.OrderRejected when ce.Event.State is Orders.Order { CourierId: { } held } => held,
                     _ => null,
                 };
                 if (courier is not null && _subscribers.TryGetValue(courier, out var list))
@@ -332,9 +349,17 @@ public sealed partial class TrackingPublisher(EngineHost engine, Orders.OrderRea
             {
                 LogTrackingSkipped(e.Message);
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A failing round must not end the service: an unhandled exception here stops the host.
+                LogTrackingFailed(e);
+            }
         }
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Tracking round skipped: {Reason}")]
     private partial void LogTrackingSkipped(string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Tracking round failed")]
+    private partial void LogTrackingFailed(Exception error);
 }

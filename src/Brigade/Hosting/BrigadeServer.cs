@@ -110,6 +110,7 @@ public static class BrigadeServer
         services.AddSingleton<IEngineObserver>(sp => sp.GetRequiredService<Operations.OpsMetrics>());
         services.AddSingleton<IEngineObserver, IdempotencyReplayObserver>();
         services.AddSingleton<IdempotencyGate>();
+        services.AddSingleton(new Delivery.HandoffGuard(TimeProvider.System)); // real time: what stops guessing is how long it takes
         services.AddSingleton<EngineHost>();
         services.AddSingleton<SummaryProjector>();
         services.AddSingleton<Observability.OperationsSampler>();

@@ -60,14 +60,22 @@ public sealed partial class DemoTraffic : BackgroundService
             {
                 if (!_engine.IsRunning) continue;
                 var now = _engine.Clock.GetUtcNow();
-                for (var n = 0; next <= now; n++)
+                try
                 {
-                    // Far behind (the process was paused): start afresh rather than place a burst.
-                    if (n == MaxOrdersPerTick) { next = now + _customers.NextGap(); break; }
-                    await PlaceAsync(_customers.Next());
-                    next += _customers.NextGap();
+                    for (var n = 0; next <= now; n++)
+                    {
+                        // Far behind (the process was paused): start afresh rather than place a burst.
+                        if (n == MaxOrdersPerTick) { next = now + _customers.NextGap(); break; }
+                        next += _customers.NextGap();
+                        await PlaceAsync(_customers.Next());
+                    }
+                    if (_pickups.Count > 0) await CollectAsync();
                 }
-                if (_pickups.Count > 0) await CollectAsync();
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // A failing tick must not end the service: an unhandled exception here stops the host.
+                    LogTickFailed(e);
+                }
             }
         }
         catch (OperationCanceledException)
@@ -120,6 +128,9 @@ public sealed partial class DemoTraffic : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Demo mode: synthetic customers place about {OrdersPerHour} orders an hour of kitchen time; the clock runs {TimeScale} times real time; {Couriers} simulated couriers")]
     private partial void LogStarted(double ordersPerHour, double timeScale, int couriers);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Demo traffic tick failed")]
+    private partial void LogTickFailed(Exception error);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Demo order not placed: {Reason}")]
     private partial void LogRefused(string reason);

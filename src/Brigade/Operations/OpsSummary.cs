@@ -187,6 +187,11 @@ public sealed partial class OpsSampler(OpsMetrics metrics, EngineHost engine, IL
                 {
                     LogSkipped(e.Message);
                 }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // A failing sample must not end the service: an unhandled exception here stops the host.
+                    LogFailed(e);
+                }
             }
         }
         catch (OperationCanceledException)
@@ -196,4 +201,7 @@ public sealed partial class OpsSampler(OpsMetrics metrics, EngineHost engine, IL
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Operations sample skipped: {Reason}")]
     private partial void LogSkipped(string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Operations sample failed")]
+    private partial void LogFailed(Exception error);
 }

@@ -86,7 +86,7 @@ public static class OrderEndpoints
                 var existing = await FindAsync(gateResult.OrderId!, http.RequestServices);
                 return existing is null
                     ? Problems.Conflict("idempotency-key-busy", "The order for this key is being recorded; retry shortly.")
-                    : Render(existing, orders, StatusCodes.Status201Created);
+                    : Render(existing, orders, StatusCodes.Status201Created, caller);
         }
 
         var claim = gateResult.Claim!;
@@ -107,7 +107,7 @@ public static class OrderEndpoints
             if (result.IsOk && result.Order!.Payment == Brigade.Payments.PaymentStatus.Pending) await payments.RequestAsync(result.Order, CancellationToken.None);
             return result.Outcome switch
             {
-                Outcome.Ok => Render(result.Order!, orders, StatusCodes.Status201Created),
+                Outcome.Ok => Render(result.Order!, orders, StatusCodes.Status201Created, caller),
                 Outcome.Refused => Problems.TooManyRequests("outlet-full", $"The kitchen cannot take this order now: {result.Message}.",
                     engine.Clock.ToReal(result.RetryAfter)),
                 Outcome.Unavailable when result.Code is not null => Problems.Conflict(result.Code, result.Message!),
@@ -130,18 +130,31 @@ public static class OrderEndpoints
             var etag = $"\"{view.Order.Version}\"";
             http.Response.Headers.ETag = etag;
             if (http.Request.Headers.IfNoneMatch == etag) return TypedResults.StatusCode(304);
-            return new JsonBytes(StatusCodes.Status200OK, view.Json);
+            return ReferenceEquals(OrderResponse.For(caller, view.Order), view.Order)
+                ? new JsonBytes(StatusCodes.Status200OK, view.Json)
+                : Render(view.Order, orders, StatusCodes.Status200OK, caller);
         }
         var order = await FindAsync(id, http.RequestServices);
-        return order is null || !Access.CanSee(caller, order) ? Problems.NotFound($"There is no order '{id}'.") : Render(order, orders, StatusCodes.Status200OK);
+        return order is null || !Access.CanSee(caller, order) ? Problems.NotFound($"There is no order '{id}'.") : Render(order, orders, StatusCodes.Status200OK, caller);
     }
 
     private static async Task<IResult> EventsAsync(string id, HttpContext http, IEventStore store, CancellationToken ct)
     {
-        if (await FindAsync(id, http.RequestServices) is not { } order || !Access.CanSee(Caller.From(http), order)) return Problems.NotFound($"There is no order '{id}'.");
+        var caller = Caller.From(http);
+        if (await FindAsync(id, http.RequestServices) is not { } order || !Access.CanSee(caller, order)) return Problems.NotFound($"There is no order '{id}'.");
         var events = await store.ReadByOrderAsync(id, ct);
         if (events.Count == 0) return Problems.NotFound($"There is no order '{id}'.");
-        return TypedResults.Ok(events.Select(e => new AuditEntry(e.Position, e.StreamId, e.Version, e.Type, e.At, EventSerializer.ToJson(e))).ToList());
+        var withHandoffCode = Access.CanSeeHandoffCode(caller, order);
+        return TypedResults.Ok(events.Select(e => new AuditEntry(e.Position, e.StreamId, e.Version, e.Type, e.At, AuditData(e, withHandoffCode))).ToList());
+    }
+
+    /// <summary>An event of the audit trail; the order's placing without its handoff code for a caller who may not see it.</summary>
+    private static JsonElement AuditData(StoredEvent e, bool withHandoffCode)
+    {
+        if (withHandoffCode || e.Type != nameof(OrderPlaced) || EventSerializer.Deserialize(e) is not OrderPlaced { HandoffCode: not null } placed)
+            return EventSerializer.ToJson(e);
+        using var doc = JsonDocument.Parse(EventSerializer.ToWrite(placed with { HandoffCode = null }).Data);
+        return doc.RootElement.Clone();
     }
 
     private static async Task<IResult> CancelAsync(string id, HttpContext http, EngineHost engine)
@@ -166,7 +179,7 @@ public static class OrderEndpoints
         switch (result.Outcome)
         {
             case Outcome.Ok:
-                return Render(result.Order!, http.RequestServices.GetRequiredService<OrderReadModel>(), StatusCodes.Status200OK);
+                return Render(result.Order!, http.RequestServices.GetRequiredService<OrderReadModel>(), StatusCodes.Status200OK, Caller.From(http));
             case Outcome.Conflict:
                 return Problems.Conflict("order-state", result.Message!);
             case Outcome.NotFound:
@@ -187,8 +200,9 @@ public static class OrderEndpoints
     /// never read again, and a rendering held by each is heap the collector copies (a fifth of
     /// what every order promoted to older generations, docs/benchmarks.md).
     /// </summary>
-    private static JsonBytes Render(Order order, OrderReadModel orders, int status)
+    private static JsonBytes Render(Order order, OrderReadModel orders, int status, Caller caller)
     {
+        order = OrderResponse.For(caller, order);
         var json = (orders.Find(order.Id) is { } view && ReferenceEquals(view.Order, order) ? view.RenderedJson : null) ?? OrderResponse.Serialize(order);
         return new JsonBytes(status, json, status == StatusCodes.Status201Created ? $"/api/orders/{order.Id}" : null);
     }

@@ -28,6 +28,10 @@ public sealed record OrderResponse(
         o.EstimatedReadyAt, o.InitialEstimatedReadyAt, o.EstimatedDeliveryAt, o.CourierId, o.HandoffCode, o.Reason, o.Timeline, o.Version, o.Payment);
 
     public static byte[] Serialize(Order o) => JsonSerializer.SerializeToUtf8Bytes(From(o), ApiJsonContext.Default.OrderResponse);
+
+    /// <summary>The order as <paramref name="caller"/> may see it: without the handoff code unless it is theirs to see.</summary>
+    public static Order For(Caller caller, Order o) =>
+        o.HandoffCode is null || Auth.Access.CanSeeHandoffCode(caller, o) ? o : o with { HandoffCode = null };
 }
 
 /// <summary>One entry of an order's audit trail.</summary>

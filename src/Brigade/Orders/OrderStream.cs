@@ -41,12 +41,12 @@ public static class OrderStream
         if (lastEventId.Length == 0) lastEventId = http.Request.Query["lastEventId"].ToString();
         if (long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out var resumeFrom) && resumeFrom <= current.Version)
         {
-            (sent, _) = await SendFromLogAsync(response, store, id, resumeFrom, null, ct);
-            if (sent == resumeFrom && resumeFrom == 0) sent = await SendAsync(response, "snapshot", current.Version, clock.GetUtcNow(), current, null, ct);
+            (sent, _) = await SendFromLogAsync(response, store, id, resumeFrom, caller, checkAccess: false, ct);
+            if (sent == resumeFrom && resumeFrom == 0) sent = await SendAsync(response, "snapshot", current.Version, clock.GetUtcNow(), OrderResponse.For(caller, current), null, ct);
         }
         else
         {
-            sent = await SendAsync(response, "snapshot", current.Version, clock.GetUtcNow(), current, null, ct);
+            sent = await SendAsync(response, "snapshot", current.Version, clock.GetUtcNow(), OrderResponse.For(caller, current), null, ct);
         }
         var last = orders.Find(id)?.Order ?? current;
         if (last.IsTerminal && sent >= last.Version) return;
@@ -78,7 +78,7 @@ public static class OrderStream
                 if (!Auth.Access.CanSee(caller, update.Order)) return;
                 if (update.Version is not { } version)
                 {
-                    await SendAsync(response, update.Change, null, update.At, update.Order, update.Detail, ct);
+                    await SendAsync(response, update.Change, null, update.At, OrderResponse.For(caller, update.Order), update.Detail, ct);
                     continue;
                 }
                 // Already sent, by a refill from the log that went past it; if it ended the order, so does the stream.
@@ -91,10 +91,10 @@ public static class OrderStream
                 // from the log, as far as this caller may still see the order.
                 if (version > sent + 1 || update.Change == OrderUpdate.FromLog)
                 {
-                    (sent, var visible) = await SendFromLogAsync(response, store, id, sent, caller, ct);
+                    (sent, var visible) = await SendFromLogAsync(response, store, id, sent, caller, checkAccess: true, ct);
                     if (!visible) return;
                 }
-                if (version > sent) sent = await SendAsync(response, update.Change, version, update.At, update.Order, update.Detail, ct);
+                if (version > sent) sent = await SendAsync(response, update.Change, version, update.At, OrderResponse.For(caller, update.Order), update.Detail, ct);
                 if (update.Order.IsTerminal) return;
             }
         }
@@ -109,9 +109,9 @@ public static class OrderStream
 
     /// <summary>
     /// Replay the order's events after <paramref name="after"/> from the log, folding as we go; returns the last version sent.
-    /// Given a <paramref name="caller"/>, stops before the first change that caller may not see (and says so).
+    /// With <paramref name="checkAccess"/>, stops before the first change the caller may not see (and says so).
     /// </summary>
-    private static async Task<(long Sent, bool Visible)> SendFromLogAsync(HttpResponse response, IEventStore store, string id, long after, Caller? caller, CancellationToken ct)
+    private static async Task<(long Sent, bool Visible)> SendFromLogAsync(HttpResponse response, IEventStore store, string id, long after, Caller caller, bool checkAccess, CancellationToken ct)
     {
         Order? order = null;
         var sent = after;
@@ -120,8 +120,8 @@ public static class OrderStream
             var e = (IOrderEvent)EventSerializer.Deserialize(stored);
             order = Order.Apply(order, e);
             if (order.Version <= after) continue;
-            if (caller is not null && !Auth.Access.CanSee(caller, order)) return (sent, false);
-            sent = await SendAsync(response, e.GetType().Name, order.Version, e.At, order, null, ct);
+            if (checkAccess && !Auth.Access.CanSee(caller, order)) return (sent, false);
+            sent = await SendAsync(response, e.GetType().Name, order.Version, e.At, OrderResponse.For(caller, order), null, ct);
         }
         return (sent, true);
     }

@@ -3,8 +3,10 @@ using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Brigade.Engine;
 using Brigade.Tests.Support;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Brigade.Tests.Api;
 
@@ -110,12 +112,14 @@ public class DeliveryApiTests
     [Fact]
     public async Task Locations_are_taken_one_or_many_at_a_time_and_bad_ones_are_refused()
     {
-        await using var app = await TestApp.StartAsync(catalogJson: Catalog);
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(catalogJson: Catalog, services: s => s.AddSingleton(new ScaledTimeProvider(1, clock)));
         var notOnShift = await app.Client.PostAsJsonAsync("/api/couriers/bob/locations", new { lat = 52.5, lon = 13.4 });
         await ProblemAssert.IsProblem(notOnShift, 409);
         await app.Client.PostAsJsonAsync("/api/couriers/bob/shift/start", new { lat = 52.5, lon = 13.4 });
 
-        var t = DateTimeOffset.UtcNow.AddMinutes(5);
+        var t = clock.GetUtcNow().AddMinutes(1);
+        clock.Advance(TimeSpan.FromMinutes(5));
         using var batch = await app.Client.PostAsJsonAsync("/api/couriers/bob/locations", new
         {
             points = new[]
@@ -140,9 +144,32 @@ public class DeliveryApiTests
     }
 
     [Fact]
+    public async Task A_position_stamped_ahead_of_the_server_clock_is_ignored_and_does_not_pin_the_courier_there()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(catalogJson: Catalog, services: s => s.AddSingleton(new ScaledTimeProvider(1, clock)));
+        await app.Client.PostAsJsonAsync("/api/couriers/bob/shift/start", new { lat = 52.5, lon = 13.4 });
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var now = clock.GetUtcNow();
+
+        // A phone whose clock is a year ahead sends one position; then the courier's true ones follow.
+        using var future = await app.Client.PostAsJsonAsync("/api/couriers/bob/locations", new { lat = 52.6, lon = 13.6, at = now.AddYears(1) });
+        using var honest = await app.Client.PostAsJsonAsync("/api/couriers/bob/locations", new { lat = 52.51, lon = 13.41, at = now });
+
+        var courier = await app.GetJsonAsync("/api/couriers/bob");
+        Assert.Equal((52.51, 13.41), (courier.GetProperty("lat").GetDouble(), courier.GetProperty("lon").GetDouble()));
+        Assert.Equal(now, courier.GetProperty("positionAt").GetDateTimeOffset());
+        // The client is told which of its positions counted.
+        Assert.Equal(HttpStatusCode.OK, future.StatusCode);
+        Assert.Equal(0, JsonDocument.Parse(await future.Content.ReadAsStringAsync()).RootElement.GetProperty("applied").GetInt32());
+        Assert.Equal(1, JsonDocument.Parse(await honest.Content.ReadAsStringAsync()).RootElement.GetProperty("applied").GetInt32());
+    }
+
+    [Fact]
     public async Task A_courier_streams_positions_over_a_websocket_and_receives_its_state_back()
     {
-        await using var app = await TestApp.StartAsync(catalogJson: Catalog);
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(catalogJson: Catalog, services: s => s.AddSingleton(new ScaledTimeProvider(1, clock)));
         await app.Client.PostAsJsonAsync("/api/couriers/cy/shift/start", new { lat = 52.5, lon = 13.4 });
         var client = app.App.GetTestServer().CreateWebSocketClient();
         using var socket = await client.ConnectAsync(new Uri(app.App.GetTestServer().BaseAddress, "api/couriers/cy/ws?access_token=" + app.Token("courier", "cy")), CancellationToken.None);
@@ -150,7 +177,8 @@ public class DeliveryApiTests
 
         var first = await socket.ReceiveAsync(buffer, CancellationToken.None);
         Assert.Equal("cy", JsonDocument.Parse(buffer.AsMemory(0, first.Count)).RootElement.GetProperty("id").GetString());
-        var at = DateTimeOffset.UtcNow.AddMinutes(10).ToString("O");
+        var at = clock.GetUtcNow().AddMinutes(1).ToString("O");
+        clock.Advance(TimeSpan.FromMinutes(10));
         await socket.SendAsync(Encoding.UTF8.GetBytes($$"""{"lat":52.5123,"lon":13.4321,"at":"{{at}}"}"""), WebSocketMessageType.Text, true, CancellationToken.None);
         await socket.SendAsync(Encoding.UTF8.GetBytes("""{"lat":123}"""), WebSocketMessageType.Text, true, CancellationToken.None);
         var error = await socket.ReceiveAsync(buffer, CancellationToken.None);
@@ -185,6 +213,147 @@ public class DeliveryApiTests
         catch (OperationCanceledException)
         {
             Assert.Fail("the socket stayed open but silent: the courier would never hear of an offer again, nor know to reconnect");
+        }
+    }
+
+    [Fact]
+    public async Task The_courier_of_an_order_never_sees_its_handoff_code_which_only_the_customer_can_give_them()
+    {
+        await using var app = await TestApp.StartAsync(timeScale: 60, catalogJson: Catalog);
+        await app.Client.PostAsJsonAsync("/api/couriers/ann/shift/start", new { lat = 52.521, lon = 13.401 });
+        using var customer = app.ClientAs("customer", "cus");
+        using var placed = await TestApp.PostOrderAsync(customer, Order, "k-1");
+        var order = JsonDocument.Parse(await placed.Content.ReadAsStringAsync()).RootElement;
+        var id = order.GetProperty("id").GetString()!;
+        var code = order.GetProperty("handoffCode").GetString();
+        Assert.False(string.IsNullOrEmpty(code));
+        await AcceptNextOfferAsync(app, "ann");
+
+        // The courier sees the order they carry (where it goes), but not the code: else they could mark it delivered without meeting the customer.
+        using var courier = app.ClientAs("courier", "ann");
+        var seen = JsonDocument.Parse(await courier.GetStringAsync($"/api/orders/{id}")).RootElement;
+        Assert.Equal("ann", seen.GetProperty("courierId").GetString());
+        Assert.Equal(JsonValueKind.Null, seen.GetProperty("handoffCode").ValueKind);
+        var trail = JsonDocument.Parse(await courier.GetStringAsync($"/api/orders/{id}/events")).RootElement;
+        var placedEvent = trail.EnumerateArray().Single(e => e.GetProperty("type").GetString() == "OrderPlaced").GetProperty("data");
+        Assert.True(!placedEvent.TryGetProperty("handoffCode", out var inTrail) || inTrail.ValueKind == JsonValueKind.Null, $"the audit trail shows the code: {placedEvent}");
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var (_, body) = await Sse.OpenAsync(courier, $"/api/orders/{id}/stream");
+        JsonElement? snapshot = null;
+        await foreach (var m in Sse.ReadAsync(body, cts.Token))
+        {
+            snapshot = m.Data.GetProperty("order");
+            break;
+        }
+        Assert.Equal(JsonValueKind.Null, Assert.NotNull(snapshot).GetProperty("handoffCode").ValueKind);
+
+        // The customer still has it, to give at the door.
+        Assert.Equal(code, JsonDocument.Parse(await customer.GetStringAsync($"/api/orders/{id}")).RootElement.GetProperty("handoffCode").GetString());
+    }
+
+    [Fact]
+    public async Task A_courier_on_a_websocket_is_told_at_once_when_the_kitchen_fails_the_order_they_are_riding_to_collect()
+    {
+        // Pizza made by hand, one attempt: a task whose lease runs out fails its order. The clock moves only when the test moves it.
+        const string handMade = """
+            {
+              "timeZone": "UTC",
+              "fleet": { "simulatedCouriers": 0, "staleSeconds": 36000, "offerSeconds": 3600, "roundSeconds": 5 },
+              "restaurants": [{
+                "id": "r", "name": "Slow Pizza",
+                "menu": [ { "id": "pizza", "priceCents": 900, "steps": [ { "name": "make", "station": "pizza", "workSeconds": 300 } ] } ],
+                "outlets": [{
+                  "id": "k", "lat": 52.520, "lon": 13.400, "maxAttempts": 1, "leaseSeconds": 30,
+                  "stations": [ { "id": "pizza", "mode": "human" } ],
+                  "staff": [ { "id": "a", "skills": ["pizza"] } ]
+                }]
+              }]
+            }
+            """;
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(catalogJson: handMade, services: s => s.AddSingleton(new ScaledTimeProvider(1, clock)));
+        await app.Client.PostAsJsonAsync("/api/couriers/ann/shift/start", new { lat = 52.521, lon = 13.401 });
+        var id = (await app.PlaceAsync(Order)).GetProperty("id").GetString()!;
+        for (var i = 0; i < 200 && (await app.GetJsonAsync("/api/couriers/ann")).GetProperty("offer").ValueKind != JsonValueKind.Object; i++)
+            clock.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal([id], await AcceptNextOfferAsync(app, "ann"));
+
+        var client = app.App.GetTestServer().CreateWebSocketClient();
+        using var socket = await client.ConnectAsync(new Uri(app.App.GetTestServer().BaseAddress, "api/couriers/ann/ws?access_token=" + app.Token("courier", "ann")), CancellationToken.None);
+        var buffer = new byte[16 * 1024];
+        var first = await socket.ReceiveAsync(buffer, CancellationToken.None);
+        Assert.Equal([id], JsonDocument.Parse(buffer.AsMemory(0, first.Count)).RootElement.GetProperty("orders").EnumerateArray().Select(o => o.GetString()));
+
+        // The chef starts the pizza and walks away: the lease runs out and the order fails.
+        using var started = await app.Client.PostAsync("/api/outlets/k/kitchen/chefs/a/next", null);
+        Assert.Equal(HttpStatusCode.OK, started.StatusCode);
+        clock.Advance(TimeSpan.FromMinutes(2));
+        await app.WaitForStatusAsync(id, "failed"); // a command moves the engine to the clock's time
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            var next = await socket.ReceiveAsync(buffer, cts.Token);
+            var ann = JsonDocument.Parse(buffer.AsMemory(0, next.Count)).RootElement;
+            Assert.Empty(ann.GetProperty("orders").EnumerateArray());
+            Assert.Equal("idle", ann.GetProperty("phase").GetString());
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail("the courier was not told: they would ride on to collect an order that no longer exists");
+        }
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Guessing_the_handoff_code_is_stopped_after_five_wrong_codes_and_a_repeated_delivery_is_no_error()
+    {
+        await using var app = await TestApp.StartAsync(timeScale: 60, catalogJson: Catalog);
+        Assert.Equal(HttpStatusCode.NoContent, (await app.Client.PostAsJsonAsync("/api/couriers/ann/shift/start", new { lat = 52.521, lon = 13.401, name = "Ann" })).StatusCode);
+        var placed = await app.PlaceAsync(Order);
+        var id = placed.GetProperty("id").GetString()!;
+        var code = placed.GetProperty("handoffCode").GetString()!;
+        Assert.Equal([id], await AcceptNextOfferAsync(app, "ann"));
+        await WaitForReadyAsync(app, id);
+        Assert.Equal(HttpStatusCode.NoContent, (await app.Client.PostAsync($"/api/couriers/ann/orders/{id}/pickup", null)).StatusCode);
+
+        var courier = app.ClientAs("courier", "ann");
+        var wrongCodes = Enumerable.Range(0, 10).Select(i => i.ToString("0000", System.Globalization.CultureInfo.InvariantCulture)).Where(c => c != code).Take(6).ToList();
+        foreach (var wrong in wrongCodes.Take(5))
+            await ProblemAssert.IsProblem(await courier.PostAsJsonAsync($"/api/couriers/ann/orders/{id}/deliver", new { handoffCode = wrong }), 422);
+
+        // The sixth attempt is not even tried, and neither is the right code for now.
+        using (var blocked = await courier.PostAsJsonAsync($"/api/couriers/ann/orders/{id}/deliver", new { handoffCode = wrongCodes[5] }))
+        {
+            await ProblemAssert.IsProblem(blocked, 429);
+            Assert.InRange(blocked.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 60);
+        }
+        await ProblemAssert.IsProblem(await courier.PostAsJsonAsync($"/api/couriers/ann/orders/{id}/deliver", new { handoffCode = code }), 429);
+        Assert.Equal("pickedUp", (await app.GetJsonAsync($"/api/orders/{id}")).GetProperty("status").GetString());
+
+        // Once the wait is over (the guard forgets, as after it), the customer's code delivers; sent again, it is done already.
+        app.Service<Brigade.Delivery.HandoffGuard>().Delivered(id);
+        Assert.Equal(HttpStatusCode.NoContent, (await courier.PostAsJsonAsync($"/api/couriers/ann/orders/{id}/deliver", new { handoffCode = code })).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await courier.PostAsJsonAsync($"/api/couriers/ann/orders/{id}/deliver", new { handoffCode = code })).StatusCode);
+        Assert.Single(await app.Service<Brigade.Storage.IEventStore>().ReadByOrderAsync(id), e => e.Type == "OrderDelivered");
+        // Another courier cannot claim it was theirs.
+        await ProblemAssert.IsProblem(await app.ClientAs("courier", "bo").PostAsJsonAsync($"/api/couriers/bo/orders/{id}/deliver", new { handoffCode = code }), 404);
+    }
+
+    /// <summary>Wait for the courier's next offer and accept it; returns its order ids.</summary>
+    private static async Task<List<string>> AcceptNextOfferAsync(TestApp app, string courierId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var offer = (await app.GetJsonAsync($"/api/couriers/{courierId}")).GetProperty("offer");
+            if (offer.ValueKind == JsonValueKind.Object)
+            {
+                Assert.Equal(HttpStatusCode.NoContent, (await app.Client.PostAsync($"/api/couriers/{courierId}/offers/{offer.GetProperty("id").GetString()}/accept", null)).StatusCode);
+                return offer.GetProperty("orderIds").EnumerateArray().Select(o => o.GetString()!).ToList();
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"{courierId} was offered nothing within 30 s");
+            await Task.Delay(50);
         }
     }
 
