@@ -15,6 +15,9 @@ public static class CatalogCompiler
 {
     public const int MaxStepsPerRecipe = 64;
     private static readonly TimeSpan MaxStepTime = TimeSpan.FromHours(12);
+    // Promise and routing times: a very long promise is how a catalog says "no limit", but it must stay
+    // a time the calendar can hold once added to now.
+    private const double MaxMinutes = 1000 * 365.25 * 24 * 60;
 
     public static RestaurantCatalog Compile(CatalogDocument doc)
     {
@@ -26,14 +29,14 @@ public static class CatalogCompiler
 
         var restaurantIds = new HashSet<string>(StringComparer.Ordinal);
         var outletIds = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (r, ri) in (doc.Restaurants ?? []).Select((r, i) => (r, i)))
+        foreach (var (r, ri) in Entries(doc.Restaurants, "restaurants", problems))
         {
             var rpath = $"restaurants[{r.Id ?? ri.ToString(CultureInfo.InvariantCulture)}]";
             if (!IsId(r.Id)) { problems.Add($"{rpath}.id: '{r.Id}' is not a valid id (lowercase letters, digits and dashes)"); continue; }
             if (!restaurantIds.Add(r.Id!)) problems.Add($"{rpath}.id: duplicate restaurant id '{r.Id}'");
 
             var components = new List<PreppedComponent>();
-            foreach (var c in r.Components ?? [])
+            foreach (var (c, _) in Entries(r.Components, $"{rpath}.components", problems))
             {
                 var cpath = $"{rpath}.components[{c.Id}]";
                 if (!IsId(c.Id)) { problems.Add($"{cpath}.id: '{c.Id}' is not a valid id"); continue; }
@@ -47,7 +50,7 @@ public static class CatalogCompiler
 
             var menu = new List<MenuItem>();
             if (r.Menu is not { Count: > 0 }) problems.Add($"{rpath}.menu: the menu is empty");
-            foreach (var m in r.Menu ?? [])
+            foreach (var (m, _) in Entries(r.Menu, $"{rpath}.menu", problems))
             {
                 var mpath = $"{rpath}.menu[{m.Id}]";
                 if (!IsId(m.Id)) { problems.Add($"{mpath}.id: '{m.Id}' is not a valid id"); continue; }
@@ -61,7 +64,7 @@ public static class CatalogCompiler
             var restaurant = new Restaurant(r.Id!, r.Name ?? r.Id!, r.Cuisine ?? "", r.Description ?? "", menu, components);
             var outlets = new List<Outlet>();
             if (r.Outlets is not { Count: > 0 }) problems.Add($"{rpath}.outlets: a restaurant needs at least one outlet");
-            foreach (var o in r.Outlets ?? [])
+            foreach (var (o, _) in Entries(r.Outlets, $"{rpath}.outlets", problems))
             {
                 var outlet = CompileOutlet(o, restaurant, $"{rpath}.outlets[{o.Id}]", defaultZone, outletIds, problems);
                 if (outlet is not null) outlets.Add(outlet);
@@ -72,9 +75,9 @@ public static class CatalogCompiler
 
         var fleet = CompileFleet(doc.Fleet ?? new FleetDocument(), restaurants, problems);
         var routing = doc.Routing ?? new RoutingDocument();
-        if (!(routing.LocalityMarginMinutes >= 0)) problems.Add("routing.localityMarginMinutes: must be zero or more");
+        CheckMinutes(routing.LocalityMarginMinutes, "routing.localityMarginMinutes", problems);
         if (!(routing.SilentAfterSeconds > 0)) problems.Add("routing.silentAfterSeconds: must be positive");
-        if (!(routing.NoCourierPenaltyMinutes >= 0)) problems.Add("routing.noCourierPenaltyMinutes: must be zero or more");
+        CheckMinutes(routing.NoCourierPenaltyMinutes, "routing.noCourierPenaltyMinutes", problems);
         if (problems.Count > 0) throw new CatalogException(problems);
         return new RestaurantCatalog(doc.Name ?? "catalog", restaurants, fleet, new RoutingSpec(
             TimeSpan.FromMinutes(Math.Max(0, routing.LocalityMarginMinutes)), Seconds(routing.SilentAfterSeconds), TimeSpan.FromMinutes(Math.Max(0, routing.NoCourierPenaltyMinutes))));
@@ -117,6 +120,7 @@ public static class CatalogCompiler
         {
             var s = steps[i];
             var spath = $"{path}[{i}]";
+            if (s is null) { problems.Add($"{spath}: must be an object, not null"); continue; }
             if (!IsId(s.Station)) problems.Add($"{spath}.station: '{s.Station}' is not a valid station id");
             CheckSeconds(s.WorkSeconds, $"{spath}.workSeconds", problems);
             CheckSeconds(s.EquipmentSeconds, $"{spath}.equipmentSeconds", problems);
@@ -148,7 +152,7 @@ public static class CatalogCompiler
         catch (InvalidTimeZoneException) { problems.Add($"{path}.timeZone: invalid time zone '{tzName}'"); }
 
         var hours = new List<(DayOfWeek, DailyWindow)>();
-        foreach (var (h, hi) in (o.Hours ?? []).Select((h, i) => (h, i)))
+        foreach (var (h, hi) in Entries(o.Hours, $"{path}.hours", problems))
         {
             var hpath = $"{path}.hours[{hi}]";
             var window = ParseWindow(h.Open, h.Close, hpath, problems);
@@ -162,10 +166,11 @@ public static class CatalogCompiler
         }
 
         var offPeak = new List<DailyWindow>();
-        foreach (var (w, wi) in (o.OffPeak ?? []).Select((w, i) => (w, i)))
+        foreach (var (w, wi) in Entries(o.OffPeak, $"{path}.offPeak", problems))
             if (ParseWindow(w.From, w.To, $"{path}.offPeak[{wi}]", problems) is { } window) offPeak.Add(window);
 
         if (o.MaxPromiseMinutes <= 0) problems.Add($"{path}.maxPromiseMinutes: must be positive");
+        else CheckMinutes(o.MaxPromiseMinutes, $"{path}.maxPromiseMinutes", problems);
         if (o.LeaseSeconds <= 0) problems.Add($"{path}.leaseSeconds: must be positive");
         if (o.MaxAttempts < 1) problems.Add($"{path}.maxAttempts: must be at least 1");
 
@@ -173,7 +178,7 @@ public static class CatalogCompiler
         var radius = 5000.0;
         if (o.Zone?.Polygon is { } poly)
         {
-            if (poly.Count < 3 || poly.Any(v => v.Length != 2 || !GeoPoint.IsValid(v[0], v[1])))
+            if (poly.Count < 3 || poly.Any(v => v is not { Length: 2 } || !GeoPoint.IsValid(v[0], v[1])))
                 problems.Add($"{path}.zone.polygon: needs at least 3 valid [lat, lon] vertices");
             else polygon = poly.Select(v => new GeoPoint(v[0], v[1])).ToArray();
         }
@@ -185,8 +190,8 @@ public static class CatalogCompiler
 
         // Staff first: a station's default scaling policy depends on who is rostered to it.
         var staff = new List<ChefSpec>();
-        var stationIds = (o.Stations ?? []).Select(s => s.Id).OfType<string>().ToHashSet(StringComparer.Ordinal);
-        foreach (var c in o.Staff ?? [])
+        var stationIds = (o.Stations ?? []).Select(s => s?.Id).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        foreach (var (c, _) in Entries(o.Staff, $"{path}.staff", problems))
         {
             var cpath = $"{path}.staff[{c.Id}]";
             if (!IsId(c.Id)) { problems.Add($"{cpath}.id: '{c.Id}' is not a valid id"); continue; }
@@ -200,7 +205,7 @@ public static class CatalogCompiler
         }
 
         var stations = new List<StationSpec>();
-        foreach (var s in o.Stations ?? [])
+        foreach (var (s, _) in Entries(o.Stations, $"{path}.stations", problems))
         {
             var spath = $"{path}.stations[{s.Id}]";
             if (!IsId(s.Id)) { problems.Add($"{spath}.id: '{s.Id}' is not a valid id"); continue; }
@@ -228,7 +233,7 @@ public static class CatalogCompiler
         if (stations.Count == 0) problems.Add($"{path}.stations: an outlet needs at least one station");
 
         var equipment = new List<EquipmentSpec>();
-        foreach (var e in o.Equipment ?? [])
+        foreach (var (e, _) in Entries(o.Equipment, $"{path}.equipment", problems))
         {
             var epath = $"{path}.equipment[{e.Id}]";
             if (!IsId(e.Id)) { problems.Add($"{epath}.id: '{e.Id}' is not a valid id"); continue; }
@@ -239,7 +244,7 @@ public static class CatalogCompiler
         }
 
         var stock = new List<StockSpec>();
-        foreach (var st in o.Stock ?? [])
+        foreach (var (st, _) in Entries(o.Stock, $"{path}.stock", problems))
         {
             var spath = $"{path}.stock[{st.Component}]";
             if (st.Component is null || restaurant.FindComponent(st.Component) is null)
@@ -263,7 +268,7 @@ public static class CatalogCompiler
         foreach (var c in restaurant.Components) CheckRecipe(c.Prep, $"component '{c.Id}'");
 
         return new Outlet(o.Id!, o.Name ?? o.Id!, restaurant, location, tz, new OpeningHours(hours),
-            TimeSpan.FromMinutes(Math.Max(0, o.MaxPromiseMinutes)), Seconds(Math.Max(0, o.LeaseSeconds)), Math.Max(1, o.MaxAttempts),
+            TimeSpan.FromMinutes(Math.Clamp(o.MaxPromiseMinutes, 0, MaxMinutes)), Seconds(Math.Max(0, o.LeaseSeconds)), Math.Max(1, o.MaxAttempts),
             new DeliveryZone(location, radius, polygon), stations, equipment, staff, stock, offPeak);
     }
 
@@ -280,7 +285,7 @@ public static class CatalogCompiler
         return TimeOnly.TryParseExact(s, "HH:mm", CultureInfo.InvariantCulture, DateTimeStyles.None, out t);
     }
 
-    private static DayOfWeek[]? ParseDays(string d) => d.ToLowerInvariant() switch
+    private static DayOfWeek[]? ParseDays(string? d) => d?.ToLowerInvariant() switch
     {
         "daily" => Enum.GetValues<DayOfWeek>(),
         "weekdays" => [DayOfWeek.Monday, DayOfWeek.Tuesday, DayOfWeek.Wednesday, DayOfWeek.Thursday, DayOfWeek.Friday],
@@ -295,10 +300,27 @@ public static class CatalogCompiler
         _ => null,
     };
 
+    /// <summary>A list's entries with their indexes; a JSON null where an object belongs is a problem, not a crash.</summary>
+    private static IEnumerable<(T Item, int Index)> Entries<T>(List<T>? list, string path, List<string> problems) where T : class
+    {
+        if (list is null) yield break;
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (list[i] is { } item) yield return (item, i);
+            else problems.Add($"{path}[{i}]: must be an object, not null");
+        }
+    }
+
     private static void CheckSeconds(double s, string path, List<string> problems)
     {
         if (!double.IsFinite(s) || s < 0) problems.Add($"{path}: must be zero or more seconds, not {s}");
         else if (s > MaxStepTime.TotalSeconds) problems.Add($"{path}: {s} seconds is longer than {MaxStepTime.TotalHours} hours");
+    }
+
+    private static void CheckMinutes(double m, string path, List<string> problems)
+    {
+        if (!double.IsFinite(m) || m < 0) problems.Add($"{path}: must be zero or more minutes, not {m}");
+        else if (m > MaxMinutes) problems.Add($"{path}: {m} minutes is longer than 1000 years");
     }
 
     private static TimeSpan Seconds(double s) => double.IsFinite(s) && s >= 0 ? TimeSpan.FromSeconds(Math.Min(s, MaxStepTime.TotalSeconds)) : TimeSpan.Zero;

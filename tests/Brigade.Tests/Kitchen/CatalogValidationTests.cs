@@ -1,0 +1,76 @@
+using Brigade.Catalog;
+
+namespace Brigade.Tests.Kitchen;
+
+public class CatalogValidationTests
+{
+    private static string Catalog(string routing = "", string outletExtra = "", string menuExtra = "") => $$"""
+        {
+          "timeZone": "UTC",
+          {{routing}}
+          "restaurants": [{
+            "id": "r",
+            "menu": [ { "id": "pizza", "priceCents": 900, "steps": [ { "name": "make", "station": "pizza", "workSeconds": 300 } ] } {{menuExtra}} ],
+            "outlets": [
+              { "id": "k1", "lat": 52.52, "lon": 13.40, {{outletExtra}} "stations": [ { "id": "pizza" } ], "staff": [ { "id": "a", "skills": ["pizza"] } ] }
+            ]
+          }]
+        }
+        """;
+
+    private static string Refused(string json) => Assert.Throws<CatalogException>(() => CatalogLoader.Parse(json, "test.json")).Message;
+
+    [Theory]
+    [InlineData("\"routing\": { \"localityMarginMinutes\": 1e300 },", "", "routing.localityMarginMinutes")]
+    [InlineData("\"routing\": { \"noCourierPenaltyMinutes\": 1e300 },", "", "routing.noCourierPenaltyMinutes")]
+    [InlineData("", "\"maxPromiseMinutes\": 1e300,", "outlets[k1].maxPromiseMinutes")]
+    public void A_catalog_with_a_time_in_minutes_too_large_for_a_clock_stops_start_up_and_names_it(string routing, string outletExtra, string named)
+    {
+        var message = Refused(Catalog(routing, outletExtra));
+
+        Assert.Contains(named + ": 1E+300 minutes is longer than 1000 years", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_very_long_promise_still_means_no_practical_limit()
+    {
+        var catalog = CatalogLoader.Parse(Catalog(outletExtra: "\"maxPromiseMinutes\": 100000000,"), "test.json");
+
+        Assert.Equal(TimeSpan.FromMinutes(100_000_000), catalog.Restaurants[0].Outlets[0].MaxPromise);
+    }
+
+    [Theory]
+    [InlineData("""{ "restaurants": [null] }""", "restaurants[0]: must be an object, not null")]
+    [InlineData("MENU", "restaurants[r].menu[1]: must be an object, not null")]
+    [InlineData("STEP", "restaurants[r].menu[soup].steps[0]: must be an object, not null")]
+    [InlineData("OUTLET:\"stock\": [null],", "outlets[k1].stock[0]: must be an object, not null")]
+    [InlineData("OUTLET:\"equipment\": [null],", "outlets[k1].equipment[0]: must be an object, not null")]
+    [InlineData("OUTLET:\"hours\": [null],", "outlets[k1].hours[0]: must be an object, not null")]
+    [InlineData("OUTLET:\"offPeak\": [null],", "outlets[k1].offPeak[0]: must be an object, not null")]
+    [InlineData("OUTLET:\"hours\": [ { \"days\": [null], \"open\": \"10:00\", \"close\": \"20:00\" } ],", "outlets[k1].hours[0].days: unknown day ''")]
+    [InlineData("OUTLET:\"zone\": { \"polygon\": [null, [52.5, 13.4], [52.6, 13.4], [52.6, 13.5]] },", "outlets[k1].zone.polygon: needs at least 3 valid [lat, lon] vertices")]
+    public void A_catalog_with_null_where_an_object_belongs_stops_start_up_and_names_it(string where, string named)
+    {
+        var json = where switch
+        {
+            "MENU" => Catalog(menuExtra: ", null"),
+            "STEP" => Catalog(menuExtra: ", { \"id\": \"soup\", \"priceCents\": 500, \"steps\": [null] }"),
+            _ when where.StartsWith("OUTLET:", StringComparison.Ordinal) => Catalog(outletExtra: where["OUTLET:".Length..]),
+            _ => where,
+        };
+
+        Assert.Contains(named, Refused(json), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_catalog_with_a_null_station_or_chef_stops_start_up_and_names_both()
+    {
+        var json = Catalog().Replace("\"stations\": [ { \"id\": \"pizza\" } ], \"staff\": [ { \"id\": \"a\", \"skills\": [\"pizza\"] } ]",
+            "\"stations\": [ { \"id\": \"pizza\" }, null ], \"staff\": [ { \"id\": \"a\", \"skills\": [\"pizza\"] }, null ]", StringComparison.Ordinal);
+
+        var message = Refused(json);
+
+        Assert.Contains("outlets[k1].stations[1]: must be an object, not null", message, StringComparison.Ordinal);
+        Assert.Contains("outlets[k1].staff[1]: must be an object, not null", message, StringComparison.Ordinal);
+    }
+}
