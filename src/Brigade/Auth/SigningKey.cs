@@ -33,7 +33,11 @@ public static class SigningKey
     public static byte[] LoadOrCreate(string dataDir, string fileName = FileName)
     {
         var dir = Path.GetFullPath(dataDir);
-        Directory.CreateDirectory(dir);
+        try { Directory.CreateDirectory(dir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new Hosting.SettingsException($"cannot create the data directory '{dir}': {e.Message}");
+        }
         var path = Path.Combine(dir, fileName);
         if (!File.Exists(path))
         {

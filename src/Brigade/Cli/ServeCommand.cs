@@ -64,6 +64,11 @@ public static class ServeCommand
             {
                 return Fail(e.Message);
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Kestrel could not bind (the address is in use), or a file could not be read or written.
+                return Fail(e.Message);
+            }
         });
         return command;
     }

@@ -57,6 +57,19 @@ public sealed class BrigadeOptions
     /// </summary>
     public List<string> DeviceHeartbeatOutlets { get; set; } = [];
 
+    /// <summary>The first of the <c>;</c>-separated listen addresses that is not one Kestrel can bind, or null.</summary>
+    public static string? ValidateUrls(string urls)
+    {
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            Microsoft.AspNetCore.Http.BindingAddress address;
+            try { address = Microsoft.AspNetCore.Http.BindingAddress.Parse(url); }
+            catch (FormatException) { return $"urls: '{url}' is not an address to listen on, such as {DefaultUrls}"; }
+            if (address.Port is < 0 or > 65535) return $"urls: '{url}' has port {address.Port}; ports go from 0 to 65535";
+        }
+        return null;
+    }
+
     public bool UsesPostgres => string.Equals(Store, "postgres", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The first setting that cannot work, or null.</summary>

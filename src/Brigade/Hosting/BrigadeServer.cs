@@ -26,7 +26,9 @@ public static class BrigadeServer
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddInMemoryCollection(settings);
         var options = builder.Configuration.GetSection(BrigadeOptions.Section).Get<BrigadeOptions>() ?? new BrigadeOptions();
-        builder.WebHost.UseUrls(builder.Configuration["urls"] ?? BrigadeOptions.DefaultUrls);
+        var urls = builder.Configuration["urls"] ?? BrigadeOptions.DefaultUrls;
+        if (BrigadeOptions.ValidateUrls(urls) is { } badUrl) throw new SettingsException(badUrl);
+        builder.WebHost.UseUrls(urls);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
