@@ -45,6 +45,12 @@ public static class MdrpCommand
 
     internal static int Run(IReadOnlyList<string> dirs, string outDir, MdrpPolicy policy, int parallelism, IAnsiConsole console, CancellationToken ct = default)
     {
+        if (policy.IntervalMinutes < 1)
+        {
+            console.MarkupLineInterpolated($"[red]--interval must be at least 1 minute, not {policy.IntervalMinutes}[/]");
+            return 2;
+        }
+
         List<string> instances;
         try
         {
@@ -62,7 +68,16 @@ public static class MdrpCommand
             return 2;
         }
 
-        Directory.CreateDirectory(outDir);
+        try
+        {
+            Directory.CreateDirectory(outDir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            console.MarkupLineInterpolated($"[red]Cannot create the output folder {outDir}: {e.Message}[/]");
+            return 2;
+        }
+
         var results = new InstanceResult[instances.Count];
         var clock = Stopwatch.StartNew();
         Parallel.For(

@@ -71,6 +71,18 @@ public static class SimulateCommand
             return 2;
         }
 
+        // The output folder first: a day's simulation is not run only to find it has nowhere to go.
+        var dir = outDir ?? Path.Combine("simulations", loaded.Document.Name ?? "scenario");
+        try
+        {
+            Directory.CreateDirectory(dir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            console.MarkupLineInterpolated($"[red]Cannot create the output folder {dir}: {e.Message}[/]");
+            return 2;
+        }
+
         var results = new List<SimulationResult>();
         var wall = new List<double>();
         console.Progress()
@@ -90,8 +102,6 @@ public static class SimulateCommand
                 }
             });
 
-        var dir = outDir ?? Path.Combine("simulations", loaded.Document.Name ?? "scenario");
-        Directory.CreateDirectory(dir);
         var file = new SimulationReportFile(loaded.Document.Name ?? "scenario", compiled[0].Seed, results);
         var jsonPath = Path.Combine(dir, "metrics.json");
         File.WriteAllText(jsonPath, JsonSerializer.Serialize(file, SimulationResultJsonContext.Default.SimulationReportFile));

@@ -58,4 +58,60 @@ public class MdrpCommandTests
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(new StringWriter()), Ansi = AnsiSupport.No });
         Assert.Equal(2, MdrpCommand.Run(["no-such-folder-here"], Path.GetTempPath(), MdrpPolicies.Default, 1, console));
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    public void An_interval_below_one_minute_is_refused_with_a_message_not_a_crash(int minutes)
+    {
+        var work = Directory.CreateTempSubdirectory("brigade-mdrp-").FullName;
+        try
+        {
+            var instance = Path.Combine(work, "tiny");
+            Directory.CreateDirectory(instance);
+            File.WriteAllText(Path.Combine(instance, "restaurants.txt"), TinyInstance.Restaurants);
+            File.WriteAllText(Path.Combine(instance, "orders.txt"), TinyInstance.Orders);
+            File.WriteAllText(Path.Combine(instance, "couriers.txt"), TinyInstance.Couriers);
+            File.WriteAllText(Path.Combine(instance, "instance_parameters.txt"), TinyInstance.Parameters);
+            var text = new StringWriter();
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(text), Ansi = AnsiSupport.No });
+
+            var code = MdrpCommand.Run([instance], Path.Combine(work, "out"), MdrpPolicies.Default with { IntervalMinutes = minutes }, 1, console);
+
+            Assert.Equal(2, code);
+            Assert.Contains($"--interval must be at least 1 minute, not {minutes}", text.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void An_output_folder_that_cannot_be_created_is_named_with_a_message_not_a_crash()
+    {
+        var work = Directory.CreateTempSubdirectory("brigade-mdrp-").FullName;
+        try
+        {
+            var instance = Path.Combine(work, "tiny");
+            Directory.CreateDirectory(instance);
+            File.WriteAllText(Path.Combine(instance, "restaurants.txt"), TinyInstance.Restaurants);
+            File.WriteAllText(Path.Combine(instance, "orders.txt"), TinyInstance.Orders);
+            File.WriteAllText(Path.Combine(instance, "couriers.txt"), TinyInstance.Couriers);
+            File.WriteAllText(Path.Combine(instance, "instance_parameters.txt"), TinyInstance.Parameters);
+            var blocker = Path.Combine(work, "a-file");
+            File.WriteAllText(blocker, "not a folder");
+            var text = new StringWriter();
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(text), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
+
+            var code = MdrpCommand.Run([instance], Path.Combine(blocker, "out"), MdrpPolicies.Default, 1, console);
+
+            Assert.Equal(2, code);
+            Assert.Contains("Cannot create the output folder", text.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
 }

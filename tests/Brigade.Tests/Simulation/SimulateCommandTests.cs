@@ -57,4 +57,22 @@ public class SimulateCommandTests
         Assert.Equal(2, code);
         Assert.Contains("pizza-rush", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void An_output_folder_that_cannot_be_created_is_named_with_a_message_not_a_crash()
+    {
+        var blocker = Path.Combine(Path.GetTempPath(), "brigade-sim-file-" + Guid.NewGuid().ToString("N"));
+        File.WriteAllText(blocker, "not a folder");
+        try
+        {
+            var (code, text) = Run("coffee-morning", ["baseline"], Path.Combine(blocker, "out"));
+
+            Assert.Equal(2, code);
+            Assert.Contains("Cannot create the output folder", text, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(blocker);
+        }
+    }
 }
