@@ -14,7 +14,8 @@ public sealed class TokenService
     public TokenService(byte[] key, TimeSpan skew, TimeProvider? clock = null)
     {
         _key = key;
-        Skew = skew > Jwt.MaxSkew ? Jwt.MaxSkew : skew;
+        // The same bounds Jwt.Validate applies, so a remembered token expires when a fresh check says it does.
+        Skew = skew > Jwt.MaxSkew ? Jwt.MaxSkew : skew < TimeSpan.Zero ? TimeSpan.Zero : skew;
         _clock = clock ?? TimeProvider.System;
     }
 

@@ -84,6 +84,21 @@ public class TokenTests
     }
 
     [Fact]
+    public void A_negative_configured_skew_counts_as_none_so_a_remembered_token_is_not_refused_early_on_every_other_request()
+    {
+        var clock = new StepClock(Now);
+        var service = new TokenService(Key, TimeSpan.FromSeconds(-60), clock);
+        var token = service.Issue("customer", "ann", null, TimeSpan.FromMinutes(10));
+        Assert.Null(service.Validate(token).Error);          // checked and remembered
+
+        clock.Now = Now + TimeSpan.FromMinutes(9.5);
+
+        Assert.Null(service.Validate(token).Error);
+        Assert.Null(service.Validate(token).Error);
+        Assert.Equal(TimeSpan.Zero, service.Skew);
+    }
+
+    [Fact]
     public void A_token_from_the_future_is_refused()
     {
         Assert.NotNull(Jwt.Validate(Issue(at: Now + TimeSpan.FromMinutes(2)), Key, Now, Skew).Error);
