@@ -86,9 +86,16 @@ public sealed class BrigadeOptions
             return $"Brigade:Payments:TimeoutMinutes must be more than 0 and at most 10080 (a week), not {Payments.TimeoutMinutes}";
         if (!string.IsNullOrWhiteSpace(RabbitMq) && !(Uri.TryCreate(RabbitMq, UriKind.Absolute, out var uri) && uri.Scheme is "amqp" or "amqps"))
             return $"Brigade:RabbitMq must be an amqp:// or amqps:// URI, not '{RabbitMq}'";
+        // Below 0.05 s the monitor uses 0.05 s; above a day, or not a number, no timer can hold it.
+        if (!(Alerts.EvaluateEverySeconds <= 86_400))
+            return $"Brigade:Alerts:EvaluateEverySeconds must be at most 86400 (a day), not {Alerts.EvaluateEverySeconds}";
         for (var i = 0; i < Alerts.Rules.Count; i++)
+        {
             if (!Brigade.Alerts.AlertKinds.All.Contains(Alerts.Rules[i].Kind))
                 return $"Brigade:Alerts:Rules[{i}]: Kind must be one of {string.Join(", ", Brigade.Alerts.AlertKinds.All)}, not '{Alerts.Rules[i].Kind}'";
+            if (!(Alerts.Rules[i].WindowMinutes <= 10_080))
+                return $"Brigade:Alerts:Rules[{i}]: WindowMinutes must be at most 10080 (a week), not {Alerts.Rules[i].WindowMinutes}";
+        }
         foreach (var url in Alerts.Webhooks)
             if (!(Uri.TryCreate(url, UriKind.Absolute, out var hook) && hook.Scheme is "http" or "https"))
                 return $"Brigade:Alerts:Webhooks: '{url}' is not an http(s) URL";

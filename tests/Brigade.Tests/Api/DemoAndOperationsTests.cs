@@ -143,6 +143,22 @@ public class DemoAndOperationsTests
         Assert.Null(new BrigadeOptions().Validate());
     }
 
+    [Theory]
+    [InlineData("EvaluateEverySeconds", "1e7", "Brigade:Alerts:EvaluateEverySeconds")]
+    [InlineData("EvaluateEverySeconds", "NaN", "Brigade:Alerts:EvaluateEverySeconds")]
+    [InlineData("Rules:0:WindowMinutes", "1e300", "Brigade:Alerts:Rules[0]: WindowMinutes")]
+    public void Refuses_to_start_with_an_alert_time_no_timer_or_clock_can_hold_and_names_it(string setting, string value, string named)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Brigade:DataDir"] = Path.Combine(Path.GetTempPath(), "brigade-settings-" + Guid.NewGuid().ToString("N")),
+            ["Brigade:Alerts:Rules:0:Kind"] = "failedOrders",
+            [$"Brigade:Alerts:{setting}"] = value,
+        };
+        var e = Assert.Throws<SettingsException>(() => BrigadeServer.Build(settings));
+        Assert.Contains(named, e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Refuses_to_start_with_a_device_heartbeat_outlet_the_catalog_lacks_and_names_it()
     {
