@@ -37,10 +37,10 @@ public static class TokenCommand
                 .AddJsonFile("appsettings.json", optional: true)
                 .AddEnvironmentVariables()
                 .Build();
-            var options = config.GetSection(BrigadeOptions.Section).Get<BrigadeOptions>() ?? new BrigadeOptions();
-            if (parse.GetValue(dataDir) is { } d) options.DataDir = d;
             try
             {
+                var options = BrigadeOptions.Bind(config);
+                if (parse.GetValue(dataDir) is { } d) options.DataDir = d;
                 var tokens = TokenService.FromOptions(options);
                 Console.Out.WriteLine(tokens.Issue(r, s, o, TimeSpan.FromHours(lifetime)));
                 return 0;

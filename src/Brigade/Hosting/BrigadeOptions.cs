@@ -57,6 +57,19 @@ public sealed class BrigadeOptions
     /// </summary>
     public List<string> DeviceHeartbeatOutlets { get; set; } = [];
 
+    /// <summary>The settings in <paramref name="configuration"/>'s "Brigade" section; a value of the wrong type (a word where a number belongs) is named.</summary>
+    public static BrigadeOptions Bind(IConfiguration configuration)
+    {
+        try
+        {
+            return configuration.GetSection(Section).Get<BrigadeOptions>() ?? new BrigadeOptions();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new SettingsException(e.Message);
+        }
+    }
+
     /// <summary>The first of the <c>;</c>-separated listen addresses that is not one Kestrel can bind, or null.</summary>
     public static string? ValidateUrls(string urls)
     {
@@ -96,6 +109,8 @@ public sealed class BrigadeOptions
             if (!(Alerts.Rules[i].WindowMinutes <= 10_080))
                 return $"Brigade:Alerts:Rules[{i}]: WindowMinutes must be at most 10080 (a week), not {Alerts.Rules[i].WindowMinutes}";
         }
+        if (!string.IsNullOrWhiteSpace(Telemetry.OtlpEndpoint) && !(Uri.TryCreate(Telemetry.OtlpEndpoint, UriKind.Absolute, out var otlp) && otlp.Scheme is "http" or "https"))
+            return $"Brigade:Telemetry:OtlpEndpoint must be an http(s) URL such as http://collector:4317, not '{Telemetry.OtlpEndpoint}'";
         foreach (var url in Alerts.Webhooks)
             if (!(Uri.TryCreate(url, UriKind.Absolute, out var hook) && hook.Scheme is "http" or "https"))
                 return $"Brigade:Alerts:Webhooks: '{url}' is not an http(s) URL";
@@ -166,14 +181,17 @@ public sealed class LimitsOptions
     /// <summary>A request that has not been answered after this long is cut off (streams excepted).</summary>
     public double RequestTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>The slowest rate a token bucket can refill at: one a day (a slower one has no timer to refill it).</summary>
+    public const double MinPerSecond = 1.0 / 86_400;
+
     /// <summary>A limit of zero or less would not mean "unlimited" but refuse everything (or nothing): say so at start-up.</summary>
     public string? Validate()
     {
-        if (!(RequestsPerSecond > 0 && double.IsFinite(RequestsPerSecond))) return $"Brigade:Limits:RequestsPerSecond must be a positive number, not {RequestsPerSecond}";
+        if (!(RequestsPerSecond >= MinPerSecond && double.IsFinite(RequestsPerSecond))) return $"Brigade:Limits:RequestsPerSecond must be a positive number, at least {MinPerSecond} (one a day), not {RequestsPerSecond}";
         if (Burst < 1) return $"Brigade:Limits:Burst must be at least 1, not {Burst}";
         if (GuestTokensPerMinute < 1) return $"Brigade:Limits:GuestTokensPerMinute must be at least 1, not {GuestTokensPerMinute} (turn guest tokens off with Brigade:Auth:GuestTokens=false)";
-        if (!(CourierLocationsPerSecond > 0 && double.IsFinite(CourierLocationsPerSecond)))
-            return $"Brigade:Limits:CourierLocationsPerSecond must be a positive number, not {CourierLocationsPerSecond}";
+        if (!(CourierLocationsPerSecond >= MinPerSecond && double.IsFinite(CourierLocationsPerSecond)))
+            return $"Brigade:Limits:CourierLocationsPerSecond must be a positive number, at least {MinPerSecond} (one a day), not {CourierLocationsPerSecond}";
         if (CourierLocationBurst < 1) return $"Brigade:Limits:CourierLocationBurst must be at least 1, not {CourierLocationBurst}";
         if (MaxBodyBytes < 1024) return $"Brigade:Limits:MaxBodyBytes must be at least 1024, not {MaxBodyBytes}";
         if (!(RequestTimeoutSeconds is > 0 and <= 3600)) return $"Brigade:Limits:RequestTimeoutSeconds must be more than 0 and at most 3600, not {RequestTimeoutSeconds}";

@@ -25,7 +25,7 @@ public static class BrigadeServer
         // appsettings.json sits beside the executable; relative data paths stay relative to where the command runs.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddInMemoryCollection(settings);
-        var options = builder.Configuration.GetSection(BrigadeOptions.Section).Get<BrigadeOptions>() ?? new BrigadeOptions();
+        var options = BrigadeOptions.Bind(builder.Configuration);
         var urls = builder.Configuration["urls"] ?? BrigadeOptions.DefaultUrls;
         if (BrigadeOptions.ValidateUrls(urls) is { } badUrl) throw new SettingsException(badUrl);
         builder.WebHost.UseUrls(urls);

@@ -144,6 +144,19 @@ public class DemoAndOperationsTests
     }
 
     [Theory]
+    [InlineData("Limits:RequestsPerSecond", "1e-300")]
+    [InlineData("Limits:CourierLocationsPerSecond", "1e-12")]
+    [InlineData("Telemetry:OtlpEndpoint", "notaurl")]
+    [InlineData("Auth:GuestTokenMinutes", "abc")]
+    [InlineData("Limits:Burst", "many")]
+    public void Refuses_to_start_with_a_setting_it_cannot_use_or_read_and_names_it_instead_of_crashing_later(string setting, string value)
+    {
+        var settings = new Dictionary<string, string?> { ["Brigade:DataDir"] = Path.Combine(Path.GetTempPath(), "brigade-settings-" + Guid.NewGuid().ToString("N")), [$"Brigade:{setting}"] = value };
+        var e = Assert.Throws<SettingsException>(() => BrigadeServer.Build(settings));
+        Assert.Contains($"Brigade:{setting}", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("EvaluateEverySeconds", "1e7", "Brigade:Alerts:EvaluateEverySeconds")]
     [InlineData("EvaluateEverySeconds", "NaN", "Brigade:Alerts:EvaluateEverySeconds")]
     [InlineData("Rules:0:WindowMinutes", "1e300", "Brigade:Alerts:Rules[0]: WindowMinutes")]
