@@ -249,6 +249,7 @@ public static class CatalogCompiler
             var spath = $"{path}.stock[{st.Component}]";
             if (st.Component is null || restaurant.FindComponent(st.Component) is null)
                 problems.Add($"{spath}.component: unknown component '{st.Component}'");
+            if (st.Component is not null && stock.Any(x => x.Component == st.Component)) problems.Add($"{spath}: the component is stocked twice");
             if (st.Par < 0 || st.Initial < 0) problems.Add($"{spath}: par and initial must not be negative");
             stock.Add(new StockSpec(st.Component ?? "", st.Par, st.Initial));
         }

@@ -4,12 +4,13 @@ namespace Brigade.Tests.Kitchen;
 
 public class CatalogValidationTests
 {
-    private static string Catalog(string routing = "", string outletExtra = "", string menuExtra = "") => $$"""
+    private static string Catalog(string routing = "", string outletExtra = "", string menuExtra = "", string components = "") => $$"""
         {
           "timeZone": "UTC",
           {{routing}}
           "restaurants": [{
             "id": "r",
+            {{components}}
             "menu": [ { "id": "pizza", "priceCents": 900, "steps": [ { "name": "make", "station": "pizza", "workSeconds": 300 } ] } {{menuExtra}} ],
             "outlets": [
               { "id": "k1", "lat": 52.52, "lon": 13.40, {{outletExtra}} "stations": [ { "id": "pizza" } ], "staff": [ { "id": "a", "skills": ["pizza"] } ] }
@@ -72,5 +73,19 @@ public class CatalogValidationTests
 
         Assert.Contains("outlets[k1].stations[1]: must be an object, not null", message, StringComparison.Ordinal);
         Assert.Contains("outlets[k1].staff[1]: must be an object, not null", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_catalog_that_stocks_the_same_component_twice_at_one_outlet_stops_start_up_and_names_it()
+    {
+        var json = Catalog(
+            components: "\"components\": [ { \"id\": \"dough\", \"batch\": 4, \"prep\": [ { \"name\": \"mix\", \"station\": \"pizza\", \"workSeconds\": 60 } ] } ],",
+            outletExtra: "\"stock\": [ { \"component\": \"dough\", \"par\": 4, \"initial\": 4 }, { \"component\": \"dough\", \"par\": 40, \"initial\": 0 } ],");
+        var once = Catalog(
+            components: "\"components\": [ { \"id\": \"dough\", \"batch\": 4, \"prep\": [ { \"name\": \"mix\", \"station\": \"pizza\", \"workSeconds\": 60 } ] } ],",
+            outletExtra: "\"stock\": [ { \"component\": \"dough\", \"par\": 4, \"initial\": 4 } ],");
+        Assert.Single(CatalogLoader.Parse(once, "test.json").Restaurants[0].Outlets[0].Stock);
+
+        Assert.Contains("outlets[k1].stock[dough]: the component is stocked twice", Refused(json), StringComparison.Ordinal);
     }
 }
