@@ -279,6 +279,29 @@ public class RouterTests
     }
 
     [Fact]
+    public void A_device_outlet_that_recovered_long_ago_and_kept_beating_is_not_found_silent_after_a_restart()
+    {
+        var (e, log) = DeviceOutletK2();
+        e.Advance(T0, log);
+        e.Advance(T0.AddSeconds(61), log);
+        e.OutletHeartbeat("k2", T0.AddSeconds(70), log); // silent at 60, back at 70
+        for (var s = 120; s <= 300; s += 30) e.OutletHeartbeat("k2", T0.AddSeconds(s), log);
+        e.Advance(T0.AddSeconds(310), log);
+        Assert.Equal("open", e.Router.HealthOf("k2", T0.AddSeconds(310)).Status);
+
+        var restarted = new BrigadeEngine(e.Catalog, new EngineOptions { DeviceHeartbeatOutlets = ["k2"] });
+        foreach (var ev in log) restarted.Apply(ev);
+        var after = new List<IDomainEvent>();
+        restarted.Advance(T0.AddSeconds(320), after);
+
+        Assert.Empty(after.OfType<OutletWentSilent>());
+        Assert.Equal("open", restarted.Router.HealthOf("k2", T0.AddSeconds(320)).Status);
+        // Counted from the restart, the grace period runs out like any other.
+        restarted.Advance(T0.AddSeconds(381), after);
+        Assert.Equal(T0.AddSeconds(380), Assert.Single(after.OfType<OutletWentSilent>()).At);
+    }
+
+    [Fact]
     public void An_order_no_kitchen_could_ever_make_is_invalid_not_a_reason_to_wait_and_retry()
     {
         var e = new BrigadeEngine(TwoOutlets());
