@@ -73,8 +73,9 @@ public sealed class Router
     public bool Heartbeat(string outletId, DateTimeOffset now, List<IDomainEvent> output)
     {
         if (!_health.TryGetValue(outletId, out var h)) return false;
+        if (h.PowerCut) return true; // its power is cut: the beat does not count, and the outlet is found silent as if it had stopped
         if (now > h.LastHeartbeat) h.LastHeartbeat = now;
-        if (h.Silent && !h.PowerCut) _emit(output, new OutletRecovered(outletId, now));
+        if (h.Silent) _emit(output, new OutletRecovered(outletId, now));
         return true;
     }
 

@@ -302,6 +302,24 @@ public class RouterTests
     }
 
     [Fact]
+    public void A_power_cut_silences_a_device_outlet_even_while_its_device_keeps_beating()
+    {
+        var (e, log) = DeviceOutletK2();
+        e.Advance(T0, log);
+        e.OutletHeartbeat("k2", T0.AddSeconds(5), log);
+        Assert.True(e.SetOutletPower("k2", on: false, "ops", T0.AddSeconds(10), log).IsOk);
+        for (var s = 30; s <= 120; s += 30)
+        {
+            e.Advance(T0.AddSeconds(s), log);
+            e.OutletHeartbeat("k2", T0.AddSeconds(s), log);
+        }
+
+        var silent = Assert.Single(log.OfType<OutletWentSilent>());
+        Assert.Equal(("k2", T0.AddSeconds(5), T0.AddSeconds(65)), (silent.OutletId, silent.LastHeartbeatAt, silent.At));
+        Assert.Equal("silent", e.Router.HealthOf("k2", T0.AddSeconds(121)).Status);
+    }
+
+    [Fact]
     public void An_order_no_kitchen_could_ever_make_is_invalid_not_a_reason_to_wait_and_retry()
     {
         var e = new BrigadeEngine(TwoOutlets());
