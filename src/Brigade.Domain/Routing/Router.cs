@@ -144,8 +144,9 @@ public sealed class Router
         var h = _health[outletId];
         var open = h.Outlet.IsOpen(now);
         var status = h.Silent ? "silent" : h.Paused ? "paused" : !open ? "closed" : "open";
-        return new OutletHealth(outletId, status, open, h.Paused, h.PausedBy, h.PauseReason, h.Silent, h.PowerCut,
-            _deviceHeartbeats.Contains(outletId) || h.PowerCut ? (h.LastHeartbeat == DateTimeOffset.MinValue ? null : h.LastHeartbeat) : now);
+        DateTimeOffset? last = !_deviceHeartbeats.Contains(outletId) ? (h.PowerCut ? h.PowerCutAt : now)
+            : h.LastHeartbeat == DateTimeOffset.MinValue ? null : h.LastHeartbeat;
+        return new OutletHealth(outletId, status, open, h.Paused, h.PausedBy, h.PauseReason, h.Silent, h.PowerCut, last);
     }
 
     public bool IsPaused(string outletId) => _health[outletId].Paused;

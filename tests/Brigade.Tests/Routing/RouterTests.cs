@@ -320,6 +320,21 @@ public class RouterTests
     }
 
     [Fact]
+    public void A_simulated_outlet_whose_power_is_cut_reports_its_last_heartbeat_at_the_cut()
+    {
+        var e = new BrigadeEngine(TwoOutlets(silentAfterSeconds: 60));
+        var log = new List<IDomainEvent>();
+        e.Advance(T0, log);
+        e.Advance(T0.AddMinutes(30), log);
+        Assert.True(e.SetOutletPower("k1", on: false, "ops", T0.AddMinutes(30), log).IsOk);
+
+        Assert.Equal(T0.AddMinutes(30), e.Router.HealthOf("k1", T0.AddMinutes(30).AddSeconds(20)).LastHeartbeatAt);
+        e.Advance(T0.AddMinutes(32), log);
+        Assert.Equal(T0.AddMinutes(30), Assert.Single(log.OfType<OutletWentSilent>()).LastHeartbeatAt);
+        Assert.Equal(T0.AddMinutes(30), e.Router.HealthOf("k1", T0.AddMinutes(32)).LastHeartbeatAt);
+    }
+
+    [Fact]
     public void An_order_no_kitchen_could_ever_make_is_invalid_not_a_reason_to_wait_and_retry()
     {
         var e = new BrigadeEngine(TwoOutlets());
