@@ -38,6 +38,7 @@ public sealed class Router
     private readonly Dictionary<string, Health> _health = new(StringComparer.Ordinal);
     private readonly Action<List<IDomainEvent>, IDomainEvent> _emit;
     private readonly HashSet<string> _deviceHeartbeats;
+    private bool _started;
 
     /// <param name="deviceHeartbeats">Outlets whose heartbeats come from a device (the API); every other outlet's are simulated.</param>
     public Router(RestaurantCatalog catalog, Action<List<IDomainEvent>, IDomainEvent> emit, IEnumerable<string>? deviceHeartbeats = null)
@@ -72,8 +73,9 @@ public sealed class Router
     public bool Heartbeat(string outletId, DateTimeOffset now, List<IDomainEvent> output)
     {
         if (!_health.TryGetValue(outletId, out var h)) return false;
+        if (h.PowerCut) return true; // its power is cut: the beat does not count, and the outlet is found silent as if it had stopped
         if (now > h.LastHeartbeat) h.LastHeartbeat = now;
-        if (h.Silent && !h.PowerCut) _emit(output, new OutletRecovered(outletId, now));
+        if (h.Silent) _emit(output, new OutletRecovered(outletId, now));
         return true;
     }
 
@@ -82,6 +84,8 @@ public sealed class Router
     {
         get
         {
+            // Not started yet: due at once, so that Advance starts every device's grace period.
+            if (!_started && _deviceHeartbeats.Count > 0) return DateTimeOffset.MinValue;
             var due = DateTimeOffset.MaxValue;
             foreach (var h in _health.Values)
             {
@@ -103,9 +107,6 @@ public sealed class Router
             return DateTimeOffset.MaxValue;
         }
         if (h.Silent) return DateTimeOffset.MaxValue;
-        // Not seen yet: due at once, so that Advance starts its grace period; a device that never
-        // beats at all is then found silent like one that stopped.
-        if (h.LastHeartbeat == DateTimeOffset.MinValue) return DateTimeOffset.MinValue;
         return h.LastHeartbeat + _spec.SilentAfter;
     }
 
@@ -113,9 +114,16 @@ public sealed class Router
     public IReadOnlyList<string> Advance(DateTimeOffset now, List<IDomainEvent> output)
     {
         List<string>? silenced = null;
+        if (!_started)
+        {
+            // Start-up (or a restart): heartbeats are not in the log, so every device gets a grace period
+            // from now; a device that never beats at all is then found silent like one that stopped.
+            _started = true;
+            foreach (var h in _health.Values)
+                if (h.LastHeartbeat < now) h.LastHeartbeat = now;
+        }
         foreach (var h in _health.Values)
         {
-            if (h.LastHeartbeat == DateTimeOffset.MinValue) h.LastHeartbeat = now; // first sight: a grace period
             var due = Due(h);
             if (due > now) continue;
             if (h.Silent)
@@ -136,8 +144,9 @@ public sealed class Router
         var h = _health[outletId];
         var open = h.Outlet.IsOpen(now);
         var status = h.Silent ? "silent" : h.Paused ? "paused" : !open ? "closed" : "open";
-        return new OutletHealth(outletId, status, open, h.Paused, h.PausedBy, h.PauseReason, h.Silent, h.PowerCut,
-            _deviceHeartbeats.Contains(outletId) || h.PowerCut ? (h.LastHeartbeat == DateTimeOffset.MinValue ? null : h.LastHeartbeat) : now);
+        DateTimeOffset? last = !_deviceHeartbeats.Contains(outletId) ? (h.PowerCut ? h.PowerCutAt : now)
+            : h.LastHeartbeat == DateTimeOffset.MinValue ? null : h.LastHeartbeat;
+        return new OutletHealth(outletId, status, open, h.Paused, h.PausedBy, h.PauseReason, h.Silent, h.PowerCut, last);
     }
 
     public bool IsPaused(string outletId) => _health[outletId].Paused;

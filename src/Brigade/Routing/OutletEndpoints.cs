@@ -62,16 +62,15 @@ public static class OutletEndpoints
         return group;
     }
 
-    private static async Task<IResult> Preview(string restaurantId, GeoPoint? to, List<OrderLine?> lines, EngineHost engine)
-    {
-        var preview = await engine.QueryAsync((e, now) =>
+    private static Task<IResult> Preview(string restaurantId, GeoPoint? to, List<OrderLine?> lines, EngineHost engine) =>
+        engine.QueryAsync((e, now) =>
         {
-            if (e.Catalog.FindRestaurant(restaurantId) is not { } r) return null;
+            if (e.Catalog.FindRestaurant(restaurantId) is not { } r) return Problems.NotFound($"There is no restaurant '{restaurantId}'.");
+            if (lines.FirstOrDefault(l => r.FindItem(l!.MenuItemId) is null) is { } unknown)
+                return Problems.Invalid(new Dictionary<string, string[]> { ["items"] = [$"{r.Id} has no menu item '{unknown.MenuItemId}'."] });
             var plan = e.Route(r, to, lines!, now);
-            return new RoutePreview(plan.Ranked.Count > 0 ? plan.Ranked[0].Id : null, plan.Ranked.Count > 0 ? plan.Reason : plan.OutsideEveryZone ? "outside every delivery zone" : "no outlet can take it", plan.Candidates);
+            return TypedResults.Ok(new RoutePreview(plan.Ranked.Count > 0 ? plan.Ranked[0].Id : null, plan.Ranked.Count > 0 ? plan.Reason : plan.OutsideEveryZone ? "outside every delivery zone" : "no outlet can take it", plan.Candidates));
         });
-        return preview is null ? Problems.NotFound($"There is no restaurant '{restaurantId}'.") : TypedResults.Ok(preview);
-    }
 
     private static OrderLine? ParseLine(string text)
     {

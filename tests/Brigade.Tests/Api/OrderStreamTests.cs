@@ -137,9 +137,7 @@ public class OrderStreamTests
     public async Task A_courier_taken_off_an_order_stops_hearing_of_it_and_never_of_the_next_courier()
     {
         await using var app = await TestApp.StartAsync(catalogJson: OrderApiTests.HumanKitchen);
-        var placed = await app.PlaceAsync("""{"restaurantId":"r","items":[{"menuItemId":"soup","quantity":1}],"deliverTo":{"lat":52.53,"lon":13.41}}""");
-        var id = placed.GetProperty("id").GetString()!;
-        var at = placed.GetProperty("timeline").GetProperty("placedAt").GetDateTimeOffset();
+        var (id, at) = await PlaceForDeliveryAsync(app);
         var store = app.Service<IEventStore>();
         await store.CommitAsync(new Commit([EventSerializer.ToWrite(new CourierAssigned(id, "ann", "offer-1", at.AddMinutes(10), at.AddMinutes(30), at.AddSeconds(1)))]));
 
@@ -175,9 +173,7 @@ public class OrderStreamTests
     public async Task A_courier_position_read_with_an_older_order_never_takes_the_follower_back_to_it()
     {
         await using var app = await TestApp.StartAsync(catalogJson: OrderApiTests.HumanKitchen);
-        var placed = await app.PlaceAsync("""{"restaurantId":"r","items":[{"menuItemId":"soup","quantity":1}],"deliverTo":{"lat":52.53,"lon":13.41}}""");
-        var id = placed.GetProperty("id").GetString()!;
-        var at = placed.GetProperty("timeline").GetProperty("placedAt").GetDateTimeOffset();
+        var (id, at) = await PlaceForDeliveryAsync(app);
         var model = app.Service<OrderReadModel>();
         var store = app.Service<IEventStore>();
         var (_, body) = await Sse.OpenAsync(app.Client, $"/api/orders/{id}/stream");
@@ -221,5 +217,12 @@ public class OrderStreamTests
         while (await reader.MoveNextAsync()) rest.Add(reader.Current);
         Assert.Equal("cancelled", Assert.Single(rest).Event);
         Assert.Equal("OrderCancelled", rest[0].Data.GetProperty("change").GetString());
+    }
+
+    /// <summary>A soup for delivery from the human kitchen: its id and when it was placed.</summary>
+    private static async Task<(string Id, DateTimeOffset At)> PlaceForDeliveryAsync(TestApp app)
+    {
+        var placed = await app.PlaceAsync("""{"restaurantId":"r","items":[{"menuItemId":"soup","quantity":1}],"deliverTo":{"lat":52.53,"lon":13.41}}""");
+        return (placed.GetProperty("id").GetString()!, placed.GetProperty("timeline").GetProperty("placedAt").GetDateTimeOffset());
     }
 }

@@ -71,6 +71,15 @@ public class OutletApiTests
     }
 
     [Fact]
+    public async Task A_route_preview_for_an_item_not_on_the_menu_is_a_422_problem_not_a_busy_kitchen()
+    {
+        await using var app = await TestApp.StartAsync();
+        using var response = await app.Client.GetAsync("/api/restaurants/pizza-parlor/route?items=margherita:1,sushi:2");
+        var problem = await ProblemAssert.IsProblem(response, 422);
+        Assert.Contains("sushi", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_simulated_power_cut_silences_an_outlet_and_its_waiting_orders_move()
     {
         // Human pizza stations, so orders wait unstarted; 600x clock, so the 90 s silence threshold passes in 0.15 s.

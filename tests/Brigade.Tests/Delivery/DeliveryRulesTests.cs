@@ -93,8 +93,8 @@ public class DeliveryRulesTests
     private static BrigadeEngine OneKitchen(string fleet = HumanFleet, string pizzaStation = """{ "id": "pizza" }""", string outletExtra = "") =>
         new(TestCatalogs.Kitchen(ovenSlots: 8, pizzaStation: pizzaStation, outletExtra: outletExtra, fleet: fleet));
 
-    [Fact]
-    public void A_courier_with_a_bundle_stays_at_the_outlet_until_every_order_of_it_is_picked_up()
+    /// <summary>Two orders at one outlet, offered to Ann as one bundle, accepted; returned once both are ready.</summary>
+    private static (BrigadeEngine Engine, List<IDomainEvent> Log, OfferMade Offer, DateTimeOffset ReadyAt) BundleAcceptedAndReady()
     {
         var e = OneKitchen();
         var log = new List<IDomainEvent>();
@@ -107,6 +107,13 @@ public class DeliveryRulesTests
         Assert.True(e.AtDelivery(offeredAt, log, (d, o) => d.AcceptOffer("ann", offer.OfferId, offeredAt, o)).IsOk);
         var t = offeredAt;
         while (log.OfType<OrderReady>().Count() < 2) e.Advance(t = t.AddSeconds(5), log);
+        return (e, log, offer, t);
+    }
+
+    [Fact]
+    public void A_courier_with_a_bundle_stays_at_the_outlet_until_every_order_of_it_is_picked_up()
+    {
+        var (e, log, offer, t) = BundleAcceptedAndReady();
         var first = offer.OrderIds[0];
         var second = offer.OrderIds[1];
 
@@ -131,16 +138,7 @@ public class DeliveryRulesTests
     [Fact]
     public void A_courier_who_delivers_part_of_a_bundle_leaves_the_rest_to_another_courier()
     {
-        var e = OneKitchen();
-        var log = new List<IDomainEvent>();
-        e.Advance(T0, log);
-        Assert.True(e.PlaceOrder(Order("o1", "k", new GeoPoint(52.525, 13.405)), T0.AddSeconds(1), log).IsOk);
-        Assert.True(e.PlaceOrder(Order("o2", "k", new GeoPoint(52.526, 13.406)), T0.AddSeconds(2), log).IsOk);
-        StartShift(e, log, "ann", 52.521, 13.401, T0.AddSeconds(2));
-        var (offer, offeredAt) = Until<OfferMade>(e, log, T0.AddSeconds(2));
-        Assert.True(e.AtDelivery(offeredAt, log, (d, o) => d.AcceptOffer("ann", offer.OfferId, offeredAt, o)).IsOk);
-        var t = offeredAt;
-        while (log.OfType<OrderReady>().Count() < 2) e.Advance(t = t.AddSeconds(5), log);
+        var (e, log, offer, t) = BundleAcceptedAndReady();
         var (taken, left) = (offer.OrderIds[0], offer.OrderIds[1]);
         Assert.True(e.AtDelivery(t, log, (d, o) => d.PickUp("ann", taken, t, o)).IsOk);
 

@@ -279,6 +279,62 @@ public class RouterTests
     }
 
     [Fact]
+    public void A_device_outlet_that_recovered_long_ago_and_kept_beating_is_not_found_silent_after_a_restart()
+    {
+        var (e, log) = DeviceOutletK2();
+        e.Advance(T0, log);
+        e.Advance(T0.AddSeconds(61), log);
+        e.OutletHeartbeat("k2", T0.AddSeconds(70), log); // silent at 60, back at 70
+        for (var s = 120; s <= 300; s += 30) e.OutletHeartbeat("k2", T0.AddSeconds(s), log);
+        e.Advance(T0.AddSeconds(310), log);
+        Assert.Equal("open", e.Router.HealthOf("k2", T0.AddSeconds(310)).Status);
+
+        var restarted = new BrigadeEngine(e.Catalog, new EngineOptions { DeviceHeartbeatOutlets = ["k2"] });
+        foreach (var ev in log) restarted.Apply(ev);
+        var after = new List<IDomainEvent>();
+        restarted.Advance(T0.AddSeconds(320), after);
+
+        Assert.Empty(after.OfType<OutletWentSilent>());
+        Assert.Equal("open", restarted.Router.HealthOf("k2", T0.AddSeconds(320)).Status);
+        // Counted from the restart, the grace period runs out like any other.
+        restarted.Advance(T0.AddSeconds(381), after);
+        Assert.Equal(T0.AddSeconds(380), Assert.Single(after.OfType<OutletWentSilent>()).At);
+    }
+
+    [Fact]
+    public void A_power_cut_silences_a_device_outlet_even_while_its_device_keeps_beating()
+    {
+        var (e, log) = DeviceOutletK2();
+        e.Advance(T0, log);
+        e.OutletHeartbeat("k2", T0.AddSeconds(5), log);
+        Assert.True(e.SetOutletPower("k2", on: false, "ops", T0.AddSeconds(10), log).IsOk);
+        for (var s = 30; s <= 120; s += 30)
+        {
+            e.Advance(T0.AddSeconds(s), log);
+            e.OutletHeartbeat("k2", T0.AddSeconds(s), log);
+        }
+
+        var silent = Assert.Single(log.OfType<OutletWentSilent>());
+        Assert.Equal(("k2", T0.AddSeconds(5), T0.AddSeconds(65)), (silent.OutletId, silent.LastHeartbeatAt, silent.At));
+        Assert.Equal("silent", e.Router.HealthOf("k2", T0.AddSeconds(121)).Status);
+    }
+
+    [Fact]
+    public void A_simulated_outlet_whose_power_is_cut_reports_its_last_heartbeat_at_the_cut()
+    {
+        var e = new BrigadeEngine(TwoOutlets(silentAfterSeconds: 60));
+        var log = new List<IDomainEvent>();
+        e.Advance(T0, log);
+        e.Advance(T0.AddMinutes(30), log);
+        Assert.True(e.SetOutletPower("k1", on: false, "ops", T0.AddMinutes(30), log).IsOk);
+
+        Assert.Equal(T0.AddMinutes(30), e.Router.HealthOf("k1", T0.AddMinutes(30).AddSeconds(20)).LastHeartbeatAt);
+        e.Advance(T0.AddMinutes(32), log);
+        Assert.Equal(T0.AddMinutes(30), Assert.Single(log.OfType<OutletWentSilent>()).LastHeartbeatAt);
+        Assert.Equal(T0.AddMinutes(30), e.Router.HealthOf("k1", T0.AddMinutes(32)).LastHeartbeatAt);
+    }
+
+    [Fact]
     public void An_order_no_kitchen_could_ever_make_is_invalid_not_a_reason_to_wait_and_retry()
     {
         var e = new BrigadeEngine(TwoOutlets());
