@@ -21,6 +21,9 @@ public sealed class BrigadeOptions
     /// <summary>The time scale of demo mode when none is given: lively enough to see orders delivered within a minute.</summary>
     public const double DemoTimeScale = 60;
 
+    /// <summary>The fastest kitchen clock: a real day is 274 years of kitchen time.</summary>
+    public const double MaxTimeScale = 100_000;
+
     public DemoOptions DemoTraffic { get; set; } = new();
 
     /// <summary>The time scale in force.</summary>
@@ -92,7 +95,8 @@ public sealed class BrigadeOptions
             return $"Brigade:Store must be 'sqlite' or 'postgres', not '{Store}'";
         if (UsesPostgres && string.IsNullOrWhiteSpace(Postgres))
             return "the postgres store needs a connection string: --postgres \"Host=...;Username=...;Database=...\" (or Brigade:Postgres)";
-        if (TimeScale is { } t && !(t > 0 && !double.IsInfinity(t))) return $"Brigade:TimeScale must be a positive number, not {t}";
+        // Faster than MaxTimeScale, the kitchen clock leaves the calendar (year 9999) within weeks of running, or at once.
+        if (TimeScale is { } t && !(t > 0 && t <= MaxTimeScale)) return $"Brigade:TimeScale must be a positive number, at most {MaxTimeScale}, not {t}";
         if (Demo && DemoTraffic.Validate() is { } demo) return demo;
         if (Limits.Validate() is { } limits) return limits;
         if (!(Payments.TimeoutMinutes is > 0 and <= 10_080))

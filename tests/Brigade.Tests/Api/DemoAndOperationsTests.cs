@@ -144,6 +144,8 @@ public class DemoAndOperationsTests
     }
 
     [Theory]
+    [InlineData("TimeScale", "1e300")]
+    [InlineData("TimeScale", "1e9")]
     [InlineData("Limits:RequestsPerSecond", "1e-300")]
     [InlineData("Limits:CourierLocationsPerSecond", "1e-12")]
     [InlineData("Telemetry:OtlpEndpoint", "notaurl")]
