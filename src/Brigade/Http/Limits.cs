@@ -15,6 +15,15 @@ namespace Brigade.Http;
 /// </summary>
 public static class Limits
 {
+    /// <summary>The longest free text a client may store in the log: a name, a pause reason.</summary>
+    public const int MaxTextLength = 200;
+
+    /// <summary>A 422 naming <paramref name="field"/> when its text is longer than <see cref="MaxTextLength"/>; else null.</summary>
+    public static IResult? TextTooLong(string field, string? text) =>
+        text is { Length: > MaxTextLength }
+            ? Problems.Invalid(new Dictionary<string, string[]> { [field] = [$"At most {MaxTextLength} characters, not {text.Length}."] })
+            : null;
+
     public static void AddBrigadeLimits(this IServiceCollection services, LimitsOptions limits)
     {
         services.AddRateLimiter(o =>

@@ -29,7 +29,8 @@ public static class OutletEndpoints
             .AddEndpointFilter(Access.StaffOfRouteOutlet).WithName("GetOutlet").Produces<OutletStatus>();
 
         group.MapPost("/{outletId}/pause", (string outletId, PauseRequest? body, HttpContext http, EngineHost engine) =>
-                Run(engine, (e, now, o) => e.PauseOutlet(outletId, Caller.From(http).Subject, body?.Reason ?? "", body?.MoveQueued ?? false, now, o)))
+                Limits.TextTooLong("reason", body?.Reason) is { } tooLong ? Task.FromResult(tooLong)
+                    : Run(engine, (e, now, o) => e.PauseOutlet(outletId, Caller.From(http).Subject, body?.Reason ?? "", body?.MoveQueued ?? false, now, o)))
             .AddEndpointFilter(Access.StaffOfRouteOutlet).WithName("PauseOutlet").WithSummary("Stop new orders (staff, admin); with moveQueued, orders not yet started move to other outlets");
         group.MapPost("/{outletId}/resume", (string outletId, HttpContext http, EngineHost engine) =>
                 Run(engine, (e, now, o) => e.ResumeOutlet(outletId, Caller.From(http).Subject, now, o)))

@@ -123,4 +123,25 @@ public class LimitsTests
             return false;
         }
     }
+
+    [Fact]
+    public async Task Free_text_longer_than_two_hundred_characters_is_refused_and_nothing_of_it_is_stored()
+    {
+        await using var app = await TestApp.StartAsync();
+        var text = new string('x', 201);
+        var before = await app.Service<Brigade.Storage.IEventStore>().LastPositionAsync();
+
+        var pause = await ProblemAssert.IsProblem(await app.Client.PostAsJsonAsync("/api/outlets/pizza-north/pause", new { reason = text }), 422);
+        Assert.True(pause.GetProperty("errors").TryGetProperty("reason", out _));
+        var chef = await ProblemAssert.IsProblem(await app.Client.PostAsJsonAsync("/api/outlets/pizza-north/kitchen/chefs", new { id = "zed", name = text, skills = new[] { "pizza" } }), 422);
+        Assert.True(chef.GetProperty("errors").TryGetProperty("name", out _));
+        var shift = await ProblemAssert.IsProblem(await app.Client.PostAsJsonAsync("/api/couriers/ann/shift/start", new { lat = 52.52, lon = 13.40, name = text }), 422);
+        Assert.True(shift.GetProperty("errors").TryGetProperty("name", out _));
+        Assert.Equal(before, await app.Service<Brigade.Storage.IEventStore>().LastPositionAsync());
+
+        // Two hundred is fine.
+        using var paused = await app.Client.PostAsJsonAsync("/api/outlets/pizza-north/pause", new { reason = text[1..] });
+        Assert.Equal(HttpStatusCode.NoContent, paused.StatusCode);
+        Assert.Equal(text[1..], (await app.GetJsonAsync("/api/outlets/pizza-north")).GetProperty("health").GetProperty("pauseReason").GetString());
+    }
 }
