@@ -277,6 +277,8 @@ public static class CatalogCompiler
     {
         if (!TryTime(from, out var f)) { problems.Add($"{path}: '{from}' is not a time (HH:mm)"); return null; }
         if (!TryTime(to, out var t)) { problems.Add($"{path}: '{to}' is not a time (HH:mm)"); return null; }
+        // An empty window would mean "never", silently: say so (all day is 00:00 to 24:00).
+        if (f == t) { problems.Add($"{path}: starts and ends at the same time ({from}); for all day write 00:00 to 24:00"); return null; }
         return new DailyWindow(f, t);
     }
 

@@ -88,4 +88,13 @@ public class CatalogValidationTests
 
         Assert.Contains("outlets[k1].stock[dough]: the component is stocked twice", Refused(json), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Opening_hours_that_start_and_end_at_the_same_time_stop_start_up_instead_of_meaning_never_open()
+    {
+        var message = Refused(Catalog(outletExtra: "\"hours\": [ { \"days\": [\"daily\"], \"open\": \"00:00\", \"close\": \"00:00\" } ],"));
+
+        Assert.Contains("starts and ends at the same time (00:00)", message, StringComparison.Ordinal);
+        Assert.NotNull(CatalogLoader.Parse(Catalog(outletExtra: "\"hours\": [ { \"days\": [\"daily\"], \"open\": \"00:00\", \"close\": \"24:00\" } ],"), "test.json"));
+    }
 }
