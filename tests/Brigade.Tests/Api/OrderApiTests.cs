@@ -222,8 +222,11 @@ public class OrderApiTests
     [Fact]
     public async Task Rejects_an_order_when_the_kitchen_is_closed()
     {
-        await using var app = await TestApp.StartAsync(catalogJson: HumanKitchen.Replace("\"00:00\"", "\"03:00\"", StringComparison.Ordinal)
-            .Replace("\"24:00\"", "\"03:00\"", StringComparison.Ordinal));
+        // Open for an hour, starting six hours from now: closed now.
+        var opens = DateTime.UtcNow.AddHours(6);
+        string Time(DateTime t) => t.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+        await using var app = await TestApp.StartAsync(catalogJson: HumanKitchen.Replace("\"00:00\"", $"\"{Time(opens)}\"", StringComparison.Ordinal)
+            .Replace("\"24:00\"", $"\"{Time(opens.AddHours(1))}\"", StringComparison.Ordinal));
 
         using var response = await app.PostOrderAsync("""{"restaurantId":"r","items":[{"menuItemId":"soup","quantity":1}]}""", "closed");
 
