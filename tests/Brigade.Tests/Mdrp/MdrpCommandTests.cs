@@ -67,12 +67,7 @@ public class MdrpCommandTests
         var work = Directory.CreateTempSubdirectory("brigade-mdrp-").FullName;
         try
         {
-            var instance = Path.Combine(work, "tiny");
-            Directory.CreateDirectory(instance);
-            File.WriteAllText(Path.Combine(instance, "restaurants.txt"), TinyInstance.Restaurants);
-            File.WriteAllText(Path.Combine(instance, "orders.txt"), TinyInstance.Orders);
-            File.WriteAllText(Path.Combine(instance, "couriers.txt"), TinyInstance.Couriers);
-            File.WriteAllText(Path.Combine(instance, "instance_parameters.txt"), TinyInstance.Parameters);
+            var instance = TinyInstance.WriteTo(Path.Combine(work, "tiny"));
             var text = new StringWriter();
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(text), Ansi = AnsiSupport.No });
 
@@ -93,12 +88,7 @@ public class MdrpCommandTests
         var work = Directory.CreateTempSubdirectory("brigade-mdrp-").FullName;
         try
         {
-            var instance = Path.Combine(work, "tiny");
-            Directory.CreateDirectory(instance);
-            File.WriteAllText(Path.Combine(instance, "restaurants.txt"), TinyInstance.Restaurants);
-            File.WriteAllText(Path.Combine(instance, "orders.txt"), TinyInstance.Orders);
-            File.WriteAllText(Path.Combine(instance, "couriers.txt"), TinyInstance.Couriers);
-            File.WriteAllText(Path.Combine(instance, "instance_parameters.txt"), TinyInstance.Parameters);
+            var instance = TinyInstance.WriteTo(Path.Combine(work, "tiny"));
             var blocker = Path.Combine(work, "a-file");
             File.WriteAllText(blocker, "not a folder");
             var text = new StringWriter();

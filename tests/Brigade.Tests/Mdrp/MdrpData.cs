@@ -56,6 +56,17 @@ internal static class TinyInstance
     public const string OrderLines = "order placement_time ready_time pickup_time dropoff_time courier\no1 0 10 12 22 c1\no2 2 12 12 29 c1\no3 5 20 20 30 c2\n";
     public const string Moves = "courier departure_time origin destination\nc1 5 0 r1\nc1 14 r1 o1\nc1 24 o1 o2\nc2 6 0 r2\nc2 22 r2 o3\n";
 
+    /// <summary>Write the instance's four files into <paramref name="folder"/> (created), as the published instances are laid out; returns the folder.</summary>
+    public static string WriteTo(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "restaurants.txt"), Restaurants);
+        File.WriteAllText(Path.Combine(folder, "orders.txt"), Orders);
+        File.WriteAllText(Path.Combine(folder, "couriers.txt"), Couriers);
+        File.WriteAllText(Path.Combine(folder, "instance_parameters.txt"), Parameters);
+        return folder;
+    }
+
     public static MdrpInstance Instance(string? couriers = null, string? orders = null) =>
         MdrpParser.Parse("tiny", new StringReader(Restaurants), new StringReader(orders ?? Orders), new StringReader(couriers ?? Couriers), new StringReader(Parameters));
 
