@@ -175,6 +175,7 @@ public static class CourierStream
         }
         catch (OperationCanceledException) { }
         catch (IOException) { }
+        catch (EngineUnavailableException) { } // the engine is stopping or rebuilding: end the stream; the client reconnects
     }
 
     public static async Task WebSocketAsync(string courierId, HttpContext http, EngineHost engine, CourierFeed feed, CourierLocationLimiter limiter, Observability.BrigadeMetrics metrics)
@@ -271,6 +272,7 @@ public static class CourierStream
         }
         catch (OperationCanceledException) { }
         catch (IOException) { }
+        catch (EngineUnavailableException) { } // the engine is stopping or rebuilding: end the stream; the client reconnects
     }
 }
 

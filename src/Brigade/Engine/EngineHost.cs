@@ -119,7 +119,7 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
             value = query(engine, now);
             return EngineResult.Ok();
         }, null, isQuery: true));
-        if (result.Outcome == Outcome.Unavailable) throw new InvalidOperationException(result.Message);
+        if (result.Outcome == Outcome.Unavailable) throw new EngineUnavailableException(result.Message ?? "the engine is not available");
         return value;
     }
 
@@ -361,6 +361,12 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
         public TaskCompletionSource<EngineResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
+
+/// <summary>
+/// The engine cannot answer a query now: it is stopping, or rebuilding from the log after a failed
+/// write. A request that meets it is answered 503 with Retry-After; a stream ends, and its client reconnects.
+/// </summary>
+public sealed class EngineUnavailableException(string message) : InvalidOperationException(message);
 
 /// <summary>Something that follows the engine: fed every replayed event at start-up and every decision after.</summary>
 public interface IEngineObserver

@@ -156,12 +156,14 @@ public static class BrigadeServer
             // Problems the framework raises itself (routing, binding) get a detail that says what to do.
             var p = ctx.ProblemDetails;
             var request = ctx.HttpContext.Request;
+            if (p.Status == 503 && !ctx.HttpContext.Response.Headers.ContainsKey("Retry-After")) ctx.HttpContext.Response.Headers.RetryAfter = "2";
             p.Detail ??= p.Status switch
             {
                 400 => "The request is malformed.",
                 404 => $"There is nothing at {request.Path}.",
                 405 => $"{request.Method} is not allowed on {request.Path}.",
                 413 => "The request body is too large.",
+                503 => "The engine is not available right now (stopping, or rebuilding from the log); retry shortly.",
                 415 => $"Send the body as application/json, not '{request.ContentType ?? "(none)"}'.",
                 _ => p.Title,
             };
@@ -189,9 +191,15 @@ public static class BrigadeServer
 
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
-            StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
-            // A client's malformed or aborted request is its problem, not an error of ours to log.
-            SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException or OperationCanceledException,
+            StatusCodeSelector = e => e switch
+            {
+                BadHttpRequestException bad => bad.StatusCode,
+                EngineUnavailableException => StatusCodes.Status503ServiceUnavailable,
+                _ => StatusCodes.Status500InternalServerError,
+            },
+            // A client's malformed or aborted request is its problem, and an engine that is stopping or
+            // rebuilding is a wait, not an error of ours to log.
+            SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException or OperationCanceledException or EngineUnavailableException,
         });
         app.UseStatusCodePages();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });

@@ -150,6 +150,10 @@ public static class KitchenStream
         catch (IOException)
         {
         }
+        catch (EngineUnavailableException)
+        {
+            // The engine is stopping or rebuilding: end the stream; the display's EventSource reconnects.
+        }
     }
 }
 

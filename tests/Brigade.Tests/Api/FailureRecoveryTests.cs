@@ -88,6 +88,27 @@ public class FailureRecoveryTests
     }
 
     [Fact]
+    public async Task While_the_engine_cannot_answer_a_read_is_503_with_Retry_After_and_a_kitchen_stream_ends_cleanly()
+    {
+        await using var app = await TestApp.StartAsync();
+        var (_, body) = await Sse.OpenAsync(app.Client, "/api/outlets/pizza-north/kitchen/stream");
+        await using var stream = Sse.ReadAsync(body).GetAsyncEnumerator();
+        Assert.True(await stream.MoveNextAsync());
+
+        // The engine stops (as it does on shutdown; it cannot answer while it rebuilds either); then the kitchen changes.
+        await app.Service<EngineHost>().StopAsync(CancellationToken.None);
+        using (var read = await app.Client.GetAsync("/api/outlets/pizza-north/kitchen"))
+        {
+            await ProblemAssert.IsProblem(read, 503);
+            Assert.NotNull(read.Headers.RetryAfter);
+        }
+        await app.Service<IEventStore>().CommitAsync(new Commit([EventSerializer.ToWrite(new Brigade.Kitchen.ChefClockedOut("pizza-north", "nobody", DateTimeOffset.UtcNow))]));
+
+        // The stream ends as a stream does, and the display's EventSource reconnects; it is not cut off by an error.
+        while (await stream.MoveNextAsync()) { }
+    }
+
+    [Fact]
     public async Task Repeated_write_failures_never_leave_a_request_hanging()
     {
         await using var app = await TestApp.StartAsync(timeScale: 300);
