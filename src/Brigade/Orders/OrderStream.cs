@@ -42,11 +42,11 @@ public static class OrderStream
         if (long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out var resumeFrom) && resumeFrom <= current.Version)
         {
             (sent, _) = await SendFromLogAsync(response, store, id, resumeFrom, caller, checkAccess: false, ct);
-            if (sent == resumeFrom && resumeFrom == 0) sent = await SendAsync(response, "snapshot", current.Version, clock.GetUtcNow(), OrderResponse.For(caller, current), null, ct);
+            if (sent == resumeFrom && resumeFrom == 0) sent = await SendAsync(response, caller, "snapshot", current.Version, clock.GetUtcNow(), current, null, ct);
         }
         else
         {
-            sent = await SendAsync(response, "snapshot", current.Version, clock.GetUtcNow(), OrderResponse.For(caller, current), null, ct);
+            sent = await SendAsync(response, caller, "snapshot", current.Version, clock.GetUtcNow(), current, null, ct);
         }
         var last = orders.Find(id)?.Order ?? current;
         if (last.IsTerminal && sent >= last.Version) return;
@@ -78,7 +78,7 @@ public static class OrderStream
                 if (!Auth.Access.CanSee(caller, update.Order)) return;
                 if (update.Version is not { } version)
                 {
-                    await SendAsync(response, update.Change, null, update.At, OrderResponse.For(caller, update.Order), update.Detail, ct);
+                    await SendAsync(response, caller, update.Change, null, update.At, update.Order, update.Detail, ct);
                     continue;
                 }
                 // Already sent, by a refill from the log that went past it; if it ended the order, so does the stream.
@@ -94,7 +94,7 @@ public static class OrderStream
                     (sent, var visible) = await SendFromLogAsync(response, store, id, sent, caller, checkAccess: true, ct);
                     if (!visible) return;
                 }
-                if (version > sent) sent = await SendAsync(response, update.Change, version, update.At, OrderResponse.For(caller, update.Order), update.Detail, ct);
+                if (version > sent) sent = await SendAsync(response, caller, update.Change, version, update.At, update.Order, update.Detail, ct);
                 if (update.Order.IsTerminal) return;
             }
         }
@@ -121,15 +121,16 @@ public static class OrderStream
             order = Order.Apply(order, e);
             if (order.Version <= after) continue;
             if (checkAccess && !Auth.Access.CanSee(caller, order)) return (sent, false);
-            sent = await SendAsync(response, e.GetType().Name, order.Version, e.At, OrderResponse.For(caller, order), null, ct);
+            sent = await SendAsync(response, caller, e.GetType().Name, order.Version, e.At, order, null, ct);
         }
         return (sent, true);
     }
 
     /// <param name="at">On the kitchen clock: when the change happened (the event's time), or now for a snapshot or a courier's position.</param>
-    private static async Task<long> SendAsync(HttpResponse response, string change, long? version, DateTimeOffset at, Order order, object? detail, CancellationToken ct)
+    /// <param name="order">The order as it stands; it is sent as <paramref name="caller"/> may see it.</param>
+    private static async Task<long> SendAsync(HttpResponse response, Caller caller, string change, long? version, DateTimeOffset at, Order order, object? detail, CancellationToken ct)
     {
-        var data = JsonSerializer.Serialize(new OrderStreamMessage(change, version, at, OrderResponse.From(order), detail as Delivery.Tracking), ApiJsonContext.Default.OrderStreamMessage);
+        var data = JsonSerializer.Serialize(new OrderStreamMessage(change, version, at, OrderResponse.From(OrderResponse.For(caller, order)), detail as Delivery.Tracking), ApiJsonContext.Default.OrderStreamMessage);
         var sb = new StringBuilder(data.Length + 64);
         if (version is { } v) sb.Append("id: ").Append(v.ToString(CultureInfo.InvariantCulture)).Append('\n');
         sb.Append("event: ").Append(StatusNames.Of(order.Status)).Append('\n');
