@@ -174,17 +174,20 @@ public sealed partial class DeliveryEngine
         ReleaseMovedJobs(now, output);
         _courierEta.Clear(); // courier availability is recomputed lazily, as of this round
         _lastRoundAt = now;
+        var nowTicks = now.UtcTicks;
+        // A simulated courier reports no positions: an idle one is where it stopped, as of now. Every round,
+        // orders or not, or a quiet spell would leave them all stale and the router would see no courier.
+        foreach (var c in _couriers.Values)
+            if (c.Simulated && c.OnShift && c.Jobs.Count == 0) _index.Update(c.Handle, c.Position.Lat, c.Position.Lon, nowTicks);
         var waiting = new List<Job>();
         foreach (var j in _jobs.Values)
             if (j.State == JobState.Waiting) waiting.Add(j);
         if (waiting.Count == 0) return;
 
-        var nowTicks = now.UtcTicks;
         var roster = new List<Courier>();
         foreach (var c in _couriers.Values)
         {
             if (!c.OnShift || c.Offer is not null || c.CoolOffUntil > now) continue;
-            if (c.Simulated && c.Jobs.Count == 0) _index.Update(c.Handle, c.Position.Lat, c.Position.Lon, nowTicks);
             if (c.Jobs.Count == 0 && !_index.IsAvailable(c.Handle)) continue;
             if (c.Jobs.Count == 0 && (!_index.TryGetPosition(c.Handle, out _, out var seen) || now.UtcTicks - seen > _fleet.StaleAfter.Ticks)) continue;
             if (c.Jobs.Count > 0 && c.Phase != CourierPhase.ToCustomer) continue;

@@ -171,4 +171,18 @@ public class DeliveryEngineTests
         Assert.Equal(OrderStatus.Delivered, engine.Orders["o1"].Status);
         Assert.Equal(OrderStatus.Delivered, engine.Orders["o2"].Status);
     }
+
+    [Fact]
+    public void Idle_simulated_couriers_stay_visible_to_the_router_through_a_quiet_spell()
+    {
+        var engine = Engine(couriers: 4);
+        var log = new List<IDomainEvent>();
+        engine.Advance(T0, log);
+        Assert.NotNull(engine.Delivery.CourierEtaTo("k"));
+
+        // Ten minutes without an order: far longer than a position stays fresh (two minutes).
+        engine.Advance(T0.AddMinutes(10), log);
+
+        Assert.NotNull(engine.Delivery.CourierEtaTo("k"));
+    }
 }
