@@ -224,7 +224,7 @@ public sealed partial class DeliveryEngine
         job.State = JobState.PickedUp;
         if (c.Jobs.Any(j => j.State != JobState.PickedUp)) return;
         // Everything collected: ride to the first customer after the handover.
-        Ride(c, from: job.Pickup, departAt: p.At + _fleet.PickupService / 2, to: c.Jobs[0].Dropoff);
+        Ride(c, from: job.Pickup, departAt: p.At + _fleet.PickupService / 2, to: c.Jobs[0].Dropoff, seenAt: p.At);
     }
 
     private void OnDelivered(OrderDelivered d)
@@ -233,15 +233,17 @@ public sealed partial class DeliveryEngine
         c.Jobs.Remove(job);
         c.Delivered++;
         var leave = d.At + _fleet.DropoffService / 2;
-        if (c.Jobs.Count > 0) Ride(c, from: job.Dropoff, departAt: leave, to: c.Jobs[0].Dropoff);
-        else BecomeIdle(c, leave, job.Dropoff);
+        if (c.Jobs.Count > 0) Ride(c, from: job.Dropoff, departAt: leave, to: c.Jobs[0].Dropoff, seenAt: d.At);
+        else BecomeIdle(c, leave, job.Dropoff, seenAt: d.At);
     }
 
-    private void Ride(Courier c, GeoPoint from, DateTimeOffset departAt, GeoPoint to)
+    /// <param name="seenAt">When the courier was at <paramref name="from"/>: the event's time. A human courier's
+    /// position is stamped with it, not with the later departure, or their own reports until then would count as
+    /// out of date and be ignored.</param>
+    private void Ride(Courier c, GeoPoint from, DateTimeOffset departAt, GeoPoint to, DateTimeOffset seenAt)
     {
         c.Phase = CourierPhase.ToCustomer;
-        c.Position = from;
-        c.PositionAt = departAt;
+        SetPosition(c, from, c.Simulated ? departAt : seenAt);
         c.Destination = to;
         c.DepartAt = departAt;
         c.ArriveAt = departAt + TimeSpan.FromSeconds(TravelSeconds(from, to));
@@ -249,7 +251,8 @@ public sealed partial class DeliveryEngine
         if (c.Simulated) Schedule(DeliveryTimerKind.SimDrop, c, c.ArriveAt + _fleet.DropoffService / 2);
     }
 
-    private void BecomeIdle(Courier c, DateTimeOffset at, GeoPoint where)
+    /// <param name="seenAt">When the courier was at <paramref name="where"/>, if earlier than <paramref name="at"/> (see <see cref="Ride"/>).</param>
+    private void BecomeIdle(Courier c, DateTimeOffset at, GeoPoint where, DateTimeOffset? seenAt = null)
     {
         if (c.Jobs.Count == 0 && c.BusyStart != default)
         {
@@ -258,16 +261,24 @@ public sealed partial class DeliveryEngine
         }
         c.Phase = CourierPhase.Idle;
         c.OutletId = null;
-        c.Position = where;
-        c.PositionAt = at;
+        var stamp = c.Simulated ? at : seenAt ?? at;
+        SetPosition(c, where, stamp);
         c.FreeAt = at;
         c.Version++;
         if (c.OnShift)
         {
-            _index.Update(c.Handle, where.Lat, where.Lon, at.UtcTicks);
+            _index.Update(c.Handle, where.Lat, where.Lon, stamp.UtcTicks);
             _index.SetAvailable(c.Handle, c.Offer is null);
         }
         RequestRound(at);
+    }
+
+    /// <summary>Moves the courier to a known position, unless a human courier has since reported a newer one.</summary>
+    private static void SetPosition(Courier c, GeoPoint where, DateTimeOffset at)
+    {
+        if (!c.Simulated && at < c.PositionAt) return;
+        c.Position = where;
+        c.PositionAt = at;
     }
 
     /// <summary>A simulated courier at the outlet collects once every order of its bundle is ready, after half the pickup service.</summary>

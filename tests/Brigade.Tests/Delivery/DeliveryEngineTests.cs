@@ -185,4 +185,29 @@ public class DeliveryEngineTests
 
         Assert.NotNull(engine.Delivery.CourierEtaTo("k"));
     }
+
+    [Fact]
+    public void A_human_courier_who_has_just_handed_an_order_over_is_tracked_from_their_next_position_report()
+    {
+        var (engine, log, offer, at) = AnnOffered();
+        Assert.True(engine.AtDelivery(at, log, (d, o) => d.AcceptOffer("ann", offer.OfferId, at, o)).IsOk);
+        var ready = T0.AddMinutes(10);
+        engine.Advance(ready, log);
+        Assert.True(engine.AtDelivery(ready, log, (d, o) => d.PickUp("ann", "o1", ready, o)).IsOk);
+
+        // Riding away from the outlet, a few seconds after collecting.
+        var riding = ready.AddSeconds(10);
+        Assert.Equal(Brigade.Dispatch.GeoUpdateResult.Applied, engine.Delivery.ReportLocation("ann", 52.5205, 13.4010, riding, riding));
+        var view = engine.Delivery.CourierOf("ann", riding)!;
+        Assert.Equal((52.5205, 13.4010), (view.Lat, view.Lon));
+
+        var delivered = T0.AddMinutes(20);
+        Assert.True(engine.AtDelivery(delivered, log, (d, o) => d.Deliver("ann", "o1", "4321", delivered, o)).IsOk);
+
+        // Riding away from the customer, a few seconds after the handover.
+        var after = delivered.AddSeconds(10);
+        Assert.Equal(Brigade.Dispatch.GeoUpdateResult.Applied, engine.Delivery.ReportLocation("ann", 52.5250, 13.4100, after, after));
+        view = engine.Delivery.CourierOf("ann", after)!;
+        Assert.Equal((52.5250, 13.4100), (view.Lat, view.Lon));
+    }
 }
