@@ -105,7 +105,10 @@ public static class CatalogCompiler
         else
         {
             var outlets = restaurants.SelectMany(r => r.Outlets).ToList();
-            centre = outlets.Count == 0 ? new GeoPoint(0, 0) : new GeoPoint(outlets.Average(o => o.Location.Lat), outlets.Average(o => o.Location.Lon));
+            // Longitudes are averaged as offsets the short way from the first outlet: outlets at 179.9 and -179.9
+            // are centred on the antimeridian, not on the prime meridian.
+            centre = outlets.Count == 0 ? new GeoPoint(0, 0) : new GeoPoint(outlets.Average(o => o.Location.Lat),
+                GeoPoint.NormalizeLon(outlets[0].Location.Lon + outlets.Average(o => GeoPoint.LonDelta(outlets[0].Location.Lon, o.Location.Lon))));
         }
         return new FleetSpec(Math.Max(0, f.SimulatedCouriers), Math.Max(0.1, f.SpeedKmh) / 3.6, Math.Max(1, f.DetourFactor),
             Seconds(f.OfferSeconds), Seconds(f.RoundSeconds), Seconds(f.PickupServiceSeconds), Seconds(f.DropoffServiceSeconds),

@@ -6,7 +6,8 @@ namespace Brigade.Delivery;
 /// <summary>
 /// A local flat projection around a city centre (equirectangular): metres east and north. Within a
 /// city (tens of km) its distances are within 0.1% of the great circle, which is far below the
-/// uncertainty of a detour factor; the matcher works in these metres.
+/// uncertainty of a detour factor; the matcher works in these metres. Longitudes are taken the short way
+/// from the centre, so a city on the antimeridian is one piece.
 /// </summary>
 public readonly struct LocalProjection(GeoPoint centre)
 {
@@ -15,9 +16,9 @@ public readonly struct LocalProjection(GeoPoint centre)
 
     public GeoPoint Centre { get; } = centre;
 
-    public Position ToPlanar(GeoPoint p) => new((p.Lon - Centre.Lon) * _metresPerDegreeLon, (p.Lat - Centre.Lat) * MetresPerDegreeLat);
+    public Position ToPlanar(GeoPoint p) => new(GeoPoint.LonDelta(Centre.Lon, p.Lon) * _metresPerDegreeLon, (p.Lat - Centre.Lat) * MetresPerDegreeLat);
 
-    public GeoPoint ToGeo(Position p) => new(Centre.Lat + p.Y / MetresPerDegreeLat, Centre.Lon + p.X / _metresPerDegreeLon);
+    public GeoPoint ToGeo(Position p) => new(Centre.Lat + p.Y / MetresPerDegreeLat, GeoPoint.NormalizeLon(Centre.Lon + p.X / _metresPerDegreeLon));
 }
 
 public enum JobState
@@ -107,7 +108,7 @@ internal sealed class Courier
         if (!Moving || t <= DepartAt) return Position;
         if (t >= ArriveAt) return Destination;
         var f = (t - DepartAt).TotalSeconds / (ArriveAt - DepartAt).TotalSeconds;
-        return new GeoPoint(Position.Lat + (Destination.Lat - Position.Lat) * f, Position.Lon + (Destination.Lon - Position.Lon) * f);
+        return new GeoPoint(Position.Lat + (Destination.Lat - Position.Lat) * f, GeoPoint.NormalizeLon(Position.Lon + GeoPoint.LonDelta(Position.Lon, Destination.Lon) * f));
     }
 }
 

@@ -11,6 +11,17 @@ public readonly record struct GeoPoint(double Lat, double Lon)
 
     public bool IsValid() => IsValid(Lat, Lon);
 
+    /// <summary>The same meridian within [-180, 180]: 181 is -179.</summary>
+    public static double NormalizeLon(double lon) =>
+        lon is >= -180 and <= 180 ? lon : lon - (360 * Math.Floor((lon + 180) / 360));
+
+    /// <summary>Degrees of longitude east from <paramref name="from"/> to <paramref name="to"/> the short way, in [-180, 180): across the antimeridian, 179 to -179 is +2, not -358.</summary>
+    public static double LonDelta(double from, double to)
+    {
+        var d = to - from;
+        return d is >= -180 and < 180 ? d : d - (360 * Math.Floor((d + 180) / 360));
+    }
+
     /// <summary>Great-circle distance in metres (haversine).</summary>
     public static double HaversineMetres(GeoPoint a, GeoPoint b)
     {
