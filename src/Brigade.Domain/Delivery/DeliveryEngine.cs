@@ -191,6 +191,10 @@ public sealed partial class DeliveryEngine
             if (c.Jobs.Count == 0 && !_index.IsAvailable(c.Handle)) continue;
             if (c.Jobs.Count == 0 && (!_index.TryGetPosition(c.Handle, out _, out var seen) || now.UtcTicks - seen > _fleet.StaleAfter.Ticks)) continue;
             if (c.Jobs.Count > 0 && c.Phase != CourierPhase.ToCustomer) continue;
+            // Finishing a job is planned from when it should end. One past that time (a handover running late or
+            // not confirmed) has no known end: planned as free now, it would win orders it can never be offered, and
+            // hold them from free couriers until it delivers.
+            if (c.Jobs.Count > 0 && c.FreeAt <= now) continue;
             roster.Add(c);
         }
         if (roster.Count == 0) return;

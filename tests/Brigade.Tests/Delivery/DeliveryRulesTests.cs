@@ -318,4 +318,32 @@ public class DeliveryRulesTests
         var (next, _) = Until<OfferMade>(e, log, answeredAt, withinMinutes: 30);
         Assert.Equal((offer.CourierId, "o2"), (next.CourierId, Assert.Single(next.OrderIds)));
     }
+
+    [Fact]
+    public void An_order_is_not_held_for_a_courier_who_is_late_finishing_a_delivery_while_another_is_free()
+    {
+        var e = OneKitchen();
+        var log = new List<IDomainEvent>();
+        e.Advance(T0, log);
+        StartShift(e, log, "ann", 52.5201, 13.4001, T0);
+        // Ann's customer is around the corner from the outlet.
+        Assert.True(e.PlaceOrder(Order("o1", "k", new GeoPoint(52.5205, 13.4005)), T0.AddSeconds(1), log).IsOk);
+        var (offer, offeredAt) = Until<OfferMade>(e, log, T0);
+        Assert.True(e.AtDelivery(offeredAt, log, (d, o) => d.AcceptOffer("ann", offer.OfferId, offeredAt, o)).IsOk);
+        var (_, readyAt) = Until<OrderReady>(e, log, offeredAt);
+        Assert.True(e.AtDelivery(readyAt, log, (d, o) => d.PickUp("ann", "o1", readyAt, o)).IsOk);
+
+        // Ann does not confirm the handover: she is long past when she should have been free again.
+        var late = readyAt.AddMinutes(30);
+        e.Advance(late, log);
+        Assert.Equal("tocustomer", e.Delivery.CourierOf("ann", late)!.Phase);
+        StartShift(e, log, "bob", 52.53, 13.42, late);
+        Assert.True(e.PlaceOrder(Order("o2", "k", new GeoPoint(52.5205, 13.4005)), late, log).IsOk);
+
+        var start = log.Count;
+        var (next, _) = Until<OfferMade>(e, log, late, withinMinutes: 20);
+
+        Assert.Equal(("bob", "o2"), (next.CourierId, Assert.Single(next.OrderIds)));
+        Assert.DoesNotContain(log.Skip(start), x => x is OrderDelivered);
+    }
 }
