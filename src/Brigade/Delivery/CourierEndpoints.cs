@@ -49,7 +49,7 @@ public static class CourierEndpoints
             .WithName("EndShift");
 
         group.MapPost("/locations", ReportAsync).WithName("ReportLocations")
-            .WithSummary($"One position, or a batch in 'points' (at most {MaxPointsPerRequest}); stale and out-of-order points never move the courier back, and points stamped ahead of the server's clock are ignored")
+            .WithSummary($"One position, or a batch in 'points' (at most {MaxPointsPerRequest}, each with its 'at'); stale and out-of-order points never move the courier back, and points stamped ahead of the server's clock are ignored")
             .Produces<LocationsResult>().ProducesProblem(422);
 
         group.MapGet("/offers/stream", CourierStream.StreamAsync).WithName("StreamOffers")
@@ -104,6 +104,9 @@ public static class CourierEndpoints
             var p = points[i];
             if (p?.Lat is not { } lat || p.Lon is not { } lon || !GeoPoint.IsValid(lat, lon))
                 errors[body.Points is null ? "position" : $"points[{i}]"] = ["lat must be within ±90 and lon within ±180."];
+            // Untimed points would all be "now": the first would be taken and the rest ignored as duplicates.
+            else if (points.Count > 1 && p.At is null)
+                errors[$"points[{i}]"] = ["Each point of a batch needs its time ('at'), so the latest is known."];
         }
         if (errors.Count > 0) return Problems.Invalid(errors);
 

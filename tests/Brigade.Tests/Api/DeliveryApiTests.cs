@@ -144,6 +144,30 @@ public class DeliveryApiTests
     }
 
     [Fact]
+    public async Task A_batch_of_positions_without_their_times_is_refused_rather_than_leaving_the_courier_at_the_first()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(catalogJson: Catalog, services: s => s.AddSingleton(new ScaledTimeProvider(1, clock)));
+        await app.Client.PostAsJsonAsync("/api/couriers/bob/shift/start", new { lat = 52.5, lon = 13.4 });
+        clock.Advance(TimeSpan.FromMinutes(1));
+
+        // Which of these is where the courier is now? Without times, nothing says.
+        using var untimed = await app.Client.PostAsJsonAsync("/api/couriers/bob/locations", new
+        {
+            points = new[] { new { lat = 52.501, lon = 13.401 }, new { lat = 52.502, lon = 13.402 }, new { lat = 52.503, lon = 13.403 } },
+        });
+
+        await ProblemAssert.IsProblem(untimed, 422);
+        var courier = await app.GetJsonAsync("/api/couriers/bob");
+        Assert.Equal((52.5, 13.4), (courier.GetProperty("lat").GetDouble(), courier.GetProperty("lon").GetDouble()));
+        // A single point without a time is now, as before.
+        using var one = await app.Client.PostAsJsonAsync("/api/couriers/bob/locations", new { points = new[] { new { lat = 52.503, lon = 13.403 } } });
+        Assert.Equal(HttpStatusCode.OK, one.StatusCode);
+        courier = await app.GetJsonAsync("/api/couriers/bob");
+        Assert.Equal((52.503, 13.403), (courier.GetProperty("lat").GetDouble(), courier.GetProperty("lon").GetDouble()));
+    }
+
+    [Fact]
     public async Task A_position_stamped_ahead_of_the_server_clock_is_ignored_and_does_not_pin_the_courier_there()
     {
         var clock = new ManualClock(DateTimeOffset.UtcNow);
