@@ -197,7 +197,7 @@ public class MatcherTests
     /// every minute, due assignments executed) and checks the invariants on every round.
     /// </summary>
     [Fact]
-    public void Never_assigns_an_order_to_two_couriers_nor_a_courier_to_two_overlapping_jobs()
+    public void Never_assigns_an_order_to_two_couriers_nor_a_courier_to_two_overlapping_jobs_nor_bundles_beyond_its_limits()
     {
         var property = Prop.ForAll(Arb.From(Gen.Choose(0, int.MaxValue)), seed =>
         {
@@ -223,7 +223,8 @@ public class MatcherTests
             return new DispatchCourier(i, new(random.Next(0, 6000), random.Next(0, 6000)), on, on + (random.Next(60, 180) * 60));
         }).ToArray();
 
-        var matcher = NewMatcher(new MatcherOptions { CandidatesPerPickup = 4 + random.Next(8), MaxBundleSize = 1 + random.Next(3) });
+        var options = new MatcherOptions { CandidatesPerPickup = 4 + random.Next(8), MaxBundleSize = 1 + random.Next(3), MaxBundleReadySpreadSeconds = random.Next(0, 20) * 60 };
+        var matcher = NewMatcher(options);
         var committed = new HashSet<long>();
         var pending = new List<DispatchOrder>();
         var next = 0;
@@ -252,6 +253,8 @@ public class MatcherTests
                 Assert.True(a.PickupAt <= couriers[c].ShiftEndsAt, "collects after its shift");
                 Assert.True(a.PickupAt >= bundle.Max(o => o.ReadyAt), "collects before the food is ready");
                 Assert.Single(bundle.Select(o => o.OutletId).Distinct());
+                Assert.InRange(bundle.Count, 1, options.MaxBundleSize);
+                Assert.True(bundle.Max(o => o.ReadyAt) - bundle.Min(o => o.ReadyAt) <= options.MaxBundleReadySpreadSeconds, "bundles orders ready too far apart");
                 Assert.All(a.OrderIds, id => Assert.True(committed.Add(id), "order committed twice"));
 
                 couriers[c] = couriers[c] with { Position = bundle[^1].Dropoff, FreeAt = a.FreeAt };
