@@ -109,7 +109,8 @@ public sealed partial class DeliveryEngine
         if (job.State == JobState.Offered) RequestRound(at); // which withdraws the offer if nothing is left in it
         if (job.CourierId is null || !_couriers.TryGetValue(job.CourierId, out var c)) return;
         c.Jobs.Remove(job);
-        if (c.Jobs.Count == 0) BecomeIdle(c, at, c.Simulated ? c.PositionAt_(at) : c.Position);
+        // A human courier is where they last reported, as of then: losing the order says nothing new about them.
+        if (c.Jobs.Count == 0) BecomeIdle(c, at, c.Simulated ? c.PositionAt_(at) : c.Position, seenAt: c.PositionAt);
     }
 
     private void OnShiftStarted(CourierShiftStarted s)
@@ -214,7 +215,7 @@ public sealed partial class DeliveryEngine
         job.OfferId = null;
         if (!_couriers.TryGetValue(u.CourierId, out var c)) return;
         c.Jobs.Remove(job);
-        if (c.Jobs.Count == 0) BecomeIdle(c, u.At, c.Simulated ? c.PositionAt_(u.At) : c.Position);
+        if (c.Jobs.Count == 0) BecomeIdle(c, u.At, c.Simulated ? c.PositionAt_(u.At) : c.Position, seenAt: c.PositionAt);
         RequestRound(u.At);
     }
 

@@ -346,4 +346,39 @@ public class DeliveryRulesTests
         Assert.Equal(("bob", "o2"), (next.CourierId, Assert.Single(next.OrderIds)));
         Assert.DoesNotContain(log.Skip(start), x => x is OrderDelivered);
     }
+
+    [Fact]
+    public void A_courier_whose_order_fails_is_not_taken_as_freshly_seen_where_they_last_reported()
+    {
+        var e = OneKitchen(fleet: HumanFleet.Replace("\"staleSeconds\": 3600", "\"staleSeconds\": 120", StringComparison.Ordinal),
+            pizzaStation: """{ "id": "pizza", "mode": "human" }""", outletExtra: "\"maxAttempts\": 1, \"leaseSeconds\": 30,");
+        var log = new List<IDomainEvent>();
+        e.Advance(T0, log);
+        StartShift(e, log, "ann", 52.521, 13.401, T0);
+        Assert.True(e.PlaceOrder(Order("o1", "k", Customer), T0.AddSeconds(1), log).IsOk);
+        var offeredAt = T0;
+        for (; !log.OfType<OfferMade>().Any(); offeredAt = offeredAt.AddSeconds(5))
+        {
+            e.Delivery.ReportLocation("ann", 52.521, 13.401, offeredAt, offeredAt);
+            e.Advance(offeredAt, log);
+        }
+        var offer = log.OfType<OfferMade>().Single();
+        Assert.True(e.AtDelivery(offeredAt, log, (d, o) => d.AcceptOffer("ann", offer.OfferId, offeredAt, o)).IsOk);
+
+        // Ann's phone goes quiet; ten minutes later her order fails in the kitchen (a chef starts it and vanishes).
+        var started = offeredAt.AddMinutes(10);
+        e.Advance(started, log);
+        Assert.True(e.AtKitchen("k", started, log, (k, o) => k.StartTask("a", null, started, o)).IsOk);
+        var (_, cancelled) = Until<OrderFailed>(e, log, started);
+
+        var ann = e.Delivery.CourierOf("ann", cancelled)!;
+        Assert.Equal("idle", ann.Phase);
+        Assert.True(ann.Stale, $"last seen at {ann.PositionAt:O}, offered at {offeredAt:O}, failed at {cancelled:O}");
+        Assert.True(ann.PositionAt <= offeredAt, $"last seen at {ann.PositionAt:O}");
+        // Nobody knows where she is: no offer until she reports again.
+        Assert.True(e.PlaceOrder(Order("o2", "k", Customer), cancelled, log).IsOk);
+        var start = log.Count;
+        for (var t = cancelled; t < cancelled.AddMinutes(2); t = t.AddSeconds(5)) e.Advance(t, log);
+        Assert.DoesNotContain(log.Skip(start), x => x is OfferMade);
+    }
 }
