@@ -92,7 +92,7 @@ public sealed partial class AlertMonitor(BrigadeOptions options, OperationsSampl
             var events = new List<IDomainEvent>();
             foreach (var rule in options.Alerts.Rules)
             {
-                var name = rule.Name ?? rule.Kind!;
+                var name = rule.EffectiveName;
                 var holding = Conditions(rule, snapshot);
                 lock (_active)
                 {

@@ -112,6 +112,10 @@ public sealed class BrigadeOptions
                 return $"Brigade:Alerts:Rules[{i}]: Kind must be one of {string.Join(", ", Brigade.Alerts.AlertKinds.All)}, not '{Alerts.Rules[i].Kind}'";
             if (!(Alerts.Rules[i].WindowMinutes <= 10_080))
                 return $"Brigade:Alerts:Rules[{i}]: WindowMinutes must be at most 10080 (a week), not {Alerts.Rules[i].WindowMinutes}";
+            // A name is one set of alerts: a second rule of that name would resolve what the first fired, and fire it again.
+            for (var j = 0; j < i; j++)
+                if (string.Equals(Alerts.Rules[j].EffectiveName, Alerts.Rules[i].EffectiveName, StringComparison.Ordinal))
+                    return $"Brigade:Alerts:Rules[{i}]: the name '{Alerts.Rules[i].EffectiveName}' is taken by Rules[{j}]; give each rule its own Name (a rule without one is named by its kind)";
         }
         if (!string.IsNullOrWhiteSpace(Telemetry.OtlpEndpoint) && !(Uri.TryCreate(Telemetry.OtlpEndpoint, UriKind.Absolute, out var otlp) && otlp.Scheme is "http" or "https"))
             return $"Brigade:Telemetry:OtlpEndpoint must be an http(s) URL such as http://collector:4317, not '{Telemetry.OtlpEndpoint}'";
@@ -254,6 +258,9 @@ public sealed class AlertRuleOptions
 {
     public string? Name { get; set; }
     public string? Kind { get; set; }
+
+    /// <summary>The rule's name: <see cref="Name"/>, or its kind when it has none. Alerts are kept per name and subject.</summary>
+    public string EffectiveName => string.IsNullOrWhiteSpace(Name) ? Kind ?? "" : Name;
 
     /// <summary>failedOrders: more than this many; courierPositionsStale: seconds without a position; eventLogAppendP99: seconds.</summary>
     public double Threshold { get; set; }

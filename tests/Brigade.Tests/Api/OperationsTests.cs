@@ -165,6 +165,29 @@ public partial class OperationsTests
     }
 
     [Fact]
+    public async Task Two_alert_rules_with_one_name_stop_start_up_with_a_message()
+    {
+        // One name is one set of alerts: the second rule would resolve what the first fired, round after round.
+        var error = await Record.ExceptionAsync(() => TestApp.StartAsync(extra: new Dictionary<string, string?>
+        {
+            ["Brigade:Alerts:Rules:0:Name"] = "ops",
+            ["Brigade:Alerts:Rules:0:Kind"] = "outletSilent",
+            ["Brigade:Alerts:Rules:1:Name"] = "ops",
+            ["Brigade:Alerts:Rules:1:Kind"] = "eventLogAppendP99",
+        }));
+        Assert.Contains("Brigade:Alerts:Rules[1]: the name 'ops' is taken by Rules[0]", error?.Message, StringComparison.Ordinal);
+
+        // A rule without a name is named by its kind.
+        error = await Record.ExceptionAsync(() => TestApp.StartAsync(extra: new Dictionary<string, string?>
+        {
+            ["Brigade:Alerts:Rules:0:Kind"] = "outletSilent",
+            ["Brigade:Alerts:Rules:1:Kind"] = "outletSilent",
+            ["Brigade:Alerts:Rules:1:Threshold"] = "2",
+        }));
+        Assert.Contains("Brigade:Alerts:Rules[1]: the name 'outletSilent' is taken by Rules[0]", error?.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task With_an_otlp_endpoint_configured_the_metrics_are_also_exported()
     {
         await using var app = await TestApp.StartAsync(extra: new Dictionary<string, string?> { ["Brigade:Telemetry:OtlpEndpoint"] = "http://127.0.0.1:4317" });
