@@ -47,6 +47,12 @@ public sealed partial class AlertMonitor(BrigadeOptions options, OperationsSampl
     private readonly SemaphoreSlim _evaluating = new(1, 1);
     private bool _loaded;
 
+    // Failures are kept as long as the longest failedOrders window looks back.
+    private readonly TimeSpan _keepFailures = options.Alerts.Rules.Where(r => r.Kind == AlertKinds.FailedOrders)
+        .Select(FailureWindow).DefaultIfEmpty(TimeSpan.Zero).Max();
+
+    private static TimeSpan FailureWindow(AlertRuleOptions rule) => TimeSpan.FromMinutes(rule.WindowMinutes > 0 ? rule.WindowMinutes : 5);
+
     public IReadOnlyList<AlertView> Active
     {
         get { lock (_active) return _active.Values.OrderBy(a => a.FiredAt).ToList(); }
@@ -54,6 +60,7 @@ public sealed partial class AlertMonitor(BrigadeOptions options, OperationsSampl
 
     public void OnCommitted(IReadOnlyList<CommittedEvent> batch)
     {
+        if (_keepFailures == TimeSpan.Zero) return; // no rule counts failures: keep none
         foreach (var ce in batch)
             if (ce.Event.Source is OrderFailed f) _failures.Enqueue(f.At);
     }
@@ -87,7 +94,7 @@ public sealed partial class AlertMonitor(BrigadeOptions options, OperationsSampl
             var snapshot = await sampler.RefreshAsync();
             if (snapshot.At == DateTimeOffset.MinValue) return [];
             var now = snapshot.At;
-            while (_failures.TryPeek(out var t) && t < now - TimeSpan.FromHours(1)) _failures.TryDequeue(out _);
+            while (_failures.TryPeek(out var t) && t < now - _keepFailures) _failures.TryDequeue(out _);
 
             var events = new List<IDomainEvent>();
             foreach (var rule in options.Alerts.Rules)
@@ -130,9 +137,10 @@ public sealed partial class AlertMonitor(BrigadeOptions options, OperationsSampl
         switch (rule.Kind)
         {
             case AlertKinds.FailedOrders:
-                var since = s.At - TimeSpan.FromMinutes(rule.WindowMinutes > 0 ? rule.WindowMinutes : 5);
+                var window = FailureWindow(rule);
+                var since = s.At - window;
                 var failed = _failures.Count(t => t >= since);
-                if (failed > rule.Threshold) holding["orders"] = (failed, $"{failed} orders failed in the last {rule.WindowMinutes} minutes (more than {rule.Threshold})");
+                if (failed > rule.Threshold) holding["orders"] = (failed, $"{failed} orders failed in the last {window.TotalMinutes} minutes (more than {rule.Threshold})");
                 break;
             case AlertKinds.StationWaitP90:
                 var factor = rule.Threshold > 0 ? rule.Threshold : 1;

@@ -158,6 +158,27 @@ public partial class OperationsTests
     }
 
     [Fact]
+    public async Task A_failed_orders_rule_counts_the_failures_of_its_whole_window_even_when_it_is_longer_than_an_hour()
+    {
+        await using var app = await TestApp.StartAsync(extra: new Dictionary<string, string?>
+        {
+            ["Brigade:Alerts:EvaluateEverySeconds"] = "3600",
+            ["Brigade:Alerts:Rules:0:Name"] = "failures-today",
+            ["Brigade:Alerts:Rules:0:Kind"] = "failedOrders",
+            ["Brigade:Alerts:Rules:0:Threshold"] = "1",
+            ["Brigade:Alerts:Rules:0:WindowMinutes"] = "180",
+        });
+        var monitor = app.Service<AlertMonitor>();
+        var now = app.Service<EngineHost>().Clock.GetUtcNow();
+        monitor.OnCommitted([.. new[] { "o1", "o2" }.Select((id, i) =>
+            new CommittedEvent(i + 1, 1, EventSerializer.ToWrite(new Brigade.Orders.OrderFailed(id, "no courier", now - TimeSpan.FromMinutes(90)))))]);
+
+        var fired = (await monitor.EvaluateAsync()).OfType<AlertFired>().SingleOrDefault();
+        Assert.NotNull(fired);
+        Assert.Equal(2, fired.Value);
+    }
+
+    [Fact]
     public async Task An_unknown_alert_kind_stops_start_up_with_a_message()
     {
         var error = await Record.ExceptionAsync(() => TestApp.StartAsync(extra: new Dictionary<string, string?> { ["Brigade:Alerts:Rules:0:Kind"] = "gremlins" }));
