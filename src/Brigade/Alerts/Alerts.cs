@@ -67,7 +67,13 @@ public sealed partial class AlertMonitor(BrigadeOptions options, OperationsSampl
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (options.Alerts.Rules.Count == 0) return;
+        if (options.Alerts.Rules.Count == 0)
+        {
+            // No rules: one round resolves what rules configured before may have left firing.
+            try { await EvaluateAsync(stoppingToken); }
+            catch (Exception e) when (e is not OperationCanceledException) { LogEvaluationFailed(e); }
+            return;
+        }
         var every = TimeSpan.FromSeconds(Math.Max(0.05, options.Alerts.EvaluateEverySeconds));
         using var timer = new PeriodicTimer(every);
         try
@@ -110,6 +116,13 @@ public sealed partial class AlertMonitor(BrigadeOptions options, OperationsSampl
                         if (r == name && !holding.ContainsKey(subject))
                             events.Add(new AlertResolved(alert.AlertId, name, subject, $"{alert.Message}: no longer the case", now));
                 }
+            }
+            // An alert of a rule no longer configured (fired before a restart that dropped or renamed it) would otherwise fire forever.
+            lock (_active)
+            {
+                foreach (var ((r, subject), alert) in _active)
+                    if (!options.Alerts.Rules.Exists(rule => rule.EffectiveName == r))
+                        events.Add(new AlertResolved(alert.AlertId, r, subject, $"{alert.Message}: its rule is no longer configured", now));
             }
             if (events.Count == 0) return events;
             var result = await engine.SendAsync((_, _, output) =>

@@ -179,6 +179,45 @@ public partial class OperationsTests
     }
 
     [Fact]
+    public async Task An_alert_whose_rule_was_taken_out_of_the_configuration_resolves_after_a_restart()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "brigade-test-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var slowLog = new Dictionary<string, string?>
+            {
+                ["Brigade:Alerts:EvaluateEverySeconds"] = "3600",
+                ["Brigade:Alerts:Rules:0:Name"] = "slow-log",
+                ["Brigade:Alerts:Rules:0:Kind"] = "eventLogAppendP99",
+                ["Brigade:Alerts:Rules:0:Threshold"] = "0",
+            };
+            await using (var before = await TestApp.StartAsync(dataDir: dir, extra: slowLog))
+            {
+                await before.PlaceAsync(Espresso);
+                await before.Service<AlertMonitor>().EvaluateAsync();
+                Assert.Contains(before.Service<AlertMonitor>().Active, a => a.Rule == "slow-log");
+            }
+
+            // The operator drops the rule (keeping another one) and restarts.
+            await using var after = await TestApp.StartAsync(dataDir: dir, extra: new Dictionary<string, string?>
+            {
+                ["Brigade:Alerts:EvaluateEverySeconds"] = "3600",
+                ["Brigade:Alerts:Rules:0:Name"] = "outlet-silent",
+                ["Brigade:Alerts:Rules:0:Kind"] = "outletSilent",
+            });
+            var monitor = after.Service<AlertMonitor>();
+            await monitor.EvaluateAsync();
+            Assert.DoesNotContain(monitor.Active, a => a.Rule == "slow-log");
+            var listed = await after.GetJsonAsync("/api/alerts");
+            Assert.Equal("resolved", listed.GetProperty("recent").EnumerateArray().Single(a => a.GetProperty("rule").GetString() == "slow-log").GetProperty("state").GetString());
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    [Fact]
     public async Task An_unknown_alert_kind_stops_start_up_with_a_message()
     {
         var error = await Record.ExceptionAsync(() => TestApp.StartAsync(extra: new Dictionary<string, string?> { ["Brigade:Alerts:Rules:0:Kind"] = "gremlins" }));
