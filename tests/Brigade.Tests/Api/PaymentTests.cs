@@ -136,6 +136,25 @@ public class PaymentTests
     }
 
     [Fact]
+    public async Task An_authorisation_that_arrives_after_its_cancelled_order_left_memory_is_voided_not_refused()
+    {
+        await using var app = await TestApp.StartAsync(extra: Payments(("LocalCallbacks", "false")));
+        var id = (await app.PlaceAsync(Espresso)).GetProperty("id").GetString()!;
+        var provider = (LocalPaymentProvider)app.Service<IPaymentProvider>();
+        var charge = Assert.Single(provider.Charges);
+        using (var cancelled = await app.Client.PostAsync($"/api/orders/{id}/cancel", null))
+            Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
+        await app.Service<Brigade.Engine.EngineHost>().ForgetEndedOrdersAsync(TimeSpan.FromSeconds(-1));
+
+        var body = Body("evt_late", id, charge.PaymentId, charge.AmountCents);
+        using var late = await SendAsync(app, body, WebhookSignature.Sign(app.Service<PaymentSecrets>().WebhookSecret, DateTimeOffset.UtcNow, body));
+
+        Assert.Equal(HttpStatusCode.OK, late.StatusCode);
+        Assert.True(charge.Voided, "the money held for a cancelled order was never released");
+        Assert.Equal("cancelled", (await app.GetJsonAsync($"/api/orders/{id}")).GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task The_provider_charges_once_per_idempotency_key()
     {
         await using var app = await TestApp.StartAsync(extra: Payments(("LocalCallbacks", "false")));
