@@ -191,12 +191,7 @@ public static class BrigadeServer
 
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
-            StatusCodeSelector = e => e switch
-            {
-                BadHttpRequestException bad => bad.StatusCode,
-                EngineUnavailableException => StatusCodes.Status503ServiceUnavailable,
-                _ => StatusCodes.Status500InternalServerError,
-            },
+            StatusCodeSelector = StatusOf,
             // A client's malformed or aborted request is its problem, and an engine that is stopping or
             // rebuilding is a wait, not an error of ours to log.
             SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException or OperationCanceledException or EngineUnavailableException,
@@ -222,6 +217,14 @@ public static class BrigadeServer
         Operations.OpsEndpoints.MapOpsFeeds(app);
         return app;
     }
+
+    /// <summary>The status a request that threw is answered with (the exception handler's choice, which the HTTP metrics record too).</summary>
+    public static int StatusOf(Exception e) => e switch
+    {
+        BadHttpRequestException bad => bad.StatusCode,
+        EngineUnavailableException => StatusCodes.Status503ServiceUnavailable,
+        _ => StatusCodes.Status500InternalServerError,
+    };
 }
 
 /// <summary>Ready when the event log answers and the engine loop runs.</summary>

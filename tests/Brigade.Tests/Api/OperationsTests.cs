@@ -59,6 +59,29 @@ public partial class OperationsTests
         }
     }
 
+    [Fact]
+    public async Task A_request_that_fails_with_an_error_is_counted_with_the_status_it_was_answered_with()
+    {
+        await using var app = await TestApp.StartAsync(
+            extra: new Dictionary<string, string?> { ["Brigade:Payments:Required"] = "true" },
+            services: s => s.AddSingleton<Brigade.Payments.IPaymentProvider, BrokenProvider>());
+        using (var failed = await TestApp.PostOrderAsync(app.Client, Espresso, "broken-provider"))
+            Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+
+        var text = await app.Anonymous.GetStringAsync("/metrics");
+        Assert.Contains("brigade_http_request_duration_seconds_count{method=\"POST\",route=\"/api/orders/\",status=\"500\"} 1\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("route=\"/api/orders/\",status=\"200\"", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>A payment provider whose client has a bug: every request throws.</summary>
+    private sealed class BrokenProvider : Brigade.Payments.IPaymentProvider
+    {
+        public string Name => "broken";
+        public Task<Brigade.Payments.PaymentAttempt> AuthorizeAsync(Brigade.Payments.PaymentRequest request, CancellationToken ct = default) =>
+            throw new InvalidOperationException("the provider's client is broken");
+        public Task VoidAsync(string paymentId, string idempotencyKey, CancellationToken ct = default) => Task.CompletedTask;
+    }
+
     [GeneratedRegex("""^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*\})? (-?[0-9][0-9.eE+-]*|\+Inf|-Inf|NaN)$""")]
     private static partial Regex SampleLine();
 
