@@ -130,7 +130,12 @@ public sealed partial class AlertMonitor(BrigadeOptions options, OperationsSampl
                 output.AddRange(events);
                 return EngineResult.Ok();
             });
-            if (!result.IsOk) return [];
+            if (!result.IsOk)
+            {
+                // A write answered as failed may still have reached the disk: the next round reads what is firing from the log again.
+                _loaded = false;
+                return [];
+            }
             foreach (var e in events)
             {
                 Apply(e);
@@ -196,6 +201,7 @@ public sealed partial class AlertMonitor(BrigadeOptions options, OperationsSampl
     /// <summary>Alerts still firing when the server last stopped are still firing.</summary>
     private async Task LoadAsync(CancellationToken ct)
     {
+        lock (_active) _active.Clear();
         foreach (var stored in await store.ReadByStreamPrefixAsync(StreamKey.Prefix(StreamKind.Alerts), null, 100_000, ct))
             Apply(EventSerializer.Deserialize(stored));
         _loaded = true;

@@ -241,6 +241,33 @@ public partial class OperationsTests
     }
 
     [Fact]
+    public async Task An_alert_written_although_its_write_was_answered_as_failed_is_not_fired_a_second_time()
+    {
+        await using var app = await TestApp.StartAsync(catalogJson: OrderApiTests.HumanKitchen, extra: new Dictionary<string, string?>
+        {
+            ["Brigade:Alerts:EvaluateEverySeconds"] = "3600",
+            ["Brigade:Alerts:Rules:0:Name"] = "any-failure",
+            ["Brigade:Alerts:Rules:0:Kind"] = "failedOrders",
+            ["Brigade:Alerts:Rules:0:Threshold"] = "0",
+        });
+        var monitor = app.Service<AlertMonitor>();
+        var engine = app.Service<EngineHost>();
+        await monitor.EvaluateAsync(); // nothing failed yet
+        monitor.OnCommitted([new CommittedEvent(1, 1, EventSerializer.ToWrite(new Brigade.Orders.OrderFailed("o1", "no courier", engine.Clock.GetUtcNow())))]);
+
+        // As when the connection drops during COMMIT: the alert is on disk, the monitor is told the write failed.
+        app.Service<SqliteEventStore>().LoseNextAcknowledgements = 1;
+        Assert.Empty(await monitor.EvaluateAsync());
+        for (var i = 0; i < 100 && !engine.IsRunning; i++) await Task.Delay(50);
+        Assert.True(engine.IsRunning, "the engine did not recover");
+        for (var i = 0; i < 3; i++) await monitor.EvaluateAsync();
+
+        var logged = await app.Service<IEventStore>().ReadByStreamPrefixAsync("alerts-any-failure", null, 100);
+        Assert.Equal(["AlertFired"], logged.Select(e => e.Type));
+        Assert.Single(monitor.Active);
+    }
+
+    [Fact]
     public async Task An_unknown_alert_kind_stops_start_up_with_a_message()
     {
         var error = await Record.ExceptionAsync(() => TestApp.StartAsync(extra: new Dictionary<string, string?> { ["Brigade:Alerts:Rules:0:Kind"] = "gremlins" }));
