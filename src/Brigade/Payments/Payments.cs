@@ -144,6 +144,8 @@ public sealed partial class PaymentWebhooks(EngineHost engine, IEventStore store
             case "payment.authorized" when e.AmountCents is { } amount:
                 decide = (en, now, output) => en.AuthorizePayment(orderId, paymentId, amount, now, output);
                 break;
+            case "payment.authorized":
+                return (400, "A payment.authorized webhook needs amountCents: the amount authorised, checked against the order's total.");
             case "payment.declined":
                 decide = (en, now, output) => en.DeclinePayment(orderId, paymentId, e.Reason ?? "declined", now, output);
                 break;

@@ -155,6 +155,19 @@ public class PaymentTests
     }
 
     [Fact]
+    public async Task An_authorisation_without_an_amount_is_refused_as_malformed_rather_than_ignored()
+    {
+        await using var app = await TestApp.StartAsync(extra: Payments(("LocalCallbacks", "false")));
+        var id = (await app.PlaceAsync(Espresso)).GetProperty("id").GetString()!;
+        var charge = Assert.Single(((LocalPaymentProvider)app.Service<IPaymentProvider>()).Charges);
+        var body = Encoding.UTF8.GetBytes($$"""{"id":"evt_1","type":"payment.authorized","orderId":"{{id}}","paymentId":"{{charge.PaymentId}}"}""");
+
+        var problem = await ProblemAssert.IsProblem(await SendAsync(app, body, WebhookSignature.Sign(app.Service<PaymentSecrets>().WebhookSecret, DateTimeOffset.UtcNow, body)), 400);
+        Assert.Contains("amountCents", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Null(await app.Service<IEventStore>().FindDedupAsync(PaymentWebhooks.DedupScope, "evt_1"));
+    }
+
+    [Fact]
     public async Task The_provider_charges_once_per_idempotency_key()
     {
         await using var app = await TestApp.StartAsync(extra: Payments(("LocalCallbacks", "false")));
