@@ -30,7 +30,11 @@ public static class OperationsEndpoints
 
     private static async Task<IResult> AuditAsync(string? orderId, string? outletId, string? courierId, int? limit, IEventStore store, CancellationToken ct)
     {
-        var given = new[] { orderId, outletId, courierId }.Count(v => !string.IsNullOrEmpty(v));
+        // An empty parameter is one not given (a form sends its unused fields empty).
+        if (orderId?.Length == 0) orderId = null;
+        if (outletId?.Length == 0) outletId = null;
+        if (courierId?.Length == 0) courierId = null;
+        var given = new[] { orderId, outletId, courierId }.Count(v => v is not null);
         if (given != 1) return Problems.BadRequest("audit-query", "Give exactly one of orderId, outletId or courierId.");
         var id = orderId ?? outletId ?? courierId!;
         if (!Ids.LooksLikeId(id)) return Problems.BadRequest("audit-query", "An id is 1-64 letters, digits, '-' or '_'.");

@@ -268,6 +268,16 @@ public partial class OperationsTests
     }
 
     [Fact]
+    public async Task An_audit_query_with_an_empty_parameter_beside_the_one_it_names_reads_that_one()
+    {
+        // A form or script that sends every field, the unused ones empty.
+        await using var app = await TestApp.StartAsync();
+        var entries = await app.GetJsonAsync("/api/audit?orderId=&outletId=pizza-north&courierId=");
+        Assert.Equal(System.Text.Json.JsonValueKind.Array, entries.ValueKind);
+        await ProblemAssert.IsProblem(await app.Client.GetAsync("/api/audit?orderId=&outletId="), 400);
+    }
+
+    [Fact]
     public async Task An_unknown_alert_kind_stops_start_up_with_a_message()
     {
         var error = await Record.ExceptionAsync(() => TestApp.StartAsync(extra: new Dictionary<string, string?> { ["Brigade:Alerts:Rules:0:Kind"] = "gremlins" }));
