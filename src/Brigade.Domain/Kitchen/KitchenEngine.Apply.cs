@@ -154,17 +154,16 @@ public sealed partial class KitchenEngine
     private void Enqueue(KTask task, int lane)
     {
         task.Phase = TaskPhase.Queued;
-        task.QueueKey = ((long)lane << 61) | ((task.Seq & ((1L << 41) - 1)) << 20) | (uint)(task.IndexInOwner & 0xFFFFF);
+        var key = ((long)lane << 61) | ((task.Seq & ((1L << 41) - 1)) << 20) | (uint)(task.IndexInOwner & 0xFFFFF);
+        // Its old entry under the same key is still queued (taken again from the head and handed back
+        // again): it is live once more, and a second entry would count the task twice.
+        var queued = task.InQueue && task.QueueKey == key;
+        task.QueueKey = key;
+        task.InQueue = true;
         var station = _stations[task.Station];
-        if (task.IsPrep)
-        {
-            station.PrepQueue.Enqueue(task, task.QueueKey);
-        }
-        else
-        {
-            station.Queues[task.Equipment + 1].Enqueue(task, task.QueueKey);
-            station.Queued++;
-        }
+        if (!task.IsPrep) station.Queued++;
+        if (queued) return;
+        (task.IsPrep ? station.PrepQueue : station.Queues[task.Equipment + 1]).Enqueue(task, key);
     }
 
     private void ApplyStarted(TaskStarted s)

@@ -476,6 +476,7 @@ public sealed partial class KitchenEngine
         {
             if (task.Phase == TaskPhase.Queued && task.QueueKey == key) return task;
             queue.Dequeue();
+            if (task.QueueKey == key) task.InQueue = false;
         }
         return null;
     }

@@ -78,6 +78,26 @@ public class KitchenResilienceTests
     }
 
     [Fact]
+    public void A_task_handed_back_twice_counts_once_in_the_work_ahead_of_later_orders()
+    {
+        var k = K(TestCatalogs.Kitchen(pizzaStation: HumanPizza, outletExtra: "\"leaseSeconds\": 60,"));
+        Queue(k, "o1", 0);
+        Queue(k, "o2", 0);
+        Assert.Equal(1, k.StartTask("a", null, T0, []).TaskId);
+        k.Advance(T0.AddSeconds(61), []);
+        var afterFirstReturn = k.EstimateReady("o2", T0.AddSeconds(61))!.Value - T0.AddSeconds(61);
+
+        // a takes the returned topping again, from the head of the queue, and goes silent again.
+        Assert.Equal(1, k.StartTask("a", null, T0.AddSeconds(62), []).TaskId);
+        k.Advance(T0.AddSeconds(123), []);
+        var afterSecondReturn = k.EstimateReady("o2", T0.AddSeconds(123))!.Value - T0.AddSeconds(123);
+
+        // The kitchen is as it was after the first return: o1's topping waits once ahead of o2's.
+        Assert.Equal(afterFirstReturn, afterSecondReturn);
+        Assert.Equal(2, QueuedAtPizza(k));
+    }
+
+    [Fact]
     public void A_heartbeat_from_the_old_lease_holder_does_not_extend_the_new_holders_lease()
     {
         var k = K(TestCatalogs.Kitchen(pizzaStation: HumanPizza, outletExtra: "\"leaseSeconds\": 60,"));
