@@ -226,6 +226,12 @@ public sealed partial class KitchenEngine
         task.Phase = TaskPhase.Done;
         _tasks.Remove(task.Id);
         _stations[task.Station].CompletedTasks++;
+        if (_stations[task.Station].Spec.Mode == StationMode.Human)
+        {
+            _bumped ??= new (long, long)[BumpMemory];
+            _bumped[_bumpedNext] = (task.Id, task.Token);
+            _bumpedNext = (_bumpedNext + 1) % BumpMemory;
+        }
         if (task.Next is { } next)
         {
             next.QueuedAt = at;
