@@ -72,6 +72,27 @@ public sealed class PostgresServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_server_pointed_at_a_postgres_database_that_does_not_exist_says_so_without_a_stack_trace()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "brigade-nodb-" + Guid.NewGuid().ToString("N"));
+        var missing = new Npgsql.NpgsqlConnectionStringBuilder(_db.ConnectionString) { Database = _db.Name + "_missing" }.ConnectionString;
+        try
+        {
+            var (code, _, error) = await Processes.RunAsync("dotnet",
+                [Path.Combine(AppContext.BaseDirectory, "brigade.dll"), "serve", "--data-dir", dir, "--store", "postgres", "--postgres", missing]);
+
+            Assert.Equal(2, code);
+            Assert.Contains($"brigade serve: cannot open the event log on PostgreSQL (database '{_db.Name}_missing'", error, StringComparison.Ordinal);
+            Assert.Contains("does not exist", error, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task The_postgres_store_without_a_connection_string_is_refused_with_a_message()
     {
         var dir = Path.Combine(Path.GetTempPath(), "brigade-noconn-" + Guid.NewGuid().ToString("N"));
