@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Brigade.Orders;
 using Brigade.Storage;
 using Brigade.Storage.Postgres;
@@ -48,6 +49,22 @@ public sealed class PostgresServerTests : IAsyncLifetime
         await using var app = await TestApp.StartAsync(timeScale: 6000, extra: OnPostgres());
         await SummaryRebuild.AssertRebuiltIdenticallyAsync(app);
         Assert.Equal(6L, await _db.ScalarAsync("SELECT count(*) FROM order_summaries WHERE status = 'ready'"));
+    }
+
+    [Fact]
+    public async Task Text_with_a_nul_character_is_a_422_problem_and_the_server_carries_on()
+    {
+        await using var app = await TestApp.StartAsync(extra: OnPostgres());
+        using var staff = app.ClientAs("staff", "staff-1", "pizza-south");
+
+        await ProblemAssert.IsProblem(await app.Client.PostAsJsonAsync("/api/outlets/pizza-north/pause", new { reason = "oven\0cleaning" }), 422);
+        await ProblemAssert.IsProblem(await staff.PostAsJsonAsync("/api/outlets/pizza-south/kitchen/chefs", new { id = "c\0", skills = new[] { "oven" } }), 422);
+        await ProblemAssert.IsProblem(await staff.PostAsJsonAsync("/api/outlets/pizza-south/kitchen/chefs", new { id = "c9", name = "N\0", skills = new[] { "oven" } }), 422);
+        await ProblemAssert.IsProblem(await staff.PostAsJsonAsync("/api/outlets/pizza-south/kitchen/chefs", new { id = "c9", skills = new[] { "ov\0en" } }), 422);
+        await ProblemAssert.IsProblem(await app.Client.PostAsJsonAsync("/api/couriers/rider-1/shift/start", new { lat = 52.5, lon = 13.4, name = "R\0" }), 422);
+
+        Assert.NotEqual("paused", (await app.GetJsonAsync("/api/outlets/pizza-north")).GetProperty("health").GetProperty("status").GetString());
+        await app.PlaceAsync(Espresso);
     }
 
     [Fact]
