@@ -68,6 +68,24 @@ public sealed class PostgresServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_idempotency_key_reused_after_the_gate_forgot_it_gets_its_order_or_a_422_not_a_503()
+    {
+        await using var app = await TestApp.StartAsync(extra: OnPostgres());
+        var first = (await app.PlaceAsync(Espresso, "old-key")).GetProperty("id").GetString();
+        // What housekeeping does once the key is older than the retention window; the unique index still holds it.
+        app.Service<IdempotencyGate>().Sweep(DateTimeOffset.MaxValue);
+
+        using var same = await app.PostOrderAsync(Espresso, "old-key");
+        using var other = await app.PostOrderAsync(Pizza, "old-key");
+
+        Assert.Equal(System.Net.HttpStatusCode.Created, same.StatusCode);
+        Assert.Equal(first, (await same.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("id").GetString());
+        Assert.Equal("urn:brigade:problem:idempotency-key-reused", (await ProblemAssert.IsProblem(other, 422)).GetProperty("type").GetString());
+        Assert.Equal(1L, await _db.ScalarAsync("SELECT count(*) FROM events WHERE type = 'OrderPlaced'"));
+        await app.PlaceAsync(Espresso, "new-key");
+    }
+
+    [Fact]
     public async Task A_second_server_process_on_the_same_database_refuses_to_start_and_says_why()
     {
         await using var app = await TestApp.StartAsync(extra: OnPostgres());

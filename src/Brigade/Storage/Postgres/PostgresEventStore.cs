@@ -685,6 +685,22 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
         return await cmd.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>
+    /// The order placed with a customer's idempotency key and the hash of its request, however long
+    /// ago: the unique index keeps a key for good, after the in-memory gate has let it go.
+    /// </summary>
+    public async Task<(string OrderId, string Hash)?> FindPlacedOrderAsync(string customerId, string key, CancellationToken ct = default)
+    {
+        await using var cmd = _dataSource.CreateCommand("""
+            SELECT data ->> 'orderId', data ->> 'requestHash' FROM events
+            WHERE type = 'OrderPlaced' AND data ->> 'customerId' = $1 AND data ->> 'idempotencyKey' = $2 LIMIT 1
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = customerId });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = key });
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) && !r.IsDBNull(0) ? (r.GetString(0), r.IsDBNull(1) ? "" : r.GetString(1)) : null;
+    }
+
     /// <summary>The last committed position (the log head: positions have no gaps).</summary>
     public async Task<long> LastPositionAsync(CancellationToken ct = default)
     {
