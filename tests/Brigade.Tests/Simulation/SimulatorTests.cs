@@ -155,6 +155,18 @@ public class SimulatorTests
         Assert.Contains(e.Problems, p => p.Contains(expected, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("bogus", "00:00", "01:00", "date 'bogus' is not yyyy-MM-dd")]
+    [InlineData("0001-01-01", "00:00", "01:00", "date '0001-01-01' must be between 1900-01-01 and 9998-12-31")]
+    [InlineData("9999-12-31", "20:00", "47:00", "date '9999-12-31' must be between 1900-01-01 and 9998-12-31")]
+    public void A_date_out_of_range_is_refused_with_a_message_not_a_crash(string date, string from, string to, string expected)
+    {
+        var doc = ScenarioLoader.Load("pizza-rush").Document with { Date = date, From = from, To = to, Couriers = [], ChefShifts = [], Incidents = [] };
+        doc.Demand = doc.Demand! with { Curve = [new RatePointDocument { At = from, OrdersPerHour = 10 }] };
+        var e = Assert.Throws<ScenarioException>(() => ScenarioCompiler.Compile(doc, ScenarioLoader.Load("pizza-rush").Catalogs));
+        Assert.Contains(expected, e.Problems);
+    }
+
     [Fact]
     public void An_unknown_variant_or_property_is_refused_by_name()
     {
