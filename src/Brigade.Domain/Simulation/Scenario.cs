@@ -58,6 +58,13 @@ public sealed record Scenario
     public IReadOnlyList<PlannedIncident> Incidents { get; init; } = [];
     public IReadOnlyList<PlannedChefShift> ChefShifts { get; init; } = [];
 
+    /// <summary>The time zone the scenario's times of day are in: the first outlet's.</summary>
+    public TimeZoneInfo TimeZone => Catalog.Outlets[0].TimeZone;
+
+    /// <summary>An instant as a local time of day, as the scenario writes it.</summary>
+    public string TimeOfDay(DateTimeOffset at) =>
+        TimeZoneInfo.ConvertTime(at, TimeZone).ToString("HH:mm", CultureInfo.InvariantCulture);
+
     /// <summary>The demand rate at an instant, in orders per hour.</summary>
     public double RateAt(DateTimeOffset t)
     {

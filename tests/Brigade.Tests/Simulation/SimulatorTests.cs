@@ -81,6 +81,27 @@ public class SimulatorTests
     }
 
     [Fact]
+    public void Notes_of_refused_commands_give_the_scenarios_local_time_of_day()
+    {
+        // Berlin, November: local time is UTC+1. The second pause comes while the first holds.
+        var doc = ScenarioLoader.Load("pizza-rush").Document with { From = "16:00", To = "17:00", DrainHours = 1 };
+        doc.Incidents =
+        [
+            new IncidentDocument { Kind = "outletPaused", Outlet = "pizza-north", At = "16:10", Until = "16:40" },
+            new IncidentDocument { Kind = "outletPaused", Outlet = "pizza-north", At = "16:20" },
+        ];
+        var twice = new ChefShiftDocument { Outlet = "pizza-north", Chef = "sofia", From = "16:30", To = "16:50" };
+        doc.ChefShifts = [twice, twice with { }];
+        var scenario = ScenarioCompiler.Compile(doc, ScenarioLoader.Load("pizza-rush").Catalogs);
+
+        var result = new Simulator(scenario).Run();
+
+        var refused = Assert.Single(result.Incidents, i => i.At == scenario.Start.AddMinutes(20));
+        Assert.StartsWith("16:20: ", Assert.Single(refused.Notes), StringComparison.Ordinal);
+        Assert.Contains(result.Notes, n => n.StartsWith("16:30 sofia at pizza-north", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_city_day_with_250_outlets_and_400_couriers_finishes_every_order_and_keeps_every_invariant()
     {
         var scenario = BuiltIn("city-day");
