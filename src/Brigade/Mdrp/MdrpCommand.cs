@@ -51,6 +51,12 @@ public static class MdrpCommand
             return 2;
         }
 
+        if (parallelism < 1)
+        {
+            console.MarkupLineInterpolated($"[red]--parallel must be at least 1, not {parallelism}[/]");
+            return 2;
+        }
+
         List<string> instances;
         try
         {
@@ -99,7 +105,7 @@ public static class MdrpCommand
         Parallel.For(
             0,
             loaded.Count,
-            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = ct },
+            new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = ct },
             i => results[i] = SolveOne(loaded[i], outDir, policy));
         clock.Stop();
 

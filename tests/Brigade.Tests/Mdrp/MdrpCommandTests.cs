@@ -82,6 +82,30 @@ public class MdrpCommandTests
         }
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-2)]
+    public void A_parallelism_below_one_is_refused_with_a_message_not_silently_changed(int parallel)
+    {
+        var work = Directory.CreateTempSubdirectory("brigade-mdrp-").FullName;
+        try
+        {
+            var instance = TinyInstance.WriteTo(Path.Combine(work, "tiny"));
+            var text = new StringWriter();
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(text), Ansi = AnsiSupport.No });
+
+            var code = MdrpCommand.Run([instance], Path.Combine(work, "out"), MdrpPolicies.Default, parallel, console);
+
+            Assert.Equal(2, code);
+            Assert.Contains($"--parallel must be at least 1, not {parallel}", text.ToString(), StringComparison.Ordinal);
+            Assert.False(Directory.Exists(Path.Combine(work, "out")));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
     [Fact]
     public void An_output_folder_that_cannot_be_created_is_named_with_a_message_not_a_crash()
     {
