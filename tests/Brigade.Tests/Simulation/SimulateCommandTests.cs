@@ -98,3 +98,16 @@ public class SimulationReportTimeTests
         Assert.DoesNotContain(">02:00</text>", html, StringComparison.Ordinal);
     }
 }
+
+public class SimulateDefaultOutputTests
+{
+    [Theory]
+    [InlineData("pizza-rush", "pizza-rush")]
+    [InlineData("/etc", "etc")]
+    [InlineData("../../elsewhere", "elsewhere")]
+    [InlineData("friday/night", "friday-night")]
+    [InlineData("..", "scenario")]
+    [InlineData(null, "scenario")]
+    public void The_default_output_folder_stays_inside_simulations_whatever_the_scenario_is_called(string? name, string expected) =>
+        Assert.Equal(Path.Combine("simulations", expected), SimulateCommand.DefaultOutputFolder(name));
+}
