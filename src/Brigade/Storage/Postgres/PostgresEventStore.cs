@@ -598,6 +598,13 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
     public Task<IReadOnlyList<StoredEvent>> ReadStreamAsync(string streamId, long afterVersion = 0, CancellationToken ct = default) =>
         QueryEvents($"SELECT {EventColumns} FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version", [streamId, afterVersion], ct);
 
+    public Task<IReadOnlyList<StoredEvent>> ReadStreamTailAsync(string streamId, int count, CancellationToken ct = default) =>
+        QueryEvents($"""
+            SELECT * FROM (
+              SELECT {EventColumns} FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT $2
+            ) newest ORDER BY version
+            """, [streamId, Math.Max(count, 0)], ct);
+
     public Task<IReadOnlyList<StoredEvent>> ReadByOrderAsync(string orderId, CancellationToken ct = default) =>
         QueryEvents($"SELECT {EventColumns} FROM events WHERE stream_id = 'order-' || $1 OR order_id = $1 ORDER BY position", [orderId], ct);
 
