@@ -86,6 +86,26 @@ public sealed class BrigadeOptions
         return null;
     }
 
+    /// <summary>Why a connection string cannot be read, without repeating it (it may hold a password); null if it can.</summary>
+    private static string? PostgresConnectionProblem(string connectionString)
+    {
+        try
+        {
+            _ = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            // Npgsql names an unknown keyword ("Couldn't set colour"); a malformed string gets a position.
+            return (e.InnerException, e.ParamName) switch
+            {
+                (KeyNotFoundException, { } keyword) => $"unknown keyword '{keyword}'",
+                (not null, { } keyword) => $"the value of '{keyword}' cannot be used",
+                _ => e.Message.TrimEnd('.'),
+            };
+        }
+    }
+
     public bool UsesPostgres => string.Equals(Store, "postgres", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The first setting that cannot work, or null.</summary>
@@ -95,6 +115,8 @@ public sealed class BrigadeOptions
             return $"Brigade:Store must be 'sqlite' or 'postgres', not '{Store}'";
         if (UsesPostgres && string.IsNullOrWhiteSpace(Postgres))
             return "the postgres store needs a connection string: --postgres \"Host=...;Username=...;Database=...\" (or Brigade:Postgres)";
+        if (UsesPostgres && PostgresConnectionProblem(Postgres!) is { } connection)
+            return $"Brigade:Postgres is not a PostgreSQL connection string ({connection}); expected \"Host=...;Username=...;Database=...\"";
         // Faster than MaxTimeScale, the kitchen clock leaves the calendar (year 9999) within weeks of running, or at once.
         if (TimeScale is { } t && !(t > 0 && t <= MaxTimeScale)) return $"Brigade:TimeScale must be a positive number, at most {MaxTimeScale}, not {t}";
         if (Demo && DemoTraffic.Validate() is { } demo) return demo;

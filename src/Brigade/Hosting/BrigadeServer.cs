@@ -151,12 +151,17 @@ public static class BrigadeServer
             o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
             o.SerializerOptions.MaxDepth = 16;
         });
+        // A body or value the framework cannot bind is thrown, not just answered 400, so the problem
+        // below can say what was wrong and where (the JSON path), instead of only "malformed".
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
         {
             // Problems the framework raises itself (routing, binding) get a detail that says what to do.
             var p = ctx.ProblemDetails;
             var request = ctx.HttpContext.Request;
             if (p.Status == 503 && !ctx.HttpContext.Response.Headers.ContainsKey("Retry-After")) ctx.HttpContext.Response.Headers.RetryAfter = "2";
+            if (ctx.Exception is BadHttpRequestException { StatusCode: 400 } bad)
+                p.Detail ??= bad.InnerException is System.Text.Json.JsonException json ? $"{bad.Message} {json.Message}" : bad.Message;
             p.Detail ??= p.Status switch
             {
                 400 => "The request is malformed.",

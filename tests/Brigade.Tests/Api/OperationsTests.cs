@@ -138,6 +138,40 @@ public partial class OperationsTests
     }
 
     [Fact]
+    public async Task The_audit_of_an_outlet_gives_its_newest_entries_across_kitchen_and_outlet_streams_up_to_the_limit()
+    {
+        await using var app = await TestApp.StartAsync();
+        await app.PlaceAsync(Espresso);
+        await app.Client.PostAsJsonAsync("/api/outlets/coffee-central/pause", new { reason = "first" });
+        await app.Client.PostAsync("/api/outlets/coffee-central/resume", null);
+        var all = await app.GetJsonAsync("/api/audit?outletId=coffee-central");
+        var positions = all.EnumerateArray().Select(e => e.GetProperty("position").GetInt64()).ToList();
+        Assert.True(positions.Count >= 4, $"only {positions.Count} entries");
+
+        var newest = await app.GetJsonAsync("/api/audit?outletId=coffee-central&limit=3");
+
+        Assert.Equal(positions.TakeLast(3), newest.EnumerateArray().Select(e => e.GetProperty("position").GetInt64()));
+        Assert.Equal("OutletResumed", newest.EnumerateArray().Last().GetProperty("type").GetString());
+    }
+
+    [Theory]
+    [InlineData("/api/audit?outletId=coffee-central&limit=0")]
+    [InlineData("/api/audit?outletId=coffee-central&limit=-3")]
+    [InlineData("/api/audit?outletId=coffee-central&limit=abc")]
+    [InlineData("/api/audit?outletId=coffee-central&limit=5001")]
+    [InlineData("/api/alerts?limit=0")]
+    [InlineData("/api/alerts?limit=abc")]
+    [InlineData("/api/alerts?limit=1001")]
+    public async Task A_limit_out_of_range_or_not_a_number_is_a_422_that_names_the_range(string url)
+    {
+        await using var app = await TestApp.StartAsync();
+
+        var problem = await ProblemAssert.IsProblem(await app.Client.GetAsync(url), 422);
+
+        Assert.Contains("limit must be a whole number from 1 to", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Alerts_fire_and_resolve_as_events_are_listed_and_reach_webhooks_signed_and_retried()
     {
         await using var hook = await WebhookReceiver.StartAsync(failFirst: 1);
