@@ -67,6 +67,29 @@ test('a customer orders a latte for pickup and follows it live to ready, then co
   assert.deepEqual(unexpectedProblems(page), []);
 });
 
+test('the order page lists the customer\'s recent orders, each linked to its tracking page', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/order.html?restaurant=corner-coffee`);
+  assert.ok(await page.locator('#recent').isHidden()); // no token yet, so nothing to list
+  await page.getByRole('button', { name: 'One more Espresso' }).click();
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await page.waitForURL(/\/track\.html\?id=/);
+  const id = new URL(page.url()).searchParams.get('id');
+
+  await page.goto(`${server.url}/order.html?restaurant=corner-coffee`);
+  const link = page.locator('#recent-list a');
+  await link.first().waitFor();
+  assert.equal(await link.count(), 1);
+  assert.equal(await link.getAttribute('href'), `/track.html?id=${id}`);
+  assert.match(await page.locator('#recent-list li').textContent(), new RegExp(`Order ${id.slice(-6)} · `));
+  assert.deepEqual(await accessibilityFindings(page), []);
+  await screenshot(page, 'order-recent');
+
+  await link.click();
+  await page.waitForURL(`**/track.html?id=${id}`);
+  assert.deepEqual(unexpectedProblems(page), []);
+});
+
 test('a delivery point is picked on the map and the tracking page shows it with the handoff code', async () => {
   const page = await browser.newPage();
   await page.goto(`${server.url}/order.html?restaurant=corner-coffee`);

@@ -154,17 +154,16 @@ public sealed partial class KitchenEngine
     private void Enqueue(KTask task, int lane)
     {
         task.Phase = TaskPhase.Queued;
-        task.QueueKey = ((long)lane << 61) | ((task.Seq & ((1L << 41) - 1)) << 20) | (uint)(task.IndexInOwner & 0xFFFFF);
+        var key = ((long)lane << 61) | ((task.Seq & ((1L << 41) - 1)) << 20) | (uint)(task.IndexInOwner & 0xFFFFF);
+        // Its old entry under the same key is still queued (taken again from the head and handed back
+        // again): it is live once more, and a second entry would count the task twice.
+        var queued = task.InQueue && task.QueueKey == key;
+        task.QueueKey = key;
+        task.InQueue = true;
         var station = _stations[task.Station];
-        if (task.IsPrep)
-        {
-            station.PrepQueue.Enqueue(task, task.QueueKey);
-        }
-        else
-        {
-            station.Queues[task.Equipment + 1].Enqueue(task, task.QueueKey);
-            station.Queued++;
-        }
+        if (!task.IsPrep) station.Queued++;
+        if (queued) return;
+        (task.IsPrep ? station.PrepQueue : station.Queues[task.Equipment + 1]).Enqueue(task, key);
     }
 
     private void ApplyStarted(TaskStarted s)
@@ -227,6 +226,12 @@ public sealed partial class KitchenEngine
         task.Phase = TaskPhase.Done;
         _tasks.Remove(task.Id);
         _stations[task.Station].CompletedTasks++;
+        if (_stations[task.Station].Spec.Mode == StationMode.Human)
+        {
+            _bumped ??= new (long, long)[BumpMemory];
+            _bumped[_bumpedNext] = (task.Id, task.Token);
+            _bumpedNext = (_bumpedNext + 1) % BumpMemory;
+        }
         if (task.Next is { } next)
         {
             next.QueuedAt = at;

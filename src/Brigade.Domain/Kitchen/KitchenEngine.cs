@@ -36,6 +36,14 @@ public sealed partial class KitchenEngine
     private readonly List<KChef> _chefs = [];
     private readonly Dictionary<string, KChef> _chefById = new(StringComparer.Ordinal);
     private readonly Dictionary<long, KTask> _tasks = [];
+    /// <summary>
+    /// The last <see cref="BumpMemory"/> tasks finished at staff-run stations, with the token that
+    /// finished them, so a bump repeated after its task is gone (a double tap, a retry after a lost
+    /// answer) is answered as done rather than refused. Allocated at the first such task.
+    /// </summary>
+    private (long TaskId, long Token)[]? _bumped;
+    private int _bumpedNext;
+    private const int BumpMemory = 256;
     /// <summary>The distinct recipe steps of the tasks queued here (bounded by the catalog), shared by their tasks.</summary>
     private readonly Dictionary<(string Item, string Name, double WorkSeconds, double EquipmentSeconds, bool Attended), StepSpec> _steps = [];
     private readonly Dictionary<string, KOrder> _orders = new(StringComparer.Ordinal);
@@ -275,11 +283,17 @@ public sealed partial class KitchenEngine
     public KitchenResult CompleteTask(long taskId, long token, DateTimeOffset now, List<IDomainEvent> output)
     {
         if (!_tasks.TryGetValue(taskId, out var task))
+        {
+            // The same bump again, for a task it finished: done, and nothing changes.
+            if (_bumped is not null && token > 0 && Array.IndexOf(_bumped, (taskId, token)) >= 0) return KitchenResult.Ok(taskId, token);
             return taskId < _nextTaskId ? KitchenResult.Stale($"task {taskId} is no longer open") : KitchenResult.NotFound($"no task {taskId} at {OutletId}");
+        }
         if (_stations[task.Station].Spec.Mode == StationMode.Simulated)
             return KitchenResult.Conflict($"station {_stations[task.Station].Spec.Id} is worked by simulated chefs");
         if (task.Token != token)
             return KitchenResult.Stale($"token {token} for task {taskId} was superseded by token {task.Token}");
+        // Bumped already, and its equipment still runs: the chef's part is done.
+        if (task.Phase == TaskPhase.HandsFree) return KitchenResult.Ok(taskId, token);
         // Handed back (lease expired, chef away, equipment broke) and not yet taken again: the token holds nothing.
         if (task.Phase == TaskPhase.Queued && task.Attempts > 0)
             return KitchenResult.Stale($"token {token} no longer holds task {taskId}: it went back to the queue");
@@ -476,6 +490,7 @@ public sealed partial class KitchenEngine
         {
             if (task.Phase == TaskPhase.Queued && task.QueueKey == key) return task;
             queue.Dequeue();
+            if (task.QueueKey == key) task.InQueue = false;
         }
         return null;
     }

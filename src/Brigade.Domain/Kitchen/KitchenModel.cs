@@ -36,6 +36,12 @@ internal sealed class KTask
     public KTask? Next;
     public TaskPhase Phase;
     public long QueueKey;
+    /// <summary>
+    /// Its station's queue holds an entry under <see cref="QueueKey"/> (queues delete lazily, so
+    /// a started task's entry stays until it reaches the head). A task handed back twice gets the
+    /// same key both times, and must not be queued under it twice.
+    /// </summary>
+    public bool InQueue;
     public int Chef = -1;
     public int Unit = -1;
     public long Token;

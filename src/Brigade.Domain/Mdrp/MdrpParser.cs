@@ -10,7 +10,7 @@ public static class MdrpParser
         var restaurantList = new List<MdrpRestaurant>();
         foreach (var (line, f) in Rows(restaurants, "restaurants.txt", 3))
         {
-            restaurantList.Add(new MdrpRestaurant(f[0], Number(f[1], line), Number(f[2], line)));
+            restaurantList.Add(new MdrpRestaurant(f[0], Number(f[1], "restaurants.txt", line), Number(f[2], "restaurants.txt", line)));
         }
 
         var restaurantIndex = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -27,19 +27,32 @@ public static class MdrpParser
                 throw new FormatException($"orders.txt line {line}: unknown restaurant '{f[4]}'.");
             }
 
-            orderList.Add(new MdrpOrder(f[0], Number(f[1], line), Number(f[2], line), Number(f[3], line), r, Number(f[5], line)));
+            orderList.Add(new MdrpOrder(
+                f[0], Number(f[1], "orders.txt", line), Number(f[2], "orders.txt", line), Number(f[3], "orders.txt", line), r, Number(f[5], "orders.txt", line)));
         }
 
         var courierList = new List<MdrpCourier>();
         foreach (var (line, f) in Rows(couriers, "couriers.txt", 5))
         {
-            courierList.Add(new MdrpCourier(f[0], Number(f[1], line), Number(f[2], line), Number(f[3], line), Number(f[4], line)));
+            courierList.Add(new MdrpCourier(
+                f[0], Number(f[1], "couriers.txt", line), Number(f[2], "couriers.txt", line), Number(f[3], "couriers.txt", line), Number(f[4], "couriers.txt", line)));
         }
 
-        var p = Rows(parameters, "instance_parameters.txt", 7).FirstOrDefault().Fields
-            ?? throw new FormatException("instance_parameters.txt has no data line.");
+        const string ParametersFile = "instance_parameters.txt";
+        var (at, p) = Rows(parameters, ParametersFile, 7).FirstOrDefault();
+        if (p is null)
+        {
+            throw new FormatException($"{ParametersFile} has no data line.");
+        }
+
         var parsed = new MdrpParameters(
-            Number(p[0], 2), Number(p[1], 2), Number(p[2], 2), Number(p[3], 2), Number(p[4], 2), Number(p[5], 2), Number(p[6], 2));
+            Number(p[0], ParametersFile, at), Number(p[1], ParametersFile, at), Number(p[2], ParametersFile, at), Number(p[3], ParametersFile, at),
+            Number(p[4], ParametersFile, at), Number(p[5], ParametersFile, at), Number(p[6], ParametersFile, at));
+        if (parsed.MetersPerMinute <= 0)
+        {
+            throw new FormatException($"{ParametersFile} line {at}: meters per minute must be positive, not {p[0]}.");
+        }
+
         return new MdrpInstance(name, parsed, restaurantList, orderList, courierList);
     }
 
@@ -66,8 +79,8 @@ public static class MdrpParser
         }
     }
 
-    private static double Number(string text, int line) =>
+    private static double Number(string text, string file, int line) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)
             ? value
-            : throw new FormatException($"line {line}: '{text}' is not a number.");
+            : throw new FormatException($"{file} line {line}: '{text}' is not a number.");
 }

@@ -39,6 +39,14 @@ public sealed class InvariantChecker
 
     public InvariantChecker(RestaurantCatalog catalog) => _catalog = catalog;
 
+    /// <summary>An instant as the outlet's clock shows it (the first outlet's when none is named), as scenarios give times.</summary>
+    private string Clock(DateTimeOffset at, string? outletId = null)
+    {
+        var outlet = (outletId is null ? null : _catalog.FindOutlet(outletId)) ?? (_catalog.Outlets.Count > 0 ? _catalog.Outlets[0] : null);
+        var local = outlet is null ? at : TimeZoneInfo.ConvertTime(at, outlet.TimeZone);
+        return local.ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Couriers on shift now, and how many of them hold at least one order.</summary>
     public int CouriersOnShift => _onShift.Count;
     public int CouriersBusy { get; private set; }
@@ -54,7 +62,7 @@ public sealed class InvariantChecker
                 var id = ((IOrderEvent)e).OrderId;
                 var n = _terminals.GetValueOrDefault(id) + 1;
                 _terminals[id] = n;
-                if (n > 1) _terminal.Add($"{id} reached a terminal state again ({e.GetType().Name} at {e.At:HH:mm:ss})");
+                if (n > 1) _terminal.Add($"{id} reached a terminal state again ({e.GetType().Name} at {Clock(e.At)})");
                 break;
         }
         ObserveDispatch(e);
@@ -163,7 +171,7 @@ public sealed class InvariantChecker
                     _load[unitKey] = load;
                     _held[key] = (task.Equipment, s.Unit);
                     if (spec is null || s.Unit >= spec.Count) _equipment.Add($"{s.OutletId} task {s.TaskId} used {task.Equipment} unit {s.Unit}, which does not exist");
-                    else if (load > spec.Capacity) _equipment.Add($"{s.OutletId} {task.Equipment} unit {s.Unit} held {load} items at {s.At:HH:mm:ss}; its capacity is {spec.Capacity}");
+                    else if (load > spec.Capacity) _equipment.Add($"{s.OutletId} {task.Equipment} unit {s.Unit} held {load} items at {Clock(s.At, s.OutletId)}; its capacity is {spec.Capacity}");
                     break;
                 }
             case TaskCompleted c:

@@ -58,6 +58,13 @@ public sealed record Scenario
     public IReadOnlyList<PlannedIncident> Incidents { get; init; } = [];
     public IReadOnlyList<PlannedChefShift> ChefShifts { get; init; } = [];
 
+    /// <summary>The time zone the scenario's times of day are in: the first outlet's.</summary>
+    public TimeZoneInfo TimeZone => Catalog.Outlets[0].TimeZone;
+
+    /// <summary>An instant as a local time of day, as the scenario writes it.</summary>
+    public string TimeOfDay(DateTimeOffset at) =>
+        TimeZoneInfo.ConvertTime(at, TimeZone).ToString("HH:mm", CultureInfo.InvariantCulture);
+
     /// <summary>The demand rate at an instant, in orders per hour.</summary>
     public double RateAt(DateTimeOffset t)
     {
@@ -125,8 +132,20 @@ public static class ScenarioCompiler
         if (catalog.Outlets.Count == 0) throw new ScenarioException(["the catalog has no outlet"]);
 
         var tz = catalog.Outlets[0].TimeZone;
+        // Times reach up to 47:59 and the drain up to 48 hours past that: far from either end of
+        // the calendar, so that no instant of the day is out of range. A bad date is reported
+        // and the rest is still checked on the default day.
+        var fallback = new DateOnly(2026, 11, 20);
         if (!DateOnly.TryParseExact(doc.Date ?? "2026-11-20", "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        {
             problems.Add($"date '{doc.Date}' is not yyyy-MM-dd");
+            date = fallback;
+        }
+        else if (date.Year is < 1900 or > 9998)
+        {
+            problems.Add($"date '{doc.Date}' must be between 1900-01-01 and 9998-12-31");
+            date = fallback;
+        }
         DateTimeOffset? Time(string? text, string what)
         {
             if (text is null) { problems.Add($"{what} is missing"); return null; }

@@ -290,7 +290,10 @@ internal sealed class SimulationMetrics
             new SortedDictionary<string, int>(_refusalReasons, StringComparer.Ordinal));
         var timeline = new Timeline(_s.SampleInterval.TotalMinutes, Pad(_placed), Pad(_delivered), Pad(_refused), Pad(_onShift), _utilisation, series);
         return new SimulationResult(_s.Name, _s.Variant, _s.Description, _s.Seed, _s.Start, _s.DemandEnd, end, events, summary, timeline,
-            Histogram(_clickToDoor), Histogram(_readyToDoor), incidents, invariants, _notes);
+            Histogram(_clickToDoor), Histogram(_readyToDoor), incidents, invariants, _notes)
+        {
+            TimeZone = _s.TimeZone.Id,
+        };
     }
 
     private static Histogram Histogram(List<double> minutes)

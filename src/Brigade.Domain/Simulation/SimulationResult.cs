@@ -84,4 +84,7 @@ public sealed record SimulationResult(
     IReadOnlyList<string> Notes)
 {
     public bool InvariantsHold => Invariants.All(i => i.Holds);
+
+    /// <summary>The time zone of the scenario's times of day (an id such as "Europe/Berlin").</summary>
+    public string TimeZone { get; init; } = "UTC";
 }

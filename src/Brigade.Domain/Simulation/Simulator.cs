@@ -161,13 +161,13 @@ public sealed class Simulator
                     {
                         var c = s.ChefShifts[item.Index];
                         var result = engine.AtKitchen(c.Outlet, now, output, (k, o) => item.Kind == Kind.ChefIn ? k.ClockIn(c.Chef, now, o) : k.ClockOut(c.Chef, now, o));
-                        if (!result.IsOk) metrics.Note($"{now:HH:mm} {c.Chef} at {c.Outlet}: {result.Message}");
+                        if (!result.IsOk) metrics.Note($"{s.TimeOfDay(now)} {c.Chef} at {c.Outlet}: {result.Message}");
                         break;
                     }
                 case Kind.IncidentStart or Kind.IncidentEnd:
                     {
                         var result = Incident(engine, s.Incidents[item.Index], item.Kind == Kind.IncidentStart, now, output);
-                        if (!result.IsOk) incidentNotes[item.Index].Add($"{now:HH:mm}: {result.Message}");
+                        if (!result.IsOk) incidentNotes[item.Index].Add($"{s.TimeOfDay(now)}: {result.Message}");
                         break;
                     }
                 case Kind.Sample:

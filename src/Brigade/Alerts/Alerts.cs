@@ -47,6 +47,12 @@ public sealed partial class AlertMonitor(BrigadeOptions options, OperationsSampl
     private readonly SemaphoreSlim _evaluating = new(1, 1);
     private bool _loaded;
 
+    // Failures are kept as long as the longest failedOrders window looks back.
+    private readonly TimeSpan _keepFailures = options.Alerts.Rules.Where(r => r.Kind == AlertKinds.FailedOrders)
+        .Select(FailureWindow).DefaultIfEmpty(TimeSpan.Zero).Max();
+
+    private static TimeSpan FailureWindow(AlertRuleOptions rule) => TimeSpan.FromMinutes(rule.WindowMinutes > 0 ? rule.WindowMinutes : 5);
+
     public IReadOnlyList<AlertView> Active
     {
         get { lock (_active) return _active.Values.OrderBy(a => a.FiredAt).ToList(); }
@@ -54,13 +60,20 @@ public sealed partial class AlertMonitor(BrigadeOptions options, OperationsSampl
 
     public void OnCommitted(IReadOnlyList<CommittedEvent> batch)
     {
+        if (_keepFailures == TimeSpan.Zero) return; // no rule counts failures: keep none
         foreach (var ce in batch)
             if (ce.Event.Source is OrderFailed f) _failures.Enqueue(f.At);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (options.Alerts.Rules.Count == 0) return;
+        if (options.Alerts.Rules.Count == 0)
+        {
+            // No rules: one round resolves what rules configured before may have left firing.
+            try { await EvaluateAsync(stoppingToken); }
+            catch (Exception e) when (e is not OperationCanceledException) { LogEvaluationFailed(e); }
+            return;
+        }
         var every = TimeSpan.FromSeconds(Math.Max(0.05, options.Alerts.EvaluateEverySeconds));
         using var timer = new PeriodicTimer(every);
         try
@@ -87,12 +100,12 @@ public sealed partial class AlertMonitor(BrigadeOptions options, OperationsSampl
             var snapshot = await sampler.RefreshAsync();
             if (snapshot.At == DateTimeOffset.MinValue) return [];
             var now = snapshot.At;
-            while (_failures.TryPeek(out var t) && t < now - TimeSpan.FromHours(1)) _failures.TryDequeue(out _);
+            while (_failures.TryPeek(out var t) && t < now - _keepFailures) _failures.TryDequeue(out _);
 
             var events = new List<IDomainEvent>();
             foreach (var rule in options.Alerts.Rules)
             {
-                var name = rule.Name ?? rule.Kind!;
+                var name = rule.EffectiveName;
                 var holding = Conditions(rule, snapshot);
                 lock (_active)
                 {
@@ -104,13 +117,25 @@ public sealed partial class AlertMonitor(BrigadeOptions options, OperationsSampl
                             events.Add(new AlertResolved(alert.AlertId, name, subject, $"{alert.Message}: no longer the case", now));
                 }
             }
+            // An alert of a rule no longer configured (fired before a restart that dropped or renamed it) would otherwise fire forever.
+            lock (_active)
+            {
+                foreach (var ((r, subject), alert) in _active)
+                    if (!options.Alerts.Rules.Exists(rule => rule.EffectiveName == r))
+                        events.Add(new AlertResolved(alert.AlertId, r, subject, $"{alert.Message}: its rule is no longer configured", now));
+            }
             if (events.Count == 0) return events;
             var result = await engine.SendAsync((_, _, output) =>
             {
                 output.AddRange(events);
                 return EngineResult.Ok();
             });
-            if (!result.IsOk) return [];
+            if (!result.IsOk)
+            {
+                // A write answered as failed may still have reached the disk: the next round reads what is firing from the log again.
+                _loaded = false;
+                return [];
+            }
             foreach (var e in events)
             {
                 Apply(e);
@@ -130,9 +155,10 @@ public sealed partial class AlertMonitor(BrigadeOptions options, OperationsSampl
         switch (rule.Kind)
         {
             case AlertKinds.FailedOrders:
-                var since = s.At - TimeSpan.FromMinutes(rule.WindowMinutes > 0 ? rule.WindowMinutes : 5);
+                var window = FailureWindow(rule);
+                var since = s.At - window;
                 var failed = _failures.Count(t => t >= since);
-                if (failed > rule.Threshold) holding["orders"] = (failed, $"{failed} orders failed in the last {rule.WindowMinutes} minutes (more than {rule.Threshold})");
+                if (failed > rule.Threshold) holding["orders"] = (failed, $"{failed} orders failed in the last {window.TotalMinutes} minutes (more than {rule.Threshold})");
                 break;
             case AlertKinds.StationWaitP90:
                 var factor = rule.Threshold > 0 ? rule.Threshold : 1;
@@ -175,6 +201,7 @@ public sealed partial class AlertMonitor(BrigadeOptions options, OperationsSampl
     /// <summary>Alerts still firing when the server last stopped are still firing.</summary>
     private async Task LoadAsync(CancellationToken ct)
     {
+        lock (_active) _active.Clear();
         foreach (var stored in await store.ReadByStreamPrefixAsync(StreamKey.Prefix(StreamKind.Alerts), null, 100_000, ct))
             Apply(EventSerializer.Deserialize(stored));
         _loaded = true;

@@ -74,10 +74,11 @@ public static class Jwt
             var root = payload.RootElement;
             if (root.ValueKind != JsonValueKind.Object) return (null, "the token's payload is not a JSON object");
             if (Seconds(root, "exp") is not { } exp) return (null, "the token has no expiry (exp)");
-            if (now > exp + skew) return (null, "the token has expired");
-            if (Seconds(root, "nbf") is { } nbf && now < nbf - skew) return (null, "the token is not valid yet (nbf)");
+            // The skew moves now, not the claim: a claim at the calendar's edge has no room to move.
+            if (now - skew > exp) return (null, "the token has expired");
+            if (Seconds(root, "nbf") is { } nbf && now + skew < nbf) return (null, "the token is not valid yet (nbf)");
             var iat = Seconds(root, "iat");
-            if (iat is { } issued && now < issued - skew) return (null, "the token was issued in the future (iat)");
+            if (iat is { } issued && now + skew < issued) return (null, "the token was issued in the future (iat)");
             var subject = Text(root, "sub");
             if (subject is null || !Ids.LooksLikeId(subject)) return (null, "the token's subject (sub) is missing or not an id");
             var role = Text(root, "role");

@@ -44,12 +44,12 @@ public sealed class TokenService
         var known = _checked.GetAlternateLookup<ReadOnlySpan<char>>();
         if (known.TryGetValue(token, out var principal))
         {
-            if (now > principal.Token.ExpiresAt + Skew)
+            if (now - Skew > principal.Token.ExpiresAt)
             {
                 known.TryRemove(token, out _);
                 return (null, "the token has expired");
             }
-            if (now >= principal.Token.IssuedAt - Skew) return (principal, null);
+            if (now + Skew >= principal.Token.IssuedAt) return (principal, null);
         }
         var text = token.ToString();
         var (claims, error) = Jwt.Validate(text, _key, now, Skew);

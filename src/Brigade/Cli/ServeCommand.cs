@@ -60,6 +60,10 @@ public static class ServeCommand
             {
                 return Fail(e.Message);
             }
+            catch (PostgresUnavailableException e)
+            {
+                return Fail(e.Message);
+            }
             catch (InvalidOperationException e) when (e.Message.Contains("data directory", StringComparison.Ordinal))
             {
                 return Fail(e.Message);

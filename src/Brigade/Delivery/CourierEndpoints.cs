@@ -42,7 +42,7 @@ public static class CourierEndpoints
         {
             if (body.Lat is not { } lat || body.Lon is not { } lon)
                 return Task.FromResult(Problems.Invalid(new Dictionary<string, string[]> { ["position"] = ["Send lat and lon: where the courier starts."] }));
-            if (Limits.TextTooLong("name", body.Name) is { } tooLong) return Task.FromResult(tooLong);
+            if (Limits.BadText("name", body.Name) is { } bad) return Task.FromResult(bad);
             return Run(engine, (d, now, o) => d.StartShift(courierId, body.Name ?? courierId, lat, lon, now, o));
         }).WithName("StartShift").WithSummary("Come on shift at a position");
         group.MapPost("/shift/end", (string courierId, EngineHost engine) => Run(engine, (d, now, o) => d.EndShift(courierId, now, o)))

@@ -86,6 +86,26 @@ public sealed class BrigadeOptions
         return null;
     }
 
+    /// <summary>Why a connection string cannot be read, without repeating it (it may hold a password); null if it can.</summary>
+    private static string? PostgresConnectionProblem(string connectionString)
+    {
+        try
+        {
+            _ = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            // Npgsql names an unknown keyword ("Couldn't set colour"); a malformed string gets a position.
+            return (e.InnerException, e.ParamName) switch
+            {
+                (KeyNotFoundException, { } keyword) => $"unknown keyword '{keyword}'",
+                (not null, { } keyword) => $"the value of '{keyword}' cannot be used",
+                _ => e.Message.TrimEnd('.'),
+            };
+        }
+    }
+
     public bool UsesPostgres => string.Equals(Store, "postgres", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The first setting that cannot work, or null.</summary>
@@ -95,6 +115,8 @@ public sealed class BrigadeOptions
             return $"Brigade:Store must be 'sqlite' or 'postgres', not '{Store}'";
         if (UsesPostgres && string.IsNullOrWhiteSpace(Postgres))
             return "the postgres store needs a connection string: --postgres \"Host=...;Username=...;Database=...\" (or Brigade:Postgres)";
+        if (UsesPostgres && PostgresConnectionProblem(Postgres!) is { } connection)
+            return $"Brigade:Postgres is not a PostgreSQL connection string ({connection}); expected \"Host=...;Username=...;Database=...\"";
         // Faster than MaxTimeScale, the kitchen clock leaves the calendar (year 9999) within weeks of running, or at once.
         if (TimeScale is { } t && !(t > 0 && t <= MaxTimeScale)) return $"Brigade:TimeScale must be a positive number, at most {MaxTimeScale}, not {t}";
         if (Demo && DemoTraffic.Validate() is { } demo) return demo;
@@ -112,6 +134,10 @@ public sealed class BrigadeOptions
                 return $"Brigade:Alerts:Rules[{i}]: Kind must be one of {string.Join(", ", Brigade.Alerts.AlertKinds.All)}, not '{Alerts.Rules[i].Kind}'";
             if (!(Alerts.Rules[i].WindowMinutes <= 10_080))
                 return $"Brigade:Alerts:Rules[{i}]: WindowMinutes must be at most 10080 (a week), not {Alerts.Rules[i].WindowMinutes}";
+            // A name is one set of alerts: a second rule of that name would resolve what the first fired, and fire it again.
+            for (var j = 0; j < i; j++)
+                if (string.Equals(Alerts.Rules[j].EffectiveName, Alerts.Rules[i].EffectiveName, StringComparison.Ordinal))
+                    return $"Brigade:Alerts:Rules[{i}]: the name '{Alerts.Rules[i].EffectiveName}' is taken by Rules[{j}]; give each rule its own Name (a rule without one is named by its kind)";
         }
         if (!string.IsNullOrWhiteSpace(Telemetry.OtlpEndpoint) && !(Uri.TryCreate(Telemetry.OtlpEndpoint, UriKind.Absolute, out var otlp) && otlp.Scheme is "http" or "https"))
             return $"Brigade:Telemetry:OtlpEndpoint must be an http(s) URL such as http://collector:4317, not '{Telemetry.OtlpEndpoint}'";
@@ -254,6 +280,9 @@ public sealed class AlertRuleOptions
 {
     public string? Name { get; set; }
     public string? Kind { get; set; }
+
+    /// <summary>The rule's name: <see cref="Name"/>, or its kind when it has none. Alerts are kept per name and subject.</summary>
+    public string EffectiveName => string.IsNullOrWhiteSpace(Name) ? Kind ?? "" : Name;
 
     /// <summary>failedOrders: more than this many; courierPositionsStale: seconds without a position; eventLogAppendP99: seconds.</summary>
     public double Threshold { get; set; }

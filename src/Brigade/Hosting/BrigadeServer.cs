@@ -151,12 +151,17 @@ public static class BrigadeServer
             o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
             o.SerializerOptions.MaxDepth = 16;
         });
+        // A body or value the framework cannot bind is thrown, not just answered 400, so the problem
+        // below can say what was wrong and where (the JSON path), instead of only "malformed".
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
         {
             // Problems the framework raises itself (routing, binding) get a detail that says what to do.
             var p = ctx.ProblemDetails;
             var request = ctx.HttpContext.Request;
             if (p.Status == 503 && !ctx.HttpContext.Response.Headers.ContainsKey("Retry-After")) ctx.HttpContext.Response.Headers.RetryAfter = "2";
+            if (ctx.Exception is BadHttpRequestException { StatusCode: 400 } bad)
+                p.Detail ??= bad.InnerException is System.Text.Json.JsonException json ? $"{bad.Message} {json.Message}" : bad.Message;
             p.Detail ??= p.Status switch
             {
                 400 => "The request is malformed.",
@@ -191,12 +196,7 @@ public static class BrigadeServer
 
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
-            StatusCodeSelector = e => e switch
-            {
-                BadHttpRequestException bad => bad.StatusCode,
-                EngineUnavailableException => StatusCodes.Status503ServiceUnavailable,
-                _ => StatusCodes.Status500InternalServerError,
-            },
+            StatusCodeSelector = StatusOf,
             // A client's malformed or aborted request is its problem, and an engine that is stopping or
             // rebuilding is a wait, not an error of ours to log.
             SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException or OperationCanceledException or EngineUnavailableException,
@@ -222,6 +222,14 @@ public static class BrigadeServer
         Operations.OpsEndpoints.MapOpsFeeds(app);
         return app;
     }
+
+    /// <summary>The status a request that threw is answered with (the exception handler's choice, which the HTTP metrics record too).</summary>
+    public static int StatusOf(Exception e) => e switch
+    {
+        BadHttpRequestException bad => bad.StatusCode,
+        EngineUnavailableException => StatusCodes.Status503ServiceUnavailable,
+        _ => StatusCodes.Status500InternalServerError,
+    };
 }
 
 /// <summary>Ready when the event log answers and the engine loop runs.</summary>

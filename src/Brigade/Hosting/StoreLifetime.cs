@@ -13,12 +13,20 @@ public sealed class StoreLifetime(IEventStore store, IHostApplicationLifetime li
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (engineLock is not null)
+        try
         {
-            await engineLock.AcquireAsync(cancellationToken);
-            engineLock.Lost.Register(lifetime.StopApplication);
+            if (engineLock is not null)
+            {
+                await engineLock.AcquireAsync(cancellationToken);
+                engineLock.Lost.Register(lifetime.StopApplication);
+            }
+            await store.InitializeAsync(cancellationToken);
         }
-        await store.InitializeAsync(cancellationToken);
+        catch (Npgsql.NpgsqlException e) when (store is PostgresEventStore postgres)
+        {
+            // Unreachable, a wrong password, a database that does not exist: say which, not how deep in the driver.
+            throw PostgresUnavailableException.From(postgres.ConnectionString, e);
+        }
     }
 
     /// <summary>The lock goes last, once the engine has stopped and its last commit is written.</summary>

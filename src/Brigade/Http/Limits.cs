@@ -18,11 +18,16 @@ public static class Limits
     /// <summary>The longest free text a client may store in the log: a name, a pause reason.</summary>
     public const int MaxTextLength = 200;
 
-    /// <summary>A 422 naming <paramref name="field"/> when its text is longer than <see cref="MaxTextLength"/>; else null.</summary>
-    public static IResult? TextTooLong(string field, string? text) =>
-        text is { Length: > MaxTextLength }
-            ? Problems.Invalid(new Dictionary<string, string[]> { [field] = [$"At most {MaxTextLength} characters, not {text.Length}."] })
-            : null;
+    /// <summary>
+    /// A 422 naming <paramref name="field"/> when its text is longer than <see cref="MaxTextLength"/>,
+    /// or holds the character U+0000 (which PostgreSQL cannot store); else null.
+    /// </summary>
+    public static IResult? BadText(string field, string? text) => text switch
+    {
+        { Length: > MaxTextLength } => Problems.Invalid(new Dictionary<string, string[]> { [field] = [$"At most {MaxTextLength} characters, not {text.Length}."] }),
+        not null when text.Contains('\0', StringComparison.Ordinal) => Problems.Invalid(new Dictionary<string, string[]> { [field] = ["The character U+0000 is not allowed."] }),
+        _ => null,
+    };
 
     public static void AddBrigadeLimits(this IServiceCollection services, LimitsOptions limits)
     {

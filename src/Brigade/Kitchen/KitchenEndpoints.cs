@@ -45,7 +45,8 @@ public static class KitchenEndpoints
         {
             if (string.IsNullOrWhiteSpace(body.Id) || body.Skills is not { Count: > 0 and <= 32 } || body.Skills.Any(string.IsNullOrWhiteSpace))
                 return Task.FromResult(Problems.Invalid(new Dictionary<string, string[]> { ["chef"] = ["A chef needs an id and one to 32 station skills."] }));
-            if (Limits.TextTooLong("name", body.Name) is { } tooLong) return Task.FromResult(tooLong);
+            if ((Limits.BadText("id", body.Id) ?? Limits.BadText("name", body.Name) ?? body.Skills.Select(s => Limits.BadText("skills", s)).FirstOrDefault(r => r is not null)) is { } bad)
+                return Task.FromResult(bad);
             return Run(outletId, engine, (k, now, o) => k.AddChef(body.Id, body.Name ?? body.Id, body.Skills, body.Speed ?? 1, body.Standby ?? false, now, o));
         }).WithName("AddChef").WithSummary("Add a chef to the roster (standby or active)");
         group.MapPost("/chefs/{chefId}/clock-in", (string outletId, string chefId, EngineHost engine) => Run(outletId, engine, (k, now, o) => k.ClockIn(chefId, now, o)))

@@ -51,6 +51,12 @@ public static class MdrpCommand
             return 2;
         }
 
+        if (parallelism < 1)
+        {
+            console.MarkupLineInterpolated($"[red]--parallel must be at least 1, not {parallelism}[/]");
+            return 2;
+        }
+
         List<string> instances;
         try
         {
@@ -68,6 +74,22 @@ public static class MdrpCommand
             return 2;
         }
 
+        // Every instance is read before any is solved: a missing or malformed file is named at
+        // once, with its instance, rather than failing the run halfway through.
+        var loaded = new List<MdrpInstance>(instances.Count);
+        foreach (var dir in instances)
+        {
+            try
+            {
+                loaded.Add(Load(dir));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+            {
+                console.MarkupLineInterpolated($"[red]Instance {dir}: {e.Message}[/]");
+                return 2;
+            }
+        }
+
         try
         {
             Directory.CreateDirectory(outDir);
@@ -78,13 +100,13 @@ public static class MdrpCommand
             return 2;
         }
 
-        var results = new InstanceResult[instances.Count];
+        var results = new InstanceResult[loaded.Count];
         var clock = Stopwatch.StartNew();
         Parallel.For(
             0,
-            instances.Count,
-            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = ct },
-            i => results[i] = SolveOne(instances[i], outDir, policy));
+            loaded.Count,
+            new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = ct },
+            i => results[i] = SolveOne(loaded[i], outDir, policy));
         clock.Stop();
 
         Report(console, results, clock.Elapsed.TotalSeconds);
@@ -138,10 +160,9 @@ public static class MdrpCommand
     }
 
     /// <summary>Solve, write, read back what was written, check it, and measure it.</summary>
-    internal static InstanceResult SolveOne(string dir, string outRoot, MdrpPolicy policy)
+    internal static InstanceResult SolveOne(MdrpInstance instance, string outRoot, MdrpPolicy policy)
     {
         var clock = Stopwatch.StartNew();
-        var instance = Load(dir);
         var run = MdrpSimulation.Run(instance, policy);
         var target = Path.Combine(outRoot, instance.Name);
         Directory.CreateDirectory(target);

@@ -93,7 +93,9 @@ public sealed partial class RabbitMqRelay : BackgroundService
             DelayGenerator = _ => ValueTask.FromResult<TimeSpan?>(Backoff(Interlocked.Increment(ref _failures), _options.MaxBackoff)),
             OnRetry = args =>
             {
-                LogSessionFailed(args.Outcome.Exception, args.RetryDelay.TotalMilliseconds);
+                // The broker being down or unreachable is expected (it restarts, it starts later than we do): say where and why, no stack trace.
+                if (args.Outcome.Exception is { } e && IsConnectivity(e)) LogBrokerUnreachable(Endpoint(_options.Uri), Reason(e), args.RetryDelay.TotalMilliseconds);
+                else LogSessionFailed(args.Outcome.Exception, args.RetryDelay.TotalMilliseconds);
                 return default;
             },
         }).Build();
@@ -103,6 +105,29 @@ public sealed partial class RabbitMqRelay : BackgroundService
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>Host, port and virtual host of the broker (never the credentials), as the log shows it.</summary>
+    internal static string Endpoint(Uri uri)
+    {
+        var port = uri.Port > 0 ? uri.Port : uri.Scheme == "amqps" ? 5671 : 5672;
+        var vhost = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
+        return $"{uri.Host}:{port} (virtual host '{(vhost.Length == 0 ? "/" : vhost)}')";
+    }
+
+    private static bool IsConnectivity(Exception e) => e is RabbitMQ.Client.Exceptions.BrokerUnreachableException
+        or RabbitMQ.Client.Exceptions.AlreadyClosedException or RabbitMQ.Client.Exceptions.OperationInterruptedException
+        or RabbitMQ.Client.Exceptions.ConnectFailureException or System.Net.Sockets.SocketException or IOException or TimeoutException;
+
+    /// <summary>The innermost cause: "Connection refused", "ACCESS_REFUSED - Login was refused ...".</summary>
+    private static string Reason(Exception e)
+    {
+        while (true)
+        {
+            var inner = e is AggregateException { InnerExceptions.Count: > 0 } a ? a.InnerExceptions[0] : e.InnerException;
+            if (inner is null) return e.Message;
+            e = inner;
         }
     }
 
@@ -183,6 +208,9 @@ public sealed partial class RabbitMqRelay : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Event relay connected to RabbitMQ; publishing after position {Checkpoint}")]
     private partial void LogConnected(long checkpoint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event relay cannot reach RabbitMQ at {Endpoint}: {Reason}; reconnecting in {DelayMs:F0} ms from the stored checkpoint")]
+    private partial void LogBrokerUnreachable(string endpoint, string reason, double delayMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Event relay session failed; reconnecting in {DelayMs:F0} ms from the stored checkpoint")]
     private partial void LogSessionFailed(Exception? error, double delayMs);

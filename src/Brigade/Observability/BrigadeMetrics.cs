@@ -122,14 +122,24 @@ public sealed class HttpMetricsMiddleware(RequestDelegate next, BrigadeMetrics m
     public async Task InvokeAsync(HttpContext http)
     {
         var started = Stopwatch.GetTimestamp();
+        int? failed = null;
         try
         {
             await next(http);
         }
+        catch (Exception e)
+        {
+            // The exception handler, further out, answers it: count the status it will send, not the 200 the response still has.
+            // (Once the response has started, its status is what the client got.)
+            failed = http.Response.HasStarted ? http.Response.StatusCode
+                : e is OperationCanceledException && http.RequestAborted.IsCancellationRequested ? StatusCodes.Status499ClientClosedRequest
+                : Hosting.BrigadeServer.StatusOf(e);
+            throw;
+        }
         finally
         {
             var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? (http.Request.Path.StartsWithSegments("/api") ? "unmatched" : "static");
-            metrics.HttpRequest(http.Request.Method, route, http.Response.StatusCode, Stopwatch.GetElapsedTime(started));
+            metrics.HttpRequest(http.Request.Method, route, failed ?? http.Response.StatusCode, Stopwatch.GetElapsedTime(started));
         }
     }
 }

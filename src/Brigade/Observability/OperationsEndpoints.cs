@@ -10,6 +10,7 @@ namespace Brigade.Observability;
 public static class OperationsEndpoints
 {
     public const int MaxAuditEntries = 5000;
+    public const int MaxAlerts = 1000;
 
     public static void MapOperations(this IEndpointRouteBuilder app)
     {
@@ -21,20 +22,27 @@ public static class OperationsEndpoints
 
         var ops = app.MapGroup("/api").WithTags("Operations").RequireAuthorization().AddEndpointFilter(Access.AdminOnly);
         ops.MapGet("/audit", AuditAsync).WithName("Audit")
-            .WithSummary("The event log for one order, outlet (its kitchen and outlet streams) or courier: give exactly one of orderId, outletId, courierId")
-            .Produces<List<AuditEntry>>().ProducesProblem(400).ProducesProblem(403);
-        ops.MapGet("/alerts", async (AlertMonitor monitor, IEventStore store, int? limit, CancellationToken ct) =>
-                TypedResults.Ok(new AlertsResponse(monitor.Active, await AlertMonitor.HistoryAsync(store, Math.Clamp(limit ?? 100, 1, 1000), ct))))
-            .WithName("Alerts").WithSummary("Alerts firing now, and the recent ones with when they fired and resolved").Produces<AlertsResponse>();
+            .WithSummary($"The event log for one order, outlet (its kitchen and outlet streams) or courier, newest last: give exactly one of orderId, outletId, courierId (limit 1–{MaxAuditEntries}, default 1000)")
+            .Produces<List<AuditEntry>>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(422);
+        ops.MapGet("/alerts", async (AlertMonitor monitor, IEventStore store, string? limit, CancellationToken ct) =>
+                QueryLimit.TryParse(limit, 100, MaxAlerts, out var n, out var problem)
+                    ? TypedResults.Ok(new AlertsResponse(monitor.Active, await AlertMonitor.HistoryAsync(store, n, ct)))
+                    : problem)
+            .WithName("Alerts").WithSummary($"Alerts firing now, and the recent ones with when they fired and resolved (limit 1–{MaxAlerts}, default 100)")
+            .Produces<AlertsResponse>().ProducesProblem(422);
     }
 
-    private static async Task<IResult> AuditAsync(string? orderId, string? outletId, string? courierId, int? limit, IEventStore store, CancellationToken ct)
+    private static async Task<IResult> AuditAsync(string? orderId, string? outletId, string? courierId, string? limit, IEventStore store, CancellationToken ct)
     {
-        var given = new[] { orderId, outletId, courierId }.Count(v => !string.IsNullOrEmpty(v));
+        // An empty parameter is one not given (a form sends its unused fields empty).
+        if (orderId?.Length == 0) orderId = null;
+        if (outletId?.Length == 0) outletId = null;
+        if (courierId?.Length == 0) courierId = null;
+        var given = new[] { orderId, outletId, courierId }.Count(v => v is not null);
         if (given != 1) return Problems.BadRequest("audit-query", "Give exactly one of orderId, outletId or courierId.");
         var id = orderId ?? outletId ?? courierId!;
         if (!Ids.LooksLikeId(id)) return Problems.BadRequest("audit-query", "An id is 1-64 letters, digits, '-' or '_'.");
-        var take = Math.Clamp(limit ?? 1000, 1, MaxAuditEntries);
+        if (!QueryLimit.TryParse(limit, 1000, MaxAuditEntries, out var take, out var problem)) return problem;
         IEnumerable<StoredEvent> events;
         if (orderId is not null)
         {
@@ -42,13 +50,14 @@ public static class OperationsEndpoints
         }
         else if (outletId is not null)
         {
-            var kitchen = await store.ReadStreamAsync(new StreamKey(StreamKind.Kitchen, outletId).ToString(), 0, ct);
-            var outlet = await store.ReadStreamAsync(new StreamKey(StreamKind.Outlet, outletId).ToString(), 0, ct);
+            // Only each stream's newest: a busy kitchen's stream holds millions of events.
+            var kitchen = await store.ReadStreamTailAsync(new StreamKey(StreamKind.Kitchen, outletId).ToString(), take, ct);
+            var outlet = await store.ReadStreamTailAsync(new StreamKey(StreamKind.Outlet, outletId).ToString(), take, ct);
             events = kitchen.Concat(outlet).OrderBy(e => e.Position);
         }
         else
         {
-            events = await store.ReadStreamAsync(new StreamKey(StreamKind.Courier, courierId!).ToString(), 0, ct);
+            events = await store.ReadStreamTailAsync(new StreamKey(StreamKind.Courier, courierId!).ToString(), take, ct);
         }
         return TypedResults.Ok(events.TakeLast(take).Select(e => new AuditEntry(e.Position, e.StreamId, e.Version, e.Type, e.At, EventSerializer.ToJson(e))).ToList());
     }

@@ -1,5 +1,4 @@
 using Brigade.Auth;
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Brigade.Engine;
@@ -22,15 +21,15 @@ public static class OpsEndpoints
         // Admin only, like the dispatcher map and the operations page they feed.
         var admin = app.MapGroup("").RequireAuthorization().AddEndpointFilter(Access.AdminOnly);
         admin.MapGet("/api/dispatch/decisions", (string? limit, DispatchDecisions decisions) =>
-                ParseLimit(limit) is { } n ? Results.Ok(decisions.Latest(n)) : LimitProblem())
+                QueryLimit.TryParse(limit, DefaultDecisions, DispatchDecisions.Capacity, out var n, out var problem) ? Results.Ok(decisions.Latest(n)) : problem)
             .WithTags("Dispatch").WithName("ListRoutingDecisions")
             .WithSummary($"The router's latest decisions, newest first: which outlet took each order, and why (limit 1–{DispatchDecisions.Capacity}, default {DefaultDecisions})")
             .Produces<List<RoutingDecision>>().ProducesProblem(422);
         admin.MapGet("/api/dispatch/decisions/stream", async (string? limit, HttpContext http, DispatchDecisions decisions) =>
             {
-                if (ParseLimit(limit) is not { } n)
+                if (!QueryLimit.TryParse(limit, DefaultDecisions, DispatchDecisions.Capacity, out var n, out var problem))
                 {
-                    await LimitProblem().ExecuteAsync(http);
+                    await problem.ExecuteAsync(http);
                     return;
                 }
                 await StreamAsync(http, "decisions", () => decisions.Changed.Next, () => decisions.Latest(n), ApiJsonContext.Default.ListRoutingDecision);
@@ -58,15 +57,6 @@ public static class OpsEndpoints
             .Produces(200, contentType: "text/event-stream").DisableRequestTimeout();
         return app;
     }
-
-    private static int? ParseLimit(string? text)
-    {
-        if (string.IsNullOrEmpty(text)) return DefaultDecisions;
-        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= DispatchDecisions.Capacity ? n : null;
-    }
-
-    private static IResult LimitProblem() =>
-        Problems.Invalid(new Dictionary<string, string[]> { ["limit"] = [$"limit must be a whole number from 1 to {DispatchDecisions.Capacity}."] });
 
     /// <summary>
     /// The current value now, then again after each change (at most twice a second); a keep-alive

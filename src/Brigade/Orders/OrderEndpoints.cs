@@ -11,6 +11,8 @@ namespace Brigade.Orders;
 public static class OrderEndpoints
 {
     public const int MaxBodyBytes = 64 * 1024;
+    public const int DefaultListed = 50;
+    public const int MaxListed = 200;
 
     public static RouteGroupBuilder MapOrders(this IEndpointRouteBuilder app)
     {
@@ -22,6 +24,10 @@ public static class OrderEndpoints
             .Accepts<PlaceOrderRequest>("application/json")
             .Produces<OrderResponse>(StatusCodes.Status201Created)
             .ProducesProblem(400).ProducesProblem(409).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429);
+
+        group.MapGet("/", ListAsync).WithName("ListOrders")
+            .WithSummary($"Orders, newest first: a customer's own, staff's outlet's; an admin may filter by customerId or outletId (limit 1–{MaxListed}, default {DefaultListed})")
+            .Produces<List<OrderResponse>>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(422);
 
         group.MapGet("/{id}", GetAsync).WithName("GetOrder").WithSummary("An order's current state")
             .Produces<OrderResponse>().ProducesProblem(404);
@@ -93,6 +99,29 @@ public static class OrderEndpoints
         string? placedId = null;
         try
         {
+            // On PostgreSQL a key stays taken for good (a unique index), also once the gate has let it
+            // go after its retention: answer as the gate would have, instead of a commit the log refuses.
+            if (http.RequestServices.GetService<Storage.Postgres.PostgresEventStore>() is { } postgres)
+            {
+                (string OrderId, string Hash)? kept;
+                try
+                {
+                    kept = await postgres.FindPlacedOrderAsync(caller.Subject, key, http.RequestAborted);
+                }
+                catch (Npgsql.NpgsqlException)
+                {
+                    return Problems.Unavailable("The event log cannot be reached.", TimeSpan.FromSeconds(2));
+                }
+                if (kept is { } k)
+                {
+                    if (k.Hash != hash) return Problems.Unprocessable("idempotency-key-reused", IdempotencyGate.ReusedMessage);
+                    http.Response.Headers["Idempotent-Replayed"] = "true";
+                    var keptOrder = await FindAsync(k.OrderId, http.RequestServices);
+                    if (keptOrder is null) return Problems.Conflict("idempotency-key-busy", "The order for this key is being recorded; retry shortly.");
+                    placedId = k.OrderId;
+                    return Render(keptOrder, orders, StatusCodes.Status201Created, caller);
+                }
+            }
             var orderId = Ids.NewOrderId();
             var handoff = order.DeliverTo is null ? null : Ids.NewHandoffCode();
             var result = await engine.SendAsync((e, now, output) =>
@@ -120,6 +149,48 @@ public static class OrderEndpoints
             claim.Complete(placedId);
         }
     }
+
+    /// <summary>
+    /// The order-summary read model, newest first, with the state in memory for orders still open
+    /// (the summary row follows the log a batch behind). Whose orders follows from the token; the
+    /// filters only narrow what the caller may see.
+    /// </summary>
+    private static async Task<IResult> ListAsync(string? customerId, string? outletId, string? limit, HttpContext http, OrderReadModel orders,
+        IReadModelStore readModels, CancellationToken ct)
+    {
+        if (!QueryLimit.TryParse(limit, DefaultListed, MaxListed, out var take, out var problem)) return problem;
+        var caller = Caller.From(http);
+        if (!string.IsNullOrEmpty(customerId) && !string.IsNullOrEmpty(outletId))
+            return Problems.BadRequest("orders-query", "Filter by customerId or by outletId, not both.");
+        switch (caller.Role)
+        {
+            case Roles.Customer:
+                if (!string.IsNullOrEmpty(outletId) || (!string.IsNullOrEmpty(customerId) && customerId != caller.Subject))
+                    return Access.Forbidden("A customer lists their own orders only.");
+                customerId = caller.Subject;
+                break;
+            case Roles.Staff:
+                if (!string.IsNullOrEmpty(customerId) || (!string.IsNullOrEmpty(outletId) && outletId != caller.OutletId) || caller.OutletId is null)
+                    return Access.Forbidden("Staff list their own outlet's orders only.");
+                outletId = caller.OutletId;
+                break;
+            case Roles.Admin:
+                break;
+            default:
+                return Access.Forbidden("Couriers follow their orders through the courier API.");
+        }
+        var rows = await readModels.ListSummariesAsync(NullIfEmpty(customerId), NullIfEmpty(outletId), take, ct);
+        var listed = new List<OrderResponse>(rows.Count);
+        foreach (var row in rows)
+        {
+            var order = orders.Find(row.Id)?.Order ?? JsonSerializer.Deserialize(row.Body, EventJsonContext.Default.Order);
+            // The filter is on the row; the order in memory may have moved on (to another outlet, say).
+            if (order is not null && Access.CanSee(caller, order)) listed.Add(OrderResponse.From(OrderResponse.For(caller, order)));
+        }
+        return TypedResults.Ok(listed);
+    }
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 
     private static async Task<IResult> GetAsync(string id, HttpContext http, OrderReadModel orders)
     {

@@ -144,6 +144,8 @@ public sealed partial class PaymentWebhooks(EngineHost engine, IEventStore store
             case "payment.authorized" when e.AmountCents is { } amount:
                 decide = (en, now, output) => en.AuthorizePayment(orderId, paymentId, amount, now, output);
                 break;
+            case "payment.authorized":
+                return (400, "A payment.authorized webhook needs amountCents: the amount authorised, checked against the order's total.");
             case "payment.declined":
                 decide = (en, now, output) => en.DeclinePayment(orderId, paymentId, e.Reason ?? "declined", now, output);
                 break;
@@ -157,8 +159,12 @@ public sealed partial class PaymentWebhooks(EngineHost engine, IEventStore store
                 if (e.Type == "payment.authorized" && result.Order?.Status == OrderStatus.Rejected)
                     await provider.VoidAsync(paymentId, "void-" + orderId, ct);
                 return (200, $"Order {orderId} is {result.Order?.Status}.");
-            case Outcome.NotFound:
+            case Outcome.NotFound when (await store.ReadByOrderAsync(orderId, ct)).Count == 0:
                 return (404, $"There is no order '{orderId}'.");
+            case Outcome.NotFound:
+                // The engine forgets ended orders; the log still has it. It waits for no payment any more: release the money.
+                if (e.Type == "payment.authorized") await provider.VoidAsync(paymentId, "void-" + orderId, ct);
+                return (200, $"Order {orderId} has ended and is not waiting for a payment.");
             case Outcome.Conflict:
                 // The order moved on (cancelled, say): release the money.
                 if (e.Type == "payment.authorized") await provider.VoidAsync(paymentId, "void-" + orderId, ct);

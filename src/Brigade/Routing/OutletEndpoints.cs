@@ -29,7 +29,7 @@ public static class OutletEndpoints
             .AddEndpointFilter(Access.StaffOfRouteOutlet).WithName("GetOutlet").Produces<OutletStatus>();
 
         group.MapPost("/{outletId}/pause", (string outletId, PauseRequest? body, HttpContext http, EngineHost engine) =>
-                Limits.TextTooLong("reason", body?.Reason) is { } tooLong ? Task.FromResult(tooLong)
+                Limits.BadText("reason", body?.Reason) is { } bad ? Task.FromResult(bad)
                     : Run(engine, (e, now, o) => e.PauseOutlet(outletId, Caller.From(http).Subject, body?.Reason ?? "", body?.MoveQueued ?? false, now, o)))
             .AddEndpointFilter(Access.StaffOfRouteOutlet).WithName("PauseOutlet").WithSummary("Stop new orders (staff, admin); with moveQueued, orders not yet started move to other outlets");
         group.MapPost("/{outletId}/resume", (string outletId, HttpContext http, EngineHost engine) =>

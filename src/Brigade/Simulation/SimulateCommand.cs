@@ -72,7 +72,7 @@ public static class SimulateCommand
         }
 
         // The output folder first: a day's simulation is not run only to find it has nowhere to go.
-        var dir = outDir ?? Path.Combine("simulations", loaded.Document.Name ?? "scenario");
+        var dir = outDir ?? DefaultOutputFolder(loaded.Document.Name);
         try
         {
             Directory.CreateDirectory(dir);
@@ -125,6 +125,14 @@ public static class SimulateCommand
         if (!broken) console.MarkupLine("[green]Invariants hold:[/] every order reached a terminal state once; no courier double-booked; no equipment over capacity.");
         console.MarkupLineInterpolated($"Report: [link]{htmlPath}[/]   Metrics: [link]{jsonPath}[/]");
         return broken ? 1 : 0;
+    }
+
+    /// <summary>simulations/NAME, NAME being the scenario's name: never nothing, never a path.</summary>
+    internal static string DefaultOutputFolder(string? name)
+    {
+        var invalid = Path.GetInvalidFileNameChars();
+        var safe = new string((name ?? "").Select(c => c is '/' or '\\' || invalid.Contains(c) ? '-' : c).ToArray()).Trim('-', '.', ' ');
+        return Path.Combine("simulations", safe.Length == 0 ? "scenario" : safe);
     }
 
     private sealed class Progress(ProgressTask task) : IProgress<double>

@@ -35,7 +35,7 @@ public static class SimulationReport
             .sw{display:inline-block;width:.8em;height:.8em;margin-right:.3em;vertical-align:middle} .muted{color:#666}
             </style></head><body>
             <h1>Brigade simulation: {{E(file.Scenario)}}</h1>
-            <p class="muted">Seed {{file.Seed}}. Virtual time {{E(file.Variants[0].Start.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture))}} to {{E(Local(file.Variants[0], file.Variants.Max(v => v.End)).ToString("HH:mm", CultureInfo.InvariantCulture))}}. {{E(file.Variants[0].Description)}}</p>
+            <p class="muted">Seed {{file.Seed}}. Virtual time {{E(Local(file.Variants[0], file.Variants[0].Start).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture))}} to {{E(Local(file.Variants[0], file.Variants.Max(v => v.End)).ToString("HH:mm", CultureInfo.InvariantCulture))}}. {{E(file.Variants[0].Description)}}</p>
             """);
         Summary(sb, file.Variants);
         if (file.Variants.Count > 1)
@@ -48,7 +48,9 @@ public static class SimulationReport
         return sb.ToString();
     }
 
-    private static DateTimeOffset Local(SimulationResult r, DateTimeOffset t) => t.ToOffset(r.Start.Offset);
+    /// <summary>An instant on the scenario's clocks, summer time included (the start's offset if the zone is unknown here).</summary>
+    private static DateTimeOffset Local(SimulationResult r, DateTimeOffset t) =>
+        TimeZoneInfo.TryFindSystemTimeZoneById(r.TimeZone, out var zone) ? TimeZoneInfo.ConvertTime(t, zone) : t.ToOffset(r.Start.Offset);
 
     private static void Summary(StringBuilder sb, IReadOnlyList<SimulationResult> results)
     {
@@ -195,7 +197,7 @@ public static class SimulationReport
         var first = (step - (start.Hour * 60 + start.Minute) % step) % step;
         for (var m = (double)first; m <= minutes; m += step)
         {
-            var label = start.AddMinutes(m).ToString("HH:mm", CultureInfo.InvariantCulture);
+            var label = Local(r, start.AddMinutes(m)).ToString("HH:mm", CultureInfo.InvariantCulture);
             sb.Append(CultureInfo.InvariantCulture, $"<line x1=\"{N(x(m))}\" x2=\"{N(x(m))}\" y1=\"{Top}\" y2=\"{H - Bottom}\" stroke=\"#f0f0f0\"/>");
             sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{N(x(m))}\" y=\"{H - Bottom + 16}\" font-size=\"11\" text-anchor=\"middle\">{label}</text>");
         }

@@ -119,6 +119,9 @@ public interface IEventStore : IAsyncDisposable
 
     Task<IReadOnlyList<StoredEvent>> ReadStreamAsync(string streamId, long afterVersion = 0, CancellationToken ct = default);
 
+    /// <summary>The newest <paramref name="count"/> events of one stream, oldest first: its recent history without reading all of it.</summary>
+    Task<IReadOnlyList<StoredEvent>> ReadStreamTailAsync(string streamId, int count, CancellationToken ct = default);
+
     /// <summary>Events concerning one order, from every stream, in log order: its audit trail.</summary>
     Task<IReadOnlyList<StoredEvent>> ReadByOrderAsync(string orderId, CancellationToken ct = default);
 

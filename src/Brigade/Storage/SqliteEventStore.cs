@@ -341,6 +341,14 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
         QueryEvents("SELECT position, stream_id, version, type, data, at, order_id FROM events WHERE stream_id = $a AND version > $b ORDER BY version",
             streamId, afterVersion, ct);
 
+    public Task<IReadOnlyList<StoredEvent>> ReadStreamTailAsync(string streamId, int count, CancellationToken ct = default) =>
+        QueryEvents($"""
+            SELECT * FROM (
+              SELECT position, stream_id, version, type, data, at, order_id FROM events
+              WHERE stream_id = $a ORDER BY version DESC LIMIT {Math.Max(count, 0)}
+            ) ORDER BY version
+            """, streamId, null, ct);
+
     public Task<IReadOnlyList<StoredEvent>> ReadByOrderAsync(string orderId, CancellationToken ct = default) =>
         QueryEvents("""
             SELECT position, stream_id, version, type, data, at, order_id FROM events

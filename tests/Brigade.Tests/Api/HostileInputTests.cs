@@ -85,6 +85,20 @@ public partial class HostileInputTests
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
+    [Theory]
+    [InlineData("/api/outlets/pizza-north/kitchen/chefs", """{"id":"x","skills":["pizza"],"speed":"fast"}""", "$.speed")]
+    [InlineData("/api/outlets/pizza-north/kitchen/tasks/1/bump", """{"token":"seven"}""", "$.token")]
+    [InlineData("/api/couriers/ann/shift/start", """{"lat":52.5,"lon":13.4""", "LineNumber")]
+    public async Task A_body_the_framework_cannot_read_gets_a_400_that_says_where_it_is_wrong(string url, string body, string where)
+    {
+        await using var app = await TestApp.StartAsync();
+
+        using var response = await app.Client.PostAsync(url, TestApp.Json(body));
+
+        var problem = await ProblemAssert.IsProblem(response, 400);
+        Assert.Contains(where, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
     private static async Task<(int? Status, string? MediaType)> SendAsync(HttpClient client, string method, string url, string? body, string? contentType)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), url);

@@ -59,6 +59,29 @@ public partial class OperationsTests
         }
     }
 
+    [Fact]
+    public async Task A_request_that_fails_with_an_error_is_counted_with_the_status_it_was_answered_with()
+    {
+        await using var app = await TestApp.StartAsync(
+            extra: new Dictionary<string, string?> { ["Brigade:Payments:Required"] = "true" },
+            services: s => s.AddSingleton<Brigade.Payments.IPaymentProvider, BrokenProvider>());
+        using (var failed = await TestApp.PostOrderAsync(app.Client, Espresso, "broken-provider"))
+            Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+
+        var text = await app.Anonymous.GetStringAsync("/metrics");
+        Assert.Contains("brigade_http_request_duration_seconds_count{method=\"POST\",route=\"/api/orders/\",status=\"500\"} 1\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("route=\"/api/orders/\",status=\"200\"", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>A payment provider whose client has a bug: every request throws.</summary>
+    private sealed class BrokenProvider : Brigade.Payments.IPaymentProvider
+    {
+        public string Name => "broken";
+        public Task<Brigade.Payments.PaymentAttempt> AuthorizeAsync(Brigade.Payments.PaymentRequest request, CancellationToken ct = default) =>
+            throw new InvalidOperationException("the provider's client is broken");
+        public Task VoidAsync(string paymentId, string idempotencyKey, CancellationToken ct = default) => Task.CompletedTask;
+    }
+
     [GeneratedRegex("""^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*\})? (-?[0-9][0-9.eE+-]*|\+Inf|-Inf|NaN)$""")]
     private static partial Regex SampleLine();
 
@@ -115,6 +138,40 @@ public partial class OperationsTests
     }
 
     [Fact]
+    public async Task The_audit_of_an_outlet_gives_its_newest_entries_across_kitchen_and_outlet_streams_up_to_the_limit()
+    {
+        await using var app = await TestApp.StartAsync();
+        await app.PlaceAsync(Espresso);
+        await app.Client.PostAsJsonAsync("/api/outlets/coffee-central/pause", new { reason = "first" });
+        await app.Client.PostAsync("/api/outlets/coffee-central/resume", null);
+        var all = await app.GetJsonAsync("/api/audit?outletId=coffee-central");
+        var positions = all.EnumerateArray().Select(e => e.GetProperty("position").GetInt64()).ToList();
+        Assert.True(positions.Count >= 4, $"only {positions.Count} entries");
+
+        var newest = await app.GetJsonAsync("/api/audit?outletId=coffee-central&limit=3");
+
+        Assert.Equal(positions.TakeLast(3), newest.EnumerateArray().Select(e => e.GetProperty("position").GetInt64()));
+        Assert.Equal("OutletResumed", newest.EnumerateArray().Last().GetProperty("type").GetString());
+    }
+
+    [Theory]
+    [InlineData("/api/audit?outletId=coffee-central&limit=0")]
+    [InlineData("/api/audit?outletId=coffee-central&limit=-3")]
+    [InlineData("/api/audit?outletId=coffee-central&limit=abc")]
+    [InlineData("/api/audit?outletId=coffee-central&limit=5001")]
+    [InlineData("/api/alerts?limit=0")]
+    [InlineData("/api/alerts?limit=abc")]
+    [InlineData("/api/alerts?limit=1001")]
+    public async Task A_limit_out_of_range_or_not_a_number_is_a_422_that_names_the_range(string url)
+    {
+        await using var app = await TestApp.StartAsync();
+
+        var problem = await ProblemAssert.IsProblem(await app.Client.GetAsync(url), 422);
+
+        Assert.Contains("limit must be a whole number from 1 to", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Alerts_fire_and_resolve_as_events_are_listed_and_reach_webhooks_signed_and_retried()
     {
         await using var hook = await WebhookReceiver.StartAsync(failFirst: 1);
@@ -158,10 +215,130 @@ public partial class OperationsTests
     }
 
     [Fact]
+    public async Task A_failed_orders_rule_counts_the_failures_of_its_whole_window_even_when_it_is_longer_than_an_hour()
+    {
+        await using var app = await TestApp.StartAsync(extra: new Dictionary<string, string?>
+        {
+            ["Brigade:Alerts:EvaluateEverySeconds"] = "3600",
+            ["Brigade:Alerts:Rules:0:Name"] = "failures-today",
+            ["Brigade:Alerts:Rules:0:Kind"] = "failedOrders",
+            ["Brigade:Alerts:Rules:0:Threshold"] = "1",
+            ["Brigade:Alerts:Rules:0:WindowMinutes"] = "180",
+        });
+        var monitor = app.Service<AlertMonitor>();
+        var now = app.Service<EngineHost>().Clock.GetUtcNow();
+        monitor.OnCommitted([.. new[] { "o1", "o2" }.Select((id, i) =>
+            new CommittedEvent(i + 1, 1, EventSerializer.ToWrite(new Brigade.Orders.OrderFailed(id, "no courier", now - TimeSpan.FromMinutes(90)))))]);
+
+        var fired = (await monitor.EvaluateAsync()).OfType<AlertFired>().SingleOrDefault();
+        Assert.NotNull(fired);
+        Assert.Equal(2, fired.Value);
+    }
+
+    [Fact]
+    public async Task An_alert_whose_rule_was_taken_out_of_the_configuration_resolves_after_a_restart()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "brigade-test-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var slowLog = new Dictionary<string, string?>
+            {
+                ["Brigade:Alerts:EvaluateEverySeconds"] = "3600",
+                ["Brigade:Alerts:Rules:0:Name"] = "slow-log",
+                ["Brigade:Alerts:Rules:0:Kind"] = "eventLogAppendP99",
+                ["Brigade:Alerts:Rules:0:Threshold"] = "0",
+            };
+            await using (var before = await TestApp.StartAsync(dataDir: dir, extra: slowLog))
+            {
+                await before.PlaceAsync(Espresso);
+                await before.Service<AlertMonitor>().EvaluateAsync();
+                Assert.Contains(before.Service<AlertMonitor>().Active, a => a.Rule == "slow-log");
+            }
+
+            // The operator drops the rule (keeping another one) and restarts.
+            await using var after = await TestApp.StartAsync(dataDir: dir, extra: new Dictionary<string, string?>
+            {
+                ["Brigade:Alerts:EvaluateEverySeconds"] = "3600",
+                ["Brigade:Alerts:Rules:0:Name"] = "outlet-silent",
+                ["Brigade:Alerts:Rules:0:Kind"] = "outletSilent",
+            });
+            var monitor = after.Service<AlertMonitor>();
+            await monitor.EvaluateAsync();
+            Assert.DoesNotContain(monitor.Active, a => a.Rule == "slow-log");
+            var listed = await after.GetJsonAsync("/api/alerts");
+            Assert.Equal("resolved", listed.GetProperty("recent").EnumerateArray().Single(a => a.GetProperty("rule").GetString() == "slow-log").GetProperty("state").GetString());
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    [Fact]
+    public async Task An_alert_written_although_its_write_was_answered_as_failed_is_not_fired_a_second_time()
+    {
+        await using var app = await TestApp.StartAsync(catalogJson: OrderApiTests.HumanKitchen, extra: new Dictionary<string, string?>
+        {
+            ["Brigade:Alerts:EvaluateEverySeconds"] = "3600",
+            ["Brigade:Alerts:Rules:0:Name"] = "any-failure",
+            ["Brigade:Alerts:Rules:0:Kind"] = "failedOrders",
+            ["Brigade:Alerts:Rules:0:Threshold"] = "0",
+        });
+        var monitor = app.Service<AlertMonitor>();
+        var engine = app.Service<EngineHost>();
+        await monitor.EvaluateAsync(); // nothing failed yet
+        monitor.OnCommitted([new CommittedEvent(1, 1, EventSerializer.ToWrite(new Brigade.Orders.OrderFailed("o1", "no courier", engine.Clock.GetUtcNow())))]);
+
+        // As when the connection drops during COMMIT: the alert is on disk, the monitor is told the write failed.
+        app.Service<SqliteEventStore>().LoseNextAcknowledgements = 1;
+        Assert.Empty(await monitor.EvaluateAsync());
+        for (var i = 0; i < 100 && !engine.IsRunning; i++) await Task.Delay(50);
+        Assert.True(engine.IsRunning, "the engine did not recover");
+        for (var i = 0; i < 3; i++) await monitor.EvaluateAsync();
+
+        var logged = await app.Service<IEventStore>().ReadByStreamPrefixAsync("alerts-any-failure", null, 100);
+        Assert.Equal(["AlertFired"], logged.Select(e => e.Type));
+        Assert.Single(monitor.Active);
+    }
+
+    [Fact]
+    public async Task An_audit_query_with_an_empty_parameter_beside_the_one_it_names_reads_that_one()
+    {
+        // A form or script that sends every field, the unused ones empty.
+        await using var app = await TestApp.StartAsync();
+        var entries = await app.GetJsonAsync("/api/audit?orderId=&outletId=pizza-north&courierId=");
+        Assert.Equal(System.Text.Json.JsonValueKind.Array, entries.ValueKind);
+        await ProblemAssert.IsProblem(await app.Client.GetAsync("/api/audit?orderId=&outletId="), 400);
+    }
+
+    [Fact]
     public async Task An_unknown_alert_kind_stops_start_up_with_a_message()
     {
         var error = await Record.ExceptionAsync(() => TestApp.StartAsync(extra: new Dictionary<string, string?> { ["Brigade:Alerts:Rules:0:Kind"] = "gremlins" }));
         Assert.Contains("Kind must be one of", error?.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Two_alert_rules_with_one_name_stop_start_up_with_a_message()
+    {
+        // One name is one set of alerts: the second rule would resolve what the first fired, round after round.
+        var error = await Record.ExceptionAsync(() => TestApp.StartAsync(extra: new Dictionary<string, string?>
+        {
+            ["Brigade:Alerts:Rules:0:Name"] = "ops",
+            ["Brigade:Alerts:Rules:0:Kind"] = "outletSilent",
+            ["Brigade:Alerts:Rules:1:Name"] = "ops",
+            ["Brigade:Alerts:Rules:1:Kind"] = "eventLogAppendP99",
+        }));
+        Assert.Contains("Brigade:Alerts:Rules[1]: the name 'ops' is taken by Rules[0]", error?.Message, StringComparison.Ordinal);
+
+        // A rule without a name is named by its kind.
+        error = await Record.ExceptionAsync(() => TestApp.StartAsync(extra: new Dictionary<string, string?>
+        {
+            ["Brigade:Alerts:Rules:0:Kind"] = "outletSilent",
+            ["Brigade:Alerts:Rules:1:Kind"] = "outletSilent",
+            ["Brigade:Alerts:Rules:1:Threshold"] = "2",
+        }));
+        Assert.Contains("Brigade:Alerts:Rules[1]: the name 'outletSilent' is taken by Rules[0]", error?.Message, StringComparison.Ordinal);
     }
 
     [Fact]

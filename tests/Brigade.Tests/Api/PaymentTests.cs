@@ -136,6 +136,38 @@ public class PaymentTests
     }
 
     [Fact]
+    public async Task An_authorisation_that_arrives_after_its_cancelled_order_left_memory_is_voided_not_refused()
+    {
+        await using var app = await TestApp.StartAsync(extra: Payments(("LocalCallbacks", "false")));
+        var id = (await app.PlaceAsync(Espresso)).GetProperty("id").GetString()!;
+        var provider = (LocalPaymentProvider)app.Service<IPaymentProvider>();
+        var charge = Assert.Single(provider.Charges);
+        using (var cancelled = await app.Client.PostAsync($"/api/orders/{id}/cancel", null))
+            Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
+        await app.Service<Brigade.Engine.EngineHost>().ForgetEndedOrdersAsync(TimeSpan.FromSeconds(-1));
+
+        var body = Body("evt_late", id, charge.PaymentId, charge.AmountCents);
+        using var late = await SendAsync(app, body, WebhookSignature.Sign(app.Service<PaymentSecrets>().WebhookSecret, DateTimeOffset.UtcNow, body));
+
+        Assert.Equal(HttpStatusCode.OK, late.StatusCode);
+        Assert.True(charge.Voided, "the money held for a cancelled order was never released");
+        Assert.Equal("cancelled", (await app.GetJsonAsync($"/api/orders/{id}")).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task An_authorisation_without_an_amount_is_refused_as_malformed_rather_than_ignored()
+    {
+        await using var app = await TestApp.StartAsync(extra: Payments(("LocalCallbacks", "false")));
+        var id = (await app.PlaceAsync(Espresso)).GetProperty("id").GetString()!;
+        var charge = Assert.Single(((LocalPaymentProvider)app.Service<IPaymentProvider>()).Charges);
+        var body = Encoding.UTF8.GetBytes($$"""{"id":"evt_1","type":"payment.authorized","orderId":"{{id}}","paymentId":"{{charge.PaymentId}}"}""");
+
+        var problem = await ProblemAssert.IsProblem(await SendAsync(app, body, WebhookSignature.Sign(app.Service<PaymentSecrets>().WebhookSecret, DateTimeOffset.UtcNow, body)), 400);
+        Assert.Contains("amountCents", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Null(await app.Service<IEventStore>().FindDedupAsync(PaymentWebhooks.DedupScope, "evt_1"));
+    }
+
+    [Fact]
     public async Task The_provider_charges_once_per_idempotency_key()
     {
         await using var app = await TestApp.StartAsync(extra: Payments(("LocalCallbacks", "false")));

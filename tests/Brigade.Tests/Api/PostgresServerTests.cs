@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Brigade.Orders;
 using Brigade.Storage;
 using Brigade.Storage.Postgres;
@@ -51,6 +52,40 @@ public sealed class PostgresServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Text_with_a_nul_character_is_a_422_problem_and_the_server_carries_on()
+    {
+        await using var app = await TestApp.StartAsync(extra: OnPostgres());
+        using var staff = app.ClientAs("staff", "staff-1", "pizza-south");
+
+        await ProblemAssert.IsProblem(await app.Client.PostAsJsonAsync("/api/outlets/pizza-north/pause", new { reason = "oven\0cleaning" }), 422);
+        await ProblemAssert.IsProblem(await staff.PostAsJsonAsync("/api/outlets/pizza-south/kitchen/chefs", new { id = "c\0", skills = new[] { "oven" } }), 422);
+        await ProblemAssert.IsProblem(await staff.PostAsJsonAsync("/api/outlets/pizza-south/kitchen/chefs", new { id = "c9", name = "N\0", skills = new[] { "oven" } }), 422);
+        await ProblemAssert.IsProblem(await staff.PostAsJsonAsync("/api/outlets/pizza-south/kitchen/chefs", new { id = "c9", skills = new[] { "ov\0en" } }), 422);
+        await ProblemAssert.IsProblem(await app.Client.PostAsJsonAsync("/api/couriers/rider-1/shift/start", new { lat = 52.5, lon = 13.4, name = "R\0" }), 422);
+
+        Assert.NotEqual("paused", (await app.GetJsonAsync("/api/outlets/pizza-north")).GetProperty("health").GetProperty("status").GetString());
+        await app.PlaceAsync(Espresso);
+    }
+
+    [Fact]
+    public async Task An_idempotency_key_reused_after_the_gate_forgot_it_gets_its_order_or_a_422_not_a_503()
+    {
+        await using var app = await TestApp.StartAsync(extra: OnPostgres());
+        var first = (await app.PlaceAsync(Espresso, "old-key")).GetProperty("id").GetString();
+        // What housekeeping does once the key is older than the retention window; the unique index still holds it.
+        app.Service<IdempotencyGate>().Sweep(DateTimeOffset.MaxValue);
+
+        using var same = await app.PostOrderAsync(Espresso, "old-key");
+        using var other = await app.PostOrderAsync(Pizza, "old-key");
+
+        Assert.Equal(System.Net.HttpStatusCode.Created, same.StatusCode);
+        Assert.Equal(first, (await same.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("id").GetString());
+        Assert.Equal("urn:brigade:problem:idempotency-key-reused", (await ProblemAssert.IsProblem(other, 422)).GetProperty("type").GetString());
+        Assert.Equal(1L, await _db.ScalarAsync("SELECT count(*) FROM events WHERE type = 'OrderPlaced'"));
+        await app.PlaceAsync(Espresso, "new-key");
+    }
+
+    [Fact]
     public async Task A_second_server_process_on_the_same_database_refuses_to_start_and_says_why()
     {
         await using var app = await TestApp.StartAsync(extra: OnPostgres());
@@ -64,6 +99,27 @@ public sealed class PostgresServerTests : IAsyncLifetime
             Assert.Contains("only one Brigade engine may write a database", exited.Message, StringComparison.Ordinal);
             // The first server is untouched.
             await app.PlaceAsync(Espresso);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_server_pointed_at_a_postgres_database_that_does_not_exist_says_so_without_a_stack_trace()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "brigade-nodb-" + Guid.NewGuid().ToString("N"));
+        var missing = new Npgsql.NpgsqlConnectionStringBuilder(_db.ConnectionString) { Database = _db.Name + "_missing" }.ConnectionString;
+        try
+        {
+            var (code, _, error) = await Processes.RunAsync("dotnet",
+                [Path.Combine(AppContext.BaseDirectory, "brigade.dll"), "serve", "--data-dir", dir, "--store", "postgres", "--postgres", missing]);
+
+            Assert.Equal(2, code);
+            Assert.Contains($"brigade serve: cannot open the event log on PostgreSQL (database '{_db.Name}_missing'", error, StringComparison.Ordinal);
+            Assert.Contains("does not exist", error, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
         }
         finally
         {

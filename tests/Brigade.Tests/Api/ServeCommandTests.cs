@@ -69,6 +69,49 @@ public class ServeCommandTests
         }
     }
 
+    [Theory]
+    [InlineData("not a connection string")]
+    [InlineData("Host=db;Password=s3cret;Colour=blue")]
+    public async Task Serve_with_a_postgres_connection_string_it_cannot_read_says_so_and_exits_without_a_stack_trace(string connection)
+    {
+        var dir = TempDir();
+        try
+        {
+            var (code, _, error) = await RunAsync("serve", "--data-dir", dir, "--store", "postgres", "--postgres", connection);
+
+            Assert.Equal(2, code);
+            Assert.Contains("brigade serve: Brigade:Postgres is not a PostgreSQL connection string", error, StringComparison.Ordinal);
+            Assert.DoesNotContain("s3cret", error, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    [Fact]
+    public async Task Serve_on_a_postgres_server_it_cannot_reach_names_it_and_exits_without_a_stack_trace()
+    {
+        // A port nothing listens on: taken, then released.
+        var port = ServerProcess.FreePort();
+        var dir = TempDir();
+        try
+        {
+            var (code, _, error) = await RunAsync("serve", "--data-dir", dir, "--store", "postgres",
+                "--postgres", $"Host=127.0.0.1;Port={port};Username=brigade;Password=s3cret;Database=orders;Timeout=5");
+
+            Assert.Equal(2, code);
+            Assert.Contains($"brigade serve: cannot open the event log on PostgreSQL (database 'orders' on 127.0.0.1:{port})", error, StringComparison.Ordinal);
+            Assert.DoesNotContain("s3cret", error, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
     private static string TempDir() => Path.Combine(Path.GetTempPath(), "brigade-serve-" + Guid.NewGuid().ToString("N"));
 
     private static Task<(int Code, string Output, string Error)> RunAsync(params string[] args) =>

@@ -39,6 +39,8 @@ public class AuthorizationMatrixTests
         // Orders: customers place; the order's customer, its outlet's staff and admins see it.
         new("POST", "/api/orders/", "/api/orders", """{"restaurantId":"corner-coffee","items":[{"menuItemId":"espresso","quantity":1}]}""",
             [Who.Customer1, Who.Customer2, Who.Admin], Expect.Forbidden),
+        // Listing: each customer their own, each outlet's staff theirs (tested in OrderListTests); couriers use the courier API.
+        new("GET", "/api/orders/", "/api/orders", null, [Who.Customer1, Who.Customer2, Who.Staff1, Who.Staff2, Who.Admin], Expect.Forbidden),
         new("GET", "/api/orders/{id}", $"/api/orders/{order}", null, [Who.Customer1, Who.Staff1, Who.Admin], Expect.Hidden),
         new("GET", "/api/orders/{id}/events", $"/api/orders/{order}/events", null, [Who.Customer1, Who.Staff1, Who.Admin], Expect.Hidden),
         new("GET", "/api/orders/{id}/stream", $"/api/orders/{order}/stream", null, [Who.Customer1, Who.Staff1, Who.Admin], Expect.Hidden, Stream: true),

@@ -69,6 +69,18 @@ public class TokenTests
         Assert.True(first.Identity!.IsAuthenticated);
     }
 
+    [Fact]
+    public void A_token_that_expires_at_the_end_of_the_calendar_is_checked_rather_than_crashing_the_check()
+    {
+        var lastSecond = DateTimeOffset.FromUnixTimeSeconds(253402300798);
+        var token = Jwt.Issue(Key, new TokenClaims("ops", "admin", null, Now, lastSecond));
+        Assert.Null(Jwt.Validate(token, Key, Now, Skew).Error);
+
+        var service = new TokenService(Key, Skew, new StepClock(Now));
+        Assert.Null(service.Validate(token).Error);   // checked
+        Assert.Null(service.Validate(token).Error);   // remembered
+    }
+
     private sealed class StepClock(DateTimeOffset now) : TimeProvider
     {
         public DateTimeOffset Now { get; set; } = now;

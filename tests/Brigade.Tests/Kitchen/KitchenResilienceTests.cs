@@ -78,6 +78,26 @@ public class KitchenResilienceTests
     }
 
     [Fact]
+    public void A_task_handed_back_twice_counts_once_in_the_work_ahead_of_later_orders()
+    {
+        var k = K(TestCatalogs.Kitchen(pizzaStation: HumanPizza, outletExtra: "\"leaseSeconds\": 60,"));
+        Queue(k, "o1", 0);
+        Queue(k, "o2", 0);
+        Assert.Equal(1, k.StartTask("a", null, T0, []).TaskId);
+        k.Advance(T0.AddSeconds(61), []);
+        var afterFirstReturn = k.EstimateReady("o2", T0.AddSeconds(61))!.Value - T0.AddSeconds(61);
+
+        // a takes the returned topping again, from the head of the queue, and goes silent again.
+        Assert.Equal(1, k.StartTask("a", null, T0.AddSeconds(62), []).TaskId);
+        k.Advance(T0.AddSeconds(123), []);
+        var afterSecondReturn = k.EstimateReady("o2", T0.AddSeconds(123))!.Value - T0.AddSeconds(123);
+
+        // The kitchen is as it was after the first return: o1's topping waits once ahead of o2's.
+        Assert.Equal(afterFirstReturn, afterSecondReturn);
+        Assert.Equal(2, QueuedAtPizza(k));
+    }
+
+    [Fact]
     public void A_heartbeat_from_the_old_lease_holder_does_not_extend_the_new_holders_lease()
     {
         var k = K(TestCatalogs.Kitchen(pizzaStation: HumanPizza, outletExtra: "\"leaseSeconds\": 60,"));
@@ -130,7 +150,32 @@ public class KitchenResilienceTests
         Assert.Equal(KitchenOutcome.Stale, k.CompleteTask(1, first.Token, T0.AddSeconds(70), []).Outcome);
         Assert.Empty(late);
         Assert.Contains("TaskCompleted 1 @90", Events(rightful));
-        Assert.Equal(KitchenOutcome.Stale, k.CompleteTask(1, second.Token, T0.AddSeconds(95), []).Outcome);
+        // Once the task is done, the old holder's token is still stale.
+        Assert.Equal(KitchenOutcome.Stale, k.CompleteTask(1, first.Token, T0.AddSeconds(95), []).Outcome);
+    }
+
+    [Fact]
+    public void A_repeated_bump_with_the_holders_token_is_answered_as_done_and_changes_nothing()
+    {
+        var k = K(TestCatalogs.Kitchen(pizzaStation: HumanPizza));
+        Queue(k, "o1", 0);
+        var top = k.StartTask("a", null, T0, []);
+        Assert.Contains("TaskCompleted 1 @60", Events(Do(o => k.CompleteTask(1, top.Token, T0.AddSeconds(60), o))));
+
+        var again = new List<IDomainEvent>();
+        Assert.True(k.CompleteTask(1, top.Token, T0.AddSeconds(61), again).IsOk);
+        Assert.Empty(again);
+
+        // The bake: a bump while the oven still runs, then the same bump again.
+        var bake = k.StartTask("a", null, T0.AddSeconds(62), []);
+        Assert.Equal(2, bake.TaskId);
+        var first = Do(o => k.CompleteTask(2, bake.Token, T0.AddSeconds(70), o));
+        var repeat = new List<IDomainEvent>();
+        Assert.True(k.CompleteTask(2, bake.Token, T0.AddSeconds(71), repeat).IsOk);
+        Assert.NotEmpty(first);
+        Assert.Empty(repeat);
+        // A token that never held the task is still refused.
+        Assert.Equal(KitchenOutcome.Stale, k.CompleteTask(1, top.Token + 100, T0.AddSeconds(72), []).Outcome);
     }
 
     [Fact]

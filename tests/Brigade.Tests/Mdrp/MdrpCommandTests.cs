@@ -82,6 +82,30 @@ public class MdrpCommandTests
         }
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-2)]
+    public void A_parallelism_below_one_is_refused_with_a_message_not_silently_changed(int parallel)
+    {
+        var work = Directory.CreateTempSubdirectory("brigade-mdrp-").FullName;
+        try
+        {
+            var instance = TinyInstance.WriteTo(Path.Combine(work, "tiny"));
+            var text = new StringWriter();
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(text), Ansi = AnsiSupport.No });
+
+            var code = MdrpCommand.Run([instance], Path.Combine(work, "out"), MdrpPolicies.Default, parallel, console);
+
+            Assert.Equal(2, code);
+            Assert.Contains($"--parallel must be at least 1, not {parallel}", text.ToString(), StringComparison.Ordinal);
+            Assert.False(Directory.Exists(Path.Combine(work, "out")));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
     [Fact]
     public void An_output_folder_that_cannot_be_created_is_named_with_a_message_not_a_crash()
     {
@@ -103,5 +127,63 @@ public class MdrpCommandTests
         {
             Directory.Delete(work, recursive: true);
         }
+    }
+}
+
+public class MdrpCommandBadInstanceTests
+{
+    private static (int Code, string Text) RunOn(Action<string> spoil)
+    {
+        var work = Directory.CreateTempSubdirectory("brigade-mdrp-").FullName;
+        try
+        {
+            var instance = TinyInstance.WriteTo(Path.Combine(work, "tiny"));
+            spoil(instance);
+            var text = new StringWriter();
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(text), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
+            console.Profile.Width = 500; // one message a line, however long the temporary path
+            var code = MdrpCommand.Run([instance], Path.Combine(work, "out"), MdrpPolicies.Default, 1, console);
+            return (code, text.ToString());
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void An_instance_folder_missing_one_of_its_files_is_named_with_code_2_not_a_crash()
+    {
+        var (code, text) = RunOn(dir => File.Delete(Path.Combine(dir, "couriers.txt")));
+
+        Assert.Equal(2, code);
+        Assert.Contains("tiny", text, StringComparison.Ordinal);
+        Assert.Contains("couriers.txt", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_malformed_instance_file_is_named_with_its_line_and_code_2_not_a_crash()
+    {
+        var (code, text) = RunOn(dir => File.WriteAllText(
+            Path.Combine(dir, "orders.txt"),
+            "order\tx\ty\tplacement_time\trestaurant\tready_time\no1\t0\t600\tsoon\tr1\t10\n"));
+
+        Assert.Equal(2, code);
+        Assert.Contains("orders.txt line 2", text, StringComparison.Ordinal);
+        Assert.Contains("'soon' is not a number", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-320")]
+    public void A_speed_that_is_not_positive_is_refused_with_code_2_not_a_crash(string metersPerMinute)
+    {
+        var (code, text) = RunOn(dir => File.WriteAllText(
+            Path.Combine(dir, "instance_parameters.txt"),
+            TinyInstance.Parameters.Replace("\n100\t", $"\n{metersPerMinute}\t", StringComparison.Ordinal)));
+
+        Assert.Equal(2, code);
+        Assert.Contains("instance_parameters.txt", text, StringComparison.Ordinal);
+        Assert.Contains("meters per minute", text, StringComparison.Ordinal);
     }
 }

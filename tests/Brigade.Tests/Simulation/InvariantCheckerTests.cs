@@ -33,6 +33,20 @@ public class InvariantCheckerTests
     }
 
     [Fact]
+    public void Examples_give_the_outlets_local_time_not_utc()
+    {
+        // The demo catalog is in Berlin: 12:00 UTC on 20 November is 13:00 there.
+        var twice = Check(InvariantChecker.TerminalOnce, Placed("o2"), new OrderCollected("o2", T0), new OrderCancelled("o2", "x", "y", T0));
+        Assert.Contains("o2 reached a terminal state again (OrderCancelled at 13:00:00)", twice.Examples);
+
+        var tasks = Enumerable.Range(1, 7).Select(i => new QueuedTask(i, "pizza", "margherita", 0, 2, "bake", 15, "oven", 420, false, 0)).ToList();
+        var events = new List<IDomainEvent> { new OrderQueued("pizza-north", "o1", 1, tasks, T0, T0) };
+        events.AddRange(tasks.Select(t => new TaskStarted("pizza-north", t.Id, "o1", "marco", 0, t.Id, T0, T0)));
+        var over = Check(InvariantChecker.EquipmentCapacity, [.. events]);
+        Assert.Contains(over.Examples, e => e.Contains("held 7 items at 13:00:00", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void An_order_with_two_couriers_breaks_the_booking_invariant()
     {
         var result = Check(InvariantChecker.NoDoubleBooking,

@@ -76,3 +76,38 @@ public class SimulateCommandTests
         }
     }
 }
+
+public class SimulationReportTimeTests
+{
+    [Fact]
+    public void On_the_night_clocks_go_forward_the_report_gives_incidents_and_the_end_in_local_time()
+    {
+        // Berlin, 29 March 2026: at 02:00 the clocks jump to 03:00 (UTC+1 to UTC+2).
+        var loaded = ScenarioLoader.Load("pizza-rush");
+        var doc = loaded.Document with { Date = "2026-03-29", From = "00:00", To = "04:00", DrainHours = 0, Couriers = [], ChefShifts = [] };
+        doc.Demand = doc.Demand! with { Curve = [new RatePointDocument { At = "00:00", OrdersPerHour = 2 }, new RatePointDocument { At = "04:00", OrdersPerHour = 2 }] };
+        doc.Incidents = [new IncidentDocument { Kind = "powerOut", Outlet = "pizza-south", At = "03:30", Until = "03:50" }];
+        var scenario = ScenarioCompiler.Compile(doc, loaded.Catalogs);
+
+        var result = new Simulator(scenario).Run();
+        var html = SimulationReport.Html(new SimulationReportFile(result.Scenario, result.Seed, [result]));
+
+        Assert.Contains("03:30–03:50 power out at pizza-south", html, StringComparison.Ordinal);
+        Assert.Contains("to " + scenario.TimeOfDay(result.End) + ".", html, StringComparison.Ordinal);
+        Assert.Contains(">03:00</text>", html, StringComparison.Ordinal); // the axis skips the hour that never was
+        Assert.DoesNotContain(">02:00</text>", html, StringComparison.Ordinal);
+    }
+}
+
+public class SimulateDefaultOutputTests
+{
+    [Theory]
+    [InlineData("pizza-rush", "pizza-rush")]
+    [InlineData("/etc", "etc")]
+    [InlineData("../../elsewhere", "elsewhere")]
+    [InlineData("friday/night", "friday-night")]
+    [InlineData("..", "scenario")]
+    [InlineData(null, "scenario")]
+    public void The_default_output_folder_stays_inside_simulations_whatever_the_scenario_is_called(string? name, string expected) =>
+        Assert.Equal(Path.Combine("simulations", expected), SimulateCommand.DefaultOutputFolder(name));
+}

@@ -81,6 +81,27 @@ public class SimulatorTests
     }
 
     [Fact]
+    public void Notes_of_refused_commands_give_the_scenarios_local_time_of_day()
+    {
+        // Berlin, November: local time is UTC+1. The second pause comes while the first holds.
+        var doc = ScenarioLoader.Load("pizza-rush").Document with { From = "16:00", To = "17:00", DrainHours = 1 };
+        doc.Incidents =
+        [
+            new IncidentDocument { Kind = "outletPaused", Outlet = "pizza-north", At = "16:10", Until = "16:40" },
+            new IncidentDocument { Kind = "outletPaused", Outlet = "pizza-north", At = "16:20" },
+        ];
+        var twice = new ChefShiftDocument { Outlet = "pizza-north", Chef = "sofia", From = "16:30", To = "16:50" };
+        doc.ChefShifts = [twice, twice with { }];
+        var scenario = ScenarioCompiler.Compile(doc, ScenarioLoader.Load("pizza-rush").Catalogs);
+
+        var result = new Simulator(scenario).Run();
+
+        var refused = Assert.Single(result.Incidents, i => i.At == scenario.Start.AddMinutes(20));
+        Assert.StartsWith("16:20: ", Assert.Single(refused.Notes), StringComparison.Ordinal);
+        Assert.Contains(result.Notes, n => n.StartsWith("16:30 sofia at pizza-north", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_city_day_with_250_outlets_and_400_couriers_finishes_every_order_and_keeps_every_invariant()
     {
         var scenario = BuiltIn("city-day");
@@ -153,6 +174,18 @@ public class SimulatorTests
         var doc = ScenarioLoader.Parse(json, "test");
         var e = Assert.Throws<ScenarioException>(() => ScenarioCompiler.Compile(doc, ScenarioLoader.Load("pizza-rush").Catalogs));
         Assert.Contains(e.Problems, p => p.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("bogus", "00:00", "01:00", "date 'bogus' is not yyyy-MM-dd")]
+    [InlineData("0001-01-01", "00:00", "01:00", "date '0001-01-01' must be between 1900-01-01 and 9998-12-31")]
+    [InlineData("9999-12-31", "20:00", "47:00", "date '9999-12-31' must be between 1900-01-01 and 9998-12-31")]
+    public void A_date_out_of_range_is_refused_with_a_message_not_a_crash(string date, string from, string to, string expected)
+    {
+        var doc = ScenarioLoader.Load("pizza-rush").Document with { Date = date, From = from, To = to, Couriers = [], ChefShifts = [], Incidents = [] };
+        doc.Demand = doc.Demand! with { Curve = [new RatePointDocument { At = from, OrdersPerHour = 10 }] };
+        var e = Assert.Throws<ScenarioException>(() => ScenarioCompiler.Compile(doc, ScenarioLoader.Load("pizza-rush").Catalogs));
+        Assert.Contains(expected, e.Problems);
     }
 
     [Fact]

@@ -57,6 +57,18 @@ public abstract class EventStoreConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reads_only_the_newest_events_of_a_stream_in_order()
+    {
+        for (var i = 0; i < 5; i++)
+            await Store.CommitAsync(new Commit([E("kitchen-k"), E("kitchen-k2"), E("order-x")]));
+
+        Assert.Equal([4L, 5], (await Store.ReadStreamTailAsync("kitchen-k", 2)).Select(e => e.Version));
+        Assert.All(await Store.ReadStreamTailAsync("kitchen-k", 2), e => Assert.Equal("kitchen-k", e.StreamId));
+        Assert.Equal([1L, 2, 3, 4, 5], (await Store.ReadStreamTailAsync("kitchen-k", 10)).Select(e => e.Version));
+        Assert.Empty(await Store.ReadStreamTailAsync("kitchen-none", 10));
+    }
+
+    [Fact]
     public async Task Appends_events_in_order_with_per_stream_versions()
     {
         await Store.CommitAsync(new Commit([E("order-a"), E("kitchen-k", order: "a"), E("order-a")]));

@@ -194,6 +194,25 @@ public sealed class PostgresEventStoreTests : EventStoreConformance
     }
 
     [Fact]
+    public async Task A_commit_holding_a_nul_character_fails_alone_and_the_rest_of_its_batch_goes_through()
+    {
+        // PostgreSQL's jsonb and text cannot hold U+0000; SQLite can. One such commit must not take its batch with it.
+        var commits = Enumerable.Range(0, 10).Select(i => Store.CommitAsync(new Commit(
+            [i == 4 ? E("order-z4", json: "{\"reason\":\"oven\\u0000clean\"}") : i == 6 ? E("order-z\u00006") : E("order-z" + i), E("kitchen-k")]))).ToList();
+
+        var outcomes = await Task.WhenAll(commits.Select(Capture));
+
+        Assert.IsType<ArgumentException>(outcomes[4]);
+        Assert.IsType<ArgumentException>(outcomes[6]);
+        Assert.Equal(8, outcomes.Count(o => o is null));
+        Assert.Equal(Enumerable.Range(1, 8).Select(v => (long)v), (await Store.ReadStreamAsync("kitchen-k")).Select(e => e.Version));
+        Assert.Empty(await Store.ReadStreamAsync("order-z4"));
+        Assert.Equal(16, await Store.LastPositionAsync());
+        // Escaped, the six characters \u0000 are ordinary text.
+        await Store.CommitAsync(new Commit([E("order-text", json: "{\"reason\":\"\\\\u0000\"}")]));
+    }
+
+    [Fact]
     public async Task A_second_engine_cannot_take_the_database_while_the_first_holds_it()
     {
         await using var first = new PostgresEngineLock(_db!.ConnectionString);

@@ -5,6 +5,24 @@ namespace Brigade.Storage.Postgres;
 /// <summary>Another process already runs the engine on this database.</summary>
 public sealed class EngineOwnedException(string message) : InvalidOperationException(message);
 
+/// <summary>The PostgreSQL server could not be reached or refused the connection at start-up.</summary>
+public sealed class PostgresUnavailableException(string message, Exception inner) : InvalidOperationException(message, inner)
+{
+    /// <summary>A message naming the database and server (never the password) and what went wrong.</summary>
+    public static PostgresUnavailableException From(string connectionString, NpgsqlException e)
+    {
+        var b = new NpgsqlConnectionStringBuilder(connectionString);
+        var where = $"database '{b.Database ?? b.Username ?? "postgres"}' on {b.Host ?? "localhost"}:{b.Port}";
+        var why = e switch
+        {
+            PostgresException p => p.MessageText,
+            { InnerException: { } inner and (System.Net.Sockets.SocketException or TimeoutException or IOException) } => $"{e.Message.TrimEnd('.')}: {inner.Message}",
+            _ => e.Message,
+        };
+        return new PostgresUnavailableException($"cannot open the event log on PostgreSQL ({where}): {why}", e);
+    }
+}
+
 /// <summary>
 /// Only one engine may own a database: the engine decides on in-memory state and must be the only
 /// one deciding for its orders and kitchens. The owner holds a session-level advisory lock on a

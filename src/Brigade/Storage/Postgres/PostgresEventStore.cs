@@ -296,7 +296,8 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
                 plan.Refused.Add((p, new ChainBrokenException(plan.ChainFailure)));
                 continue;
             }
-            Exception? refusal = CheckVersions(commit, plan.Overlay);
+            Exception? refusal = CheckStorable(commit);
+            refusal ??= CheckVersions(commit, plan.Overlay);
             refusal ??= CheckDedup(commit.Dedup, usedDedup);
             refusal ??= CheckIdempotency(commit, usedOrderKeys);
             if (refusal is not null)
@@ -392,6 +393,7 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
         foreach (var p in commits)
         {
             var commit = p.Commit!;
+            if (CheckStorable(commit) is not null) continue; // refused by the plan; its texts cannot even be sent
             foreach (var e in commit.Events)
             {
                 allStreams.Add(e.StreamId);
@@ -465,6 +467,40 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
             if (head != want) return new ConcurrencyException(stream, version, head);
         }
         return null;
+    }
+
+    /// <summary>
+    /// PostgreSQL's text and jsonb cannot hold U+0000 (SQLite can). Such a commit is refused before
+    /// the batch is sent, so it fails alone instead of failing every commit written with it.
+    /// </summary>
+    private static ArgumentException? CheckStorable(Commit commit)
+    {
+        foreach (var e in commit.Events)
+        {
+            if (e.StreamId.Contains('\0', StringComparison.Ordinal) || e.Type.Contains('\0', StringComparison.Ordinal)
+                || (e.OrderId?.Contains('\0', StringComparison.Ordinal) ?? false) || HoldsNul(e.Data))
+                return new ArgumentException($"PostgreSQL cannot store the character U+0000, which event {e.Type} of stream {e.StreamId.Replace('\0', '?')} holds.");
+        }
+        if (commit.Dedup is { } d && (d.Scope + d.Key + d.Value).Contains('\0', StringComparison.Ordinal))
+            return new ArgumentException($"PostgreSQL cannot store the character U+0000, which a key in '{d.Scope.Replace('\0', '?')}' holds.");
+        return null;
+    }
+
+    /// <summary>A NUL byte, or the JSON escape \u0000 (not itself escaped as \\u0000), in UTF-8 JSON.</summary>
+    private static bool HoldsNul(ReadOnlySpan<byte> json)
+    {
+        if (json.Contains((byte)0)) return true;
+        var offset = 0;
+        while (true)
+        {
+            var at = json[offset..].IndexOf("\\u0000"u8);
+            if (at < 0) return false;
+            at += offset;
+            var backslashes = 1;
+            while (at - backslashes >= 0 && json[at - backslashes] == (byte)'\\') backslashes++;
+            if (backslashes % 2 == 1) return true;
+            offset = at + 1;
+        }
     }
 
     private static DuplicateKeyException? CheckDedup(DedupKey? dedup, Dictionary<(string, string), string> existing) =>
@@ -598,6 +634,13 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
     public Task<IReadOnlyList<StoredEvent>> ReadStreamAsync(string streamId, long afterVersion = 0, CancellationToken ct = default) =>
         QueryEvents($"SELECT {EventColumns} FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version", [streamId, afterVersion], ct);
 
+    public Task<IReadOnlyList<StoredEvent>> ReadStreamTailAsync(string streamId, int count, CancellationToken ct = default) =>
+        QueryEvents($"""
+            SELECT * FROM (
+              SELECT {EventColumns} FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT $2
+            ) newest ORDER BY version
+            """, [streamId, Math.Max(count, 0)], ct);
+
     public Task<IReadOnlyList<StoredEvent>> ReadByOrderAsync(string orderId, CancellationToken ct = default) =>
         QueryEvents($"SELECT {EventColumns} FROM events WHERE stream_id = 'order-' || $1 OR order_id = $1 ORDER BY position", [orderId], ct);
 
@@ -647,6 +690,22 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
         await using var cmd = _dataSource.CreateCommand("DELETE FROM dedup_keys WHERE created_at < $1");
         cmd.Parameters.Add(new NpgsqlParameter { Value = before.UtcDateTime });
         return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// The order placed with a customer's idempotency key and the hash of its request, however long
+    /// ago: the unique index keeps a key for good, after the in-memory gate has let it go.
+    /// </summary>
+    public async Task<(string OrderId, string Hash)?> FindPlacedOrderAsync(string customerId, string key, CancellationToken ct = default)
+    {
+        await using var cmd = _dataSource.CreateCommand("""
+            SELECT data ->> 'orderId', data ->> 'requestHash' FROM events
+            WHERE type = 'OrderPlaced' AND data ->> 'customerId' = $1 AND data ->> 'idempotencyKey' = $2 LIMIT 1
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = customerId });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = key });
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) && !r.IsDBNull(0) ? (r.GetString(0), r.IsDBNull(1) ? "" : r.GetString(1)) : null;
     }
 
     /// <summary>The last committed position (the log head: positions have no gaps).</summary>

@@ -2,7 +2,8 @@
 import { api, newKey } from '../api.js';
 import { h, $, replace, params } from '../dom.js';
 import { initNav, showProblem, showNotice } from '../ui.js';
-import { money } from '../format.js';
+import { money, clock, shortId, statusLabel } from '../format.js';
+import { currentToken } from '../auth.js';
 import { CityMap, boundsForOutlets } from '../city-map.js';
 
 initNav();
@@ -176,6 +177,21 @@ async function place(event) {
   }
 }
 
+/** The caller's latest orders, each linked to its tracking page (only for someone who has a token already). */
+async function showRecent() {
+  if (!currentToken()) return;
+  try {
+    const orders = await api('/api/orders?limit=10');
+    if (orders.length === 0) return;
+    replace($('#recent-list'), orders.map(o => h('li', {},
+      h('a', { href: `/track.html?id=${encodeURIComponent(o.id)}` }, `Order ${shortId(o.id)}`),
+      ` · ${statusLabel(o.status)} · ${clock(o.timeline?.placedAt)}`)));
+    $('#recent').hidden = false;
+  } catch {
+    // The list is a convenience: ordering works without it.
+  }
+}
+
 form.addEventListener('submit', place);
 restaurantSelect.addEventListener('change', () => selectRestaurant(restaurantSelect.value));
 for (const radio of form.elements.fulfilment) radio.addEventListener('change', onFulfilmentChange);
@@ -188,6 +204,7 @@ try {
   if (params().get('delivery') === '1') form.elements.fulfilment.value = 'delivery';
   onFulfilmentChange();
   await selectRestaurant(params().get('restaurant'));
+  await showRecent();
 } catch (e) {
   showProblem(problem, e);
 }
