@@ -82,6 +82,7 @@ public static class CourierEndpoints
 
     private static async Task<IResult> ReportAsync(string courierId, HttpContext http, EngineHost engine, CourierLocationLimiter limiter)
     {
+        if (!HttpBody.IsJson(http.Request.ContentType)) return Problems.UnsupportedMediaType(http.Request.ContentType);
         if (!limiter.TryAcquire(courierId, out var wait))
             return Problems.TooManyRequests("location-rate-limited", $"Courier {courierId} reports positions too often; batch them ('points') or wait.", wait);
         LocationsRequest? body;

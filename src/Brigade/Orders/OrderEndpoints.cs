@@ -54,7 +54,7 @@ public static class OrderEndpoints
         var request = http.Request;
         var caller = Caller.From(http);
         if (caller.Role is not (Roles.Customer or Roles.Admin)) return Access.Forbidden("Orders are placed by customers (or an admin).");
-        if (!IsJson(request.ContentType)) return Problems.UnsupportedMediaType(request.ContentType);
+        if (!HttpBody.IsJson(request.ContentType)) return Problems.UnsupportedMediaType(request.ContentType);
 
         var key = request.Headers["Idempotency-Key"].ToString();
         if (key.Length == 0) return Problems.BadRequest("idempotency-key-missing", "Send an Idempotency-Key header (1–255 characters) so that a retry cannot place the order twice.");
@@ -285,9 +285,4 @@ public static class OrderEndpoints
         var row = await services.GetRequiredService<IReadModelStore>().GetSummaryAsync(id);
         return row is null ? null : JsonSerializer.Deserialize(row.Body, EventJsonContext.Default.Order);
     }
-
-    private static bool IsJson(string? contentType) =>
-        contentType is not null &&
-        (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) ||
-         (contentType.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && contentType.Contains("+json", StringComparison.OrdinalIgnoreCase)));
 }

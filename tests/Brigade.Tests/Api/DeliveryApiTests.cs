@@ -140,6 +140,8 @@ public class DeliveryApiTests
         await ProblemAssert.IsProblem(await app.Client.PostAsJsonAsync("/api/couriers/bob/locations", new { points = new[] { new { lat = 52.0, lon = 200.0 } } }), 422);
         using var malformed = new StringContent("{\"lat\":", Encoding.UTF8, "application/json");
         await ProblemAssert.IsProblem(await app.Client.PostAsync("/api/couriers/bob/locations", malformed), 400);
+        using var asText = new StringContent("{\"lat\":52.5,\"lon\":13.4}", Encoding.UTF8, "text/plain");
+        await ProblemAssert.IsProblem(await app.Client.PostAsync("/api/couriers/bob/locations", asText), 415);
         await ProblemAssert.IsProblem(await app.Client.GetAsync("/api/couriers/nobody"), 404);
     }
 
