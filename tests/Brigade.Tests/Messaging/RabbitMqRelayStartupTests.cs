@@ -1,34 +1,19 @@
 using Brigade.Messaging;
-using Brigade.Storage;
 using Brigade.Tests.Support;
 using Microsoft.Extensions.Logging;
 
 namespace Brigade.Tests.Messaging;
 
 /// <summary>The relay when the broker is not there: the server runs on, and the log says where it tries to connect and why it cannot.</summary>
-public sealed class RabbitMqRelayStartupTests : IAsyncLifetime
+public sealed class RabbitMqRelayStartupTests
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "brigade-relay-start-" + Guid.NewGuid().ToString("N"));
-    private SqliteEventStore _store = null!;
-
-    public async Task InitializeAsync()
-    {
-        _store = new SqliteEventStore(_dir);
-        await _store.InitializeAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _store.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
-
     [Fact]
     public async Task A_relay_that_cannot_reach_the_broker_names_it_and_the_reason_without_a_stack_trace_or_the_password()
     {
         var port = ServerProcess.FreePort(); // nothing listens there
         var log = new RecordingLogger();
-        using var relay = new RabbitMqRelay(_store, _store, new RabbitMqRelayOptions(new Uri($"amqp://brigade:s3cret@127.0.0.1:{port}/orders")), log);
+        await using var events = await TempLog.OpenAsync("relay-start");
+        using var relay = new RabbitMqRelay(events.Store, events.Store, new RabbitMqRelayOptions(new Uri($"amqp://brigade:s3cret@127.0.0.1:{port}/orders")), log);
 
         await relay.StartAsync(CancellationToken.None);
         var deadline = DateTime.UtcNow.AddSeconds(30);

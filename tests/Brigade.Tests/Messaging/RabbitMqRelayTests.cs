@@ -18,23 +18,23 @@ public sealed class RabbitMqCollection;
 [Collection("RabbitMQ")]
 public sealed class RabbitMqRelayTests : IAsyncLifetime
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "brigade-relay-" + Guid.NewGuid().ToString("N"));
     // Each test publishes to an exchange of its own, so no test sees another's events.
     private readonly string _exchange = "brigade.test." + Guid.NewGuid().ToString("N")[..12];
     private readonly List<RabbitMqRelay> _relays = [];
+    private TempLog _log = null!;
     private SqliteEventStore _store = null!;
+    private string _dir = "";
 
     public async Task InitializeAsync()
     {
-        _store = new SqliteEventStore(_dir);
-        await _store.InitializeAsync();
+        _log = await TempLog.OpenAsync("relay");
+        (_store, _dir) = (_log.Store, _log.Dir);
     }
 
     public async Task DisposeAsync()
     {
         foreach (var relay in _relays.ToList()) await StopAsync(relay);
-        await _store.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
+        await _log.DisposeAsync();
     }
 
     private async Task<RabbitMqRelay> StartRelayAsync(int batchSize = 512)

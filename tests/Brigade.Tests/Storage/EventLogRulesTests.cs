@@ -3,6 +3,7 @@ using Brigade.Geo;
 using Brigade.Kitchen;
 using Brigade.Orders;
 using Brigade.Storage;
+using Brigade.Tests.Support;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -15,20 +16,17 @@ namespace Brigade.Tests.Storage;
 /// </summary>
 public sealed class EventLogRulesTests : IAsyncLifetime
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "brigade-rules-" + Guid.NewGuid().ToString("N"));
+    private TempLog _log = null!;
     private SqliteEventStore _store = null!;
+    private string _dir = "";
 
     public async Task InitializeAsync()
     {
-        _store = new SqliteEventStore(_dir);
-        await _store.InitializeAsync();
+        _log = await TempLog.OpenAsync("rules");
+        (_store, _dir) = (_log.Store, _log.Dir);
     }
 
-    public async Task DisposeAsync()
-    {
-        await _store.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public async Task DisposeAsync() => await _log.DisposeAsync();
 
     private static readonly DateTimeOffset Day2 = DateTimeOffset.UnixEpoch.AddDays(2);
 
