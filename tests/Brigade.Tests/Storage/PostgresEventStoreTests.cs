@@ -38,6 +38,27 @@ public sealed class PostgresEventStoreTests : EventStoreConformance
     }
 
     [Fact]
+    public async Task Reads_carry_on_when_the_database_has_dropped_every_pooled_connection()
+    {
+        await Store.CommitAsync(new Commit([E("order-r")]));
+        // Several reads at once leave several connections in the pool.
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Store.ReadStreamAsync("order-r")));
+        await using (var admin = new Npgsql.NpgsqlConnection(_db!.ConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var kill = new Npgsql.NpgsqlCommand(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", admin);
+            Assert.True((long)(await kill.ExecuteScalarAsync())! >= 2);
+        }
+
+        for (var i = 0; i < 8; i++)
+        {
+            Assert.Single(await Store.ReadStreamAsync("order-r"));
+            Assert.Equal(1, await Store.LastPositionAsync());
+        }
+    }
+
+    [Fact]
     public async Task Of_two_processes_writing_the_same_stream_exactly_one_wins_each_round()
     {
         var other = await SecondProcessAsync();

@@ -652,7 +652,9 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
             ) newest ORDER BY position
             """, [prefix, (since ?? DateTimeOffset.UnixEpoch.AddYears(-1000)).UtcDateTime, Math.Clamp(limit, 1, 10_000)], ct);
 
-    private async Task<IReadOnlyList<StoredEvent>> QueryEvents(string sql, object[] args, CancellationToken ct)
+    private Task<IReadOnlyList<StoredEvent>> QueryEvents(string sql, object[] args, CancellationToken ct) => Retried(() => QueryEventsOnce(sql, args, ct), ct);
+
+    private async Task<IReadOnlyList<StoredEvent>> QueryEventsOnce(string sql, object[] args, CancellationToken ct)
     {
         await using var cmd = _dataSource.CreateCommand(sql);
         foreach (var a in args) cmd.Parameters.Add(new NpgsqlParameter { Value = a });
@@ -666,15 +668,15 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
         return result;
     }
 
-    public async Task<string?> FindDedupAsync(string scope, string key, CancellationToken ct = default)
+    public Task<string?> FindDedupAsync(string scope, string key, CancellationToken ct = default) => Retried(async () =>
     {
         await using var cmd = _dataSource.CreateCommand("SELECT value FROM dedup_keys WHERE scope = $1 AND key = $2");
         cmd.Parameters.Add(new NpgsqlParameter { Value = scope });
         cmd.Parameters.Add(new NpgsqlParameter { Value = key });
         return await cmd.ExecuteScalarAsync(ct) as string;
-    }
+    }, ct);
 
-    public async Task<IReadOnlyList<(string Key, string Value, DateTimeOffset CreatedAt)>> LoadDedupAsync(string scope, DateTimeOffset since, CancellationToken ct = default)
+    public Task<IReadOnlyList<(string Key, string Value, DateTimeOffset CreatedAt)>> LoadDedupAsync(string scope, DateTimeOffset since, CancellationToken ct = default) => Retried<IReadOnlyList<(string Key, string Value, DateTimeOffset CreatedAt)>>(async () =>
     {
         await using var cmd = _dataSource.CreateCommand("SELECT key, value, created_at FROM dedup_keys WHERE scope = $1 AND created_at >= $2");
         cmd.Parameters.Add(new NpgsqlParameter { Value = scope });
@@ -683,7 +685,7 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct)) result.Add((r.GetString(0), r.GetString(1), new DateTimeOffset(r.GetFieldValue<DateTime>(2), TimeSpan.Zero)));
         return result;
-    }
+    }, ct);
 
     public async Task<int> PurgeDedupAsync(DateTimeOffset before, CancellationToken ct = default)
     {
@@ -696,7 +698,7 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
     /// The order placed with a customer's idempotency key and the hash of its request, however long
     /// ago: the unique index keeps a key for good, after the in-memory gate has let it go.
     /// </summary>
-    public async Task<(string OrderId, string Hash)?> FindPlacedOrderAsync(string customerId, string key, CancellationToken ct = default)
+    public Task<(string OrderId, string Hash)?> FindPlacedOrderAsync(string customerId, string key, CancellationToken ct = default) => Retried<(string OrderId, string Hash)?>(async () =>
     {
         await using var cmd = _dataSource.CreateCommand("""
             SELECT data ->> 'orderId', data ->> 'requestHash' FROM events
@@ -706,14 +708,14 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
         cmd.Parameters.Add(new NpgsqlParameter { Value = key });
         await using var r = await cmd.ExecuteReaderAsync(ct);
         return await r.ReadAsync(ct) && !r.IsDBNull(0) ? (r.GetString(0), r.IsDBNull(1) ? "" : r.GetString(1)) : null;
-    }
+    }, ct);
 
     /// <summary>The last committed position (the log head: positions have no gaps).</summary>
-    public async Task<long> LastPositionAsync(CancellationToken ct = default)
+    public Task<long> LastPositionAsync(CancellationToken ct = default) => Retried(async () =>
     {
         await using var cmd = _dataSource.CreateCommand("SELECT position FROM log_head WHERE id");
         return (long)(await cmd.ExecuteScalarAsync(ct))!;
-    }
+    }, ct);
 
     public async Task<bool> PingAsync(CancellationToken ct = default)
     {
@@ -730,12 +732,12 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
 
     // ------------------------------------------------------------------ read models
 
-    public async Task<long> GetCheckpointAsync(string name, CancellationToken ct = default)
+    public Task<long> GetCheckpointAsync(string name, CancellationToken ct = default) => Retried(async () =>
     {
         await using var cmd = _dataSource.CreateCommand("SELECT position FROM checkpoints WHERE name = $1");
         cmd.Parameters.Add(new NpgsqlParameter { Value = name });
         return await cmd.ExecuteScalarAsync(ct) is long p ? p : 0;
-    }
+    }, ct);
 
     /// <summary>Upsert rows and move the checkpoint. Applied by the writer, in the next batch's transaction.</summary>
     public Task SaveSummariesAsync(IReadOnlyCollection<SummaryRow> rows, string checkpointName, long checkpoint, CancellationToken ct = default) =>
@@ -764,7 +766,9 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
         await batch.ExecuteNonQueryAsync(ct);
     }
 
-    private async Task<IReadOnlyList<SummaryRow>> QuerySummaries(string sql, object[] args, CancellationToken ct)
+    private Task<IReadOnlyList<SummaryRow>> QuerySummaries(string sql, object[] args, CancellationToken ct) => Retried(() => QuerySummariesOnce(sql, args, ct), ct);
+
+    private async Task<IReadOnlyList<SummaryRow>> QuerySummariesOnce(string sql, object[] args, CancellationToken ct)
     {
         await using var cmd = _dataSource.CreateCommand(sql);
         foreach (var a in args) cmd.Parameters.Add(new NpgsqlParameter { Value = a });
@@ -780,6 +784,24 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
     }
 
     // ------------------------------------------------------------------ plumbing
+
+    /// <summary>
+    /// A read, tried once more when PostgreSQL dropped its connection (a restart, an administrator
+    /// ending sessions, a fail-over): the pool then still holds connections the server has closed,
+    /// and the first read to take one fails although the database is back. Reads change nothing,
+    /// so a second try on a fresh connection is safe.
+    /// </summary>
+    private static async Task<T> Retried<T>(Func<Task<T>> read, CancellationToken ct)
+    {
+        try
+        {
+            return await read();
+        }
+        catch (NpgsqlException e) when (!ct.IsCancellationRequested && (e.IsTransient || e is PostgresException { SqlState: "57P01" or "57P02" or "57P03" }))
+        {
+            return await read();
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
