@@ -111,7 +111,7 @@ public static class BrigadeServer
         services.AddSingleton<IEngineObserver>(sp => sp.GetRequiredService<Operations.DispatchDecisions>());
         services.AddSingleton<IEngineObserver>(sp => sp.GetRequiredService<Operations.OpsMetrics>());
         services.AddSingleton<IEngineObserver, IdempotencyReplayObserver>();
-        services.AddSingleton<IdempotencyGate>();
+        services.AddSingleton(sp => new IdempotencyGate(sp.GetService<PostgresEventStore>() is { } postgres ? postgres.FindPlacedOrderAsync : null));
         services.AddSingleton(new Delivery.HandoffGuard(TimeProvider.System)); // real time: what stops guessing is how long it takes
         services.AddSingleton<EngineHost>();
         services.AddSingleton<SummaryProjector>();
@@ -162,6 +162,7 @@ public static class BrigadeServer
             if (p.Status == 503 && !ctx.HttpContext.Response.Headers.ContainsKey("Retry-After")) ctx.HttpContext.Response.Headers.RetryAfter = "2";
             if (ctx.Exception is BadHttpRequestException { StatusCode: 400 } bad)
                 p.Detail ??= bad.InnerException is System.Text.Json.JsonException json ? $"{bad.Message} {json.Message}" : bad.Message;
+            if (ctx.Exception is Npgsql.NpgsqlException && p.Status == 503) p.Detail ??= "The event log cannot be reached right now; retry shortly.";
             p.Detail ??= p.Status switch
             {
                 400 => "The request is malformed.",
@@ -228,6 +229,8 @@ public static class BrigadeServer
     {
         BadHttpRequestException bad => bad.StatusCode,
         EngineUnavailableException => StatusCodes.Status503ServiceUnavailable,
+        // PostgreSQL cannot be reached (down, restarting, failing over): a wait, like an engine rebuild.
+        Npgsql.NpgsqlException { IsTransient: true } => StatusCodes.Status503ServiceUnavailable,
         _ => StatusCodes.Status500InternalServerError,
     };
 }

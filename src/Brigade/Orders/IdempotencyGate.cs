@@ -11,7 +11,12 @@ namespace Brigade.Orders;
 /// gate is rebuilt from the log as it is replayed. The embedded log has a single owner process,
 /// so this in-memory gate is authoritative and the hot path never queries the store.
 /// </summary>
-public sealed class IdempotencyGate
+/// <param name="placedInLog">
+/// Where a key the gate has let go (after <see cref="Retention"/>) may still be taken: PostgreSQL's
+/// unique index keeps an order's key for good. When given, a new owner of a key asks it first and
+/// answers as the gate would have. Null for the embedded log, which forgets nothing the gate does not.
+/// </param>
+public sealed class IdempotencyGate(Func<string, string, CancellationToken, Task<(string OrderId, string Hash)?>>? placedInLog = null)
 {
     public const string Scope = "order";
     public static readonly TimeSpan Retention = TimeSpan.FromHours(25);
@@ -61,13 +66,40 @@ public sealed class IdempotencyGate
         {
             var mine = new Entry(hash, DateTimeOffset.UtcNow);
             var entry = _entries.GetOrAdd((customerId, key), mine);
-            if (entry == mine) return new GateResult(GateOutcome.Owner, null, new Claim(this, (customerId, key), mine));
+            if (entry == mine)
+            {
+                var claim = new Claim(this, (customerId, key), mine);
+                return placedInLog is null ? new GateResult(GateOutcome.Owner, null, claim) : await AskLogAsync(customerId, key, hash, claim);
+            }
             if (entry.Hash != hash) return new GateResult(GateOutcome.Mismatch, null, null);
             var id = await entry.WaitAsync();
             if (id is not null) return new GateResult(GateOutcome.Replay, id, null);
             // The owner failed without placing an order (refused, invalid): the key is free again.
         }
         return new GateResult(GateOutcome.Busy, null, null);
+    }
+
+    /// <summary>The new owner of a key the log may still hold: the order placed with it, or the claim to place one.</summary>
+    private async Task<GateResult> AskLogAsync(string customerId, string key, string hash, Claim claim)
+    {
+        (string OrderId, string Hash)? kept;
+        try
+        {
+            kept = await placedInLog!(customerId, key, CancellationToken.None);
+        }
+        catch
+        {
+            claim.Complete(null);
+            throw;
+        }
+        if (kept is not { } k) return new GateResult(GateOutcome.Owner, null, claim);
+        if (k.Hash != hash)
+        {
+            claim.Complete(null);
+            return new GateResult(GateOutcome.Mismatch, null, null);
+        }
+        claim.Complete(k.OrderId);
+        return new GateResult(GateOutcome.Replay, k.OrderId, null);
     }
 
     public int Sweep(DateTimeOffset before)

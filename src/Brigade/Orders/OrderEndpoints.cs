@@ -99,29 +99,6 @@ public static class OrderEndpoints
         string? placedId = null;
         try
         {
-            // On PostgreSQL a key stays taken for good (a unique index), also once the gate has let it
-            // go after its retention: answer as the gate would have, instead of a commit the log refuses.
-            if (http.RequestServices.GetService<Storage.Postgres.PostgresEventStore>() is { } postgres)
-            {
-                (string OrderId, string Hash)? kept;
-                try
-                {
-                    kept = await postgres.FindPlacedOrderAsync(caller.Subject, key, http.RequestAborted);
-                }
-                catch (Npgsql.NpgsqlException)
-                {
-                    return Problems.Unavailable("The event log cannot be reached.", TimeSpan.FromSeconds(2));
-                }
-                if (kept is { } k)
-                {
-                    if (k.Hash != hash) return Problems.Unprocessable("idempotency-key-reused", IdempotencyGate.ReusedMessage);
-                    http.Response.Headers["Idempotent-Replayed"] = "true";
-                    var keptOrder = await FindAsync(k.OrderId, http.RequestServices);
-                    if (keptOrder is null) return Problems.Conflict("idempotency-key-busy", "The order for this key is being recorded; retry shortly.");
-                    placedId = k.OrderId;
-                    return Render(keptOrder, orders, StatusCodes.Status201Created, caller);
-                }
-            }
             var orderId = Ids.NewOrderId();
             var handoff = order.DeliverTo is null ? null : Ids.NewHandoffCode();
             var result = await engine.SendAsync((e, now, output) =>
