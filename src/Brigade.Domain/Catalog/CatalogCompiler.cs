@@ -14,6 +14,12 @@ public sealed class CatalogException(IReadOnlyList<string> problems)
 public static class CatalogCompiler
 {
     public const int MaxStepsPerRecipe = 64;
+    /// <summary>
+    /// The dearest a menu item may be (100 000.00): an order's total is counted in an int of cents, and
+    /// the largest order the API takes (200 units) of items this dear still fits one, where a dearer item
+    /// would wrap the total round to a negative amount.
+    /// </summary>
+    public const int MaxPriceCents = 10_000_000;
     private static readonly TimeSpan MaxStepTime = TimeSpan.FromHours(12);
     // Promise and routing times: a very long promise is how a catalog says "no limit", but it must stay
     // a time the calendar can hold once added to now.
@@ -54,8 +60,11 @@ public static class CatalogCompiler
             {
                 var mpath = $"{rpath}.menu[{m.Id}]";
                 if (!IsId(m.Id)) { problems.Add($"{mpath}.id: '{m.Id}' is not a valid id"); continue; }
-                if (menu.Any(x => x.Id == m.Id)) problems.Add($"{mpath}: duplicate menu item id");
+                // Reported, then left out: the restaurant indexes its menu by id, and a second item of an id
+                // would stop the compiler with a stack trace before the problems are shown.
+                if (menu.Any(x => x.Id == m.Id)) { problems.Add($"{mpath}: duplicate menu item id"); continue; }
                 if (m.PriceCents < 0) problems.Add($"{mpath}.priceCents: negative price {m.PriceCents}");
+                else if (m.PriceCents > MaxPriceCents) problems.Add($"{mpath}.priceCents: at most {MaxPriceCents}, not {m.PriceCents}");
                 if (m.Steps is not { Count: > 0 }) problems.Add($"{mpath}.steps: a menu item needs at least one step");
                 var steps = CompileSteps(m.Steps ?? [], $"{mpath}.steps", components, problems);
                 menu.Add(new MenuItem(m.Id!, m.Name ?? m.Id!, m.Description ?? "", m.PriceCents, steps));

@@ -97,4 +97,39 @@ public class CatalogValidationTests
         Assert.Contains("starts and ends at the same time (00:00)", message, StringComparison.Ordinal);
         Assert.NotNull(CatalogLoader.Parse(Catalog(outletExtra: "\"hours\": [ { \"days\": [\"daily\"], \"open\": \"00:00\", \"close\": \"24:00\" } ],"), "test.json"));
     }
+
+    [Fact]
+    public void A_catalog_with_two_menu_items_of_the_same_id_stops_start_up_and_names_it()
+    {
+        var message = Refused(Catalog(menuExtra: ", { \"id\": \"pizza\", \"priceCents\": 1100, \"steps\": [ { \"name\": \"make\", \"station\": \"pizza\", \"workSeconds\": 400 } ] }"));
+
+        Assert.Contains("restaurants[r].menu[pizza]: duplicate menu item id", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_menu_price_so_dear_that_an_order_total_would_wrap_round_stops_start_up_and_names_it()
+    {
+        // 200 units of it (the most one order may hold) come to 4 000 000 000 cents: more than an int counts.
+        var message = Refused(Catalog().Replace("\"priceCents\": 900", "\"priceCents\": 20000000", StringComparison.Ordinal));
+
+        Assert.Contains($"restaurants[r].menu[pizza].priceCents: at most {CatalogCompiler.MaxPriceCents}, not 20000000", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_largest_order_of_the_dearest_item_a_catalog_may_list_totals_exactly()
+    {
+        var json = Catalog(outletExtra: "\"maxPromiseMinutes\": 100000000,")
+            .Replace("\"priceCents\": 900", $"\"priceCents\": {CatalogCompiler.MaxPriceCents}", StringComparison.Ordinal);
+        var engine = new Brigade.Engine.BrigadeEngine(CatalogLoader.Parse(json, "test.json"));
+        var log = new List<IDomainEvent>();
+        var units = Brigade.Orders.OrderRequestValidator.MaxUnits;
+        var lines = new List<Brigade.Orders.OrderLine>();
+        for (var left = units; left > 0; left -= Brigade.Orders.OrderRequestValidator.MaxQuantity)
+            lines.Add(new("pizza", Math.Min(left, Brigade.Orders.OrderRequestValidator.MaxQuantity)));
+
+        var result = engine.PlaceOrder(new Brigade.Engine.PlaceOrder("big", "r", null, lines, null, "c", "big", "h"), Support.Describe.T0, log);
+
+        Assert.True(result.IsOk, result.Message);
+        Assert.Equal((long)CatalogCompiler.MaxPriceCents * units, result.Order!.TotalCents);
+    }
 }
