@@ -1,3 +1,3 @@
 using Brigade.Cli;
 
-return await BrigadeCli.Build().Parse(args).InvokeAsync();
+return await BrigadeCli.RunAsync(args);

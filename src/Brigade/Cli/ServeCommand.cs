@@ -14,9 +14,9 @@ public static class ServeCommand
         var urls = new Option<string>("--urls") { Description = $"Where to listen (default {BrigadeOptions.DefaultUrls})" };
         var dataDir = new Option<string>("--data-dir") { Description = "Where data is kept; created if missing (default ./data)" };
         var catalog = new Option<string>("--catalog") { Description = "Catalog file (JSON); default: the built-in demo catalog" };
-        var timeScale = new Option<double?>("--time-scale") { Description = $"The kitchen clock runs N times real time; 600 makes a 10-minute pizza take 1 second (default 1; {BrigadeOptions.DemoTimeScale} with --demo)" };
+        var timeScale = BrigadeCli.NumberOption("--time-scale", $"The kitchen clock runs N times real time; 600 makes a 10-minute pizza take 1 second (default 1; {BrigadeOptions.DemoTimeScale} with --demo)");
         var demo = new Option<bool>("--demo") { Description = "Demo mode: synthetic customers place orders, simulated couriers deliver them; the clock runs fast unless --time-scale is given" };
-        var demoRate = new Option<double?>("--demo-rate") { Description = "With --demo: orders per hour of kitchen time (default 30)" };
+        var demoRate = BrigadeCli.NumberOption("--demo-rate", "With --demo: orders per hour of kitchen time (default 30)");
         var store = new Option<string>("--store") { Description = "The event log: sqlite (embedded, in the data directory; default) or postgres" };
         var postgres = new Option<string>("--postgres") { Description = "PostgreSQL connection string for --store postgres, e.g. \"Host=db;Username=brigade;Password=...;Database=brigade\"" };
         var rabbitMq = new Option<string>("--rabbitmq") { Description = "Relay every event to RabbitMQ (exchange brigade.events), e.g. amqp://user:pass@host:5672/" };

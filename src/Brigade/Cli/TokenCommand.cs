@@ -17,7 +17,7 @@ public static class TokenCommand
         var subject = new Option<string>("--subject") { Description = "Who the token is for: a customer id, a staff member, a courier id (couriers act as this id)", Required = true };
         var outlet = new Option<string>("--outlet") { Description = "For staff: the outlet they work at" };
         var dataDir = new Option<string>("--data-dir") { Description = "The server's data directory, where its signing key is (default ./data)" };
-        var hours = new Option<double?>("--hours") { Description = "How long the token is valid (default 24)" };
+        var hours = BrigadeCli.NumberOption("--hours", "How long the token is valid (default 24)");
 
         var command = new Command("token", "Print a token for the API, signed with the server's key") { role, subject, outlet, dataDir, hours };
         command.SetAction(parse =>
@@ -41,6 +41,8 @@ public static class TokenCommand
             {
                 var options = BrigadeOptions.Bind(config);
                 if (parse.GetValue(dataDir) is { } d) options.DataDir = d;
+                // The key file is looked for in it: an empty path would stop the verb with a stack trace.
+                if (string.IsNullOrWhiteSpace(options.DataDir)) return Fail($"--data-dir must name a directory (or Brigade:DataDir), not '{options.DataDir}'");
                 var tokens = TokenService.FromOptions(options);
                 Console.Out.WriteLine(tokens.Issue(r, s, o, TimeSpan.FromHours(lifetime)));
                 return 0;

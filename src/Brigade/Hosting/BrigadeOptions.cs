@@ -111,6 +111,8 @@ public sealed class BrigadeOptions
     /// <summary>The first setting that cannot work, or null.</summary>
     public string? Validate()
     {
+        // An empty value (an unset variable in a script, --data-dir "") would reach the file system as a path.
+        if (string.IsNullOrWhiteSpace(DataDir)) return $"Brigade:DataDir must name a directory (default ./data), not '{DataDir}'";
         if (!UsesPostgres && !string.Equals(Store, "sqlite", StringComparison.OrdinalIgnoreCase))
             return $"Brigade:Store must be 'sqlite' or 'postgres', not '{Store}'";
         if (UsesPostgres && string.IsNullOrWhiteSpace(Postgres))

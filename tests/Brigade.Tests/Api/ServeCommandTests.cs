@@ -27,6 +27,32 @@ public class ServeCommandTests
         }
     }
 
+    [Theory]
+    [InlineData("--time-scale abc", "--time-scale must be a number, not 'abc'")]
+    [InlineData("--demo-rate lots", "--demo-rate must be a number, not 'lots'")]
+    [InlineData("--time-scal 600", "Unrecognized command or argument '--time-scal'")]
+    [InlineData("--verbose", "Unrecognized command or argument '--verbose'")]
+    public async Task Serve_with_a_command_line_it_cannot_read_names_the_mistake_and_exits_with_code_2(string arguments, string says)
+    {
+        var dir = TempDir();
+        try
+        {
+            var (code, output, error) = await RunAsync(["serve", "--data-dir", dir, .. arguments.Split(' ')]);
+
+            Assert.Equal(2, code);
+            Assert.Contains("brigade serve: " + says, error, StringComparison.Ordinal);
+            Assert.Contains("brigade serve --help", error, StringComparison.Ordinal);
+            // One message, not the whole help text, and no type names.
+            Assert.DoesNotContain("Usage:", output + error, StringComparison.Ordinal);
+            Assert.DoesNotContain("System.", error, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(dir));
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
     [Fact]
     public async Task Serve_on_an_address_already_in_use_says_so_and_exits_without_a_stack_trace()
     {
@@ -67,6 +93,18 @@ public class ServeCommandTests
         {
             File.Delete(file);
         }
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("  ")]
+    public async Task Serve_with_an_empty_data_directory_says_so_and_exits_without_a_stack_trace(string dir)
+    {
+        var (code, _, error) = await RunAsync("serve", "--data-dir", dir);
+
+        Assert.Equal(2, code);
+        Assert.Contains("brigade serve: Brigade:DataDir must name a directory", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
     }
 
     [Theory]

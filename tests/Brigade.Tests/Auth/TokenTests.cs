@@ -220,6 +220,17 @@ public class TokenTests
         }
     }
 
+    [Fact]
+    public async Task The_token_verb_with_an_empty_data_directory_says_so_and_exits_without_a_stack_trace()
+    {
+        var (code, output, error) = await RunAsync("token", "--role", "admin", "--subject", "ops", "--data-dir", "");
+
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        Assert.Contains("brigade token: --data-dir must name a directory", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+    }
+
     private static Task<(int Code, string Output, string Error)> RunAsync(params string[] args) =>
         Processes.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "brigade.dll"), .. args]);
 }
