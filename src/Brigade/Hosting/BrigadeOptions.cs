@@ -125,6 +125,9 @@ public sealed class BrigadeOptions
         if (Limits.Validate() is { } limits) return limits;
         if (!(Payments.TimeoutMinutes is > 0 and <= 10_080))
             return $"Brigade:Payments:TimeoutMinutes must be more than 0 and at most 10080 (a week), not {Payments.TimeoutMinutes}";
+        // No timestamp is within zero seconds (or fewer) of now: every provider webhook would be refused, and no order paid for.
+        if (Payments.WebhookToleranceSeconds < 1)
+            return $"Brigade:Payments:WebhookToleranceSeconds must be at least 1, not {Payments.WebhookToleranceSeconds}";
         if (!string.IsNullOrWhiteSpace(RabbitMq) && !(Uri.TryCreate(RabbitMq, UriKind.Absolute, out var uri) && uri.Scheme is "amqp" or "amqps"))
             return $"Brigade:RabbitMq must be an amqp:// or amqps:// URI, not '{RabbitMq}'";
         // Below 0.05 s the monitor uses 0.05 s; above a day, or not a number, no timer can hold it.

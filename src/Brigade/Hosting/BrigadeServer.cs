@@ -50,6 +50,10 @@ public static class BrigadeServer
         foreach (var outlet in options.DeviceHeartbeatOutlets)
             if (catalog.FindOutlet(outlet) is null)
                 throw new SettingsException($"Brigade:DeviceHeartbeatOutlets: the catalog has no outlet '{outlet}'");
+        // A restaurant the catalog lacks (a typo) would match no order: the restaurants meant would take orders unpaid.
+        foreach (var restaurant in options.Payments.Restaurants)
+            if (catalog.FindRestaurant(restaurant) is null)
+                throw new SettingsException($"Brigade:Payments:Restaurants: the catalog has no restaurant '{restaurant}'");
         services.AddSingleton(new EngineOptions
         {
             PaymentTimeout = TimeSpan.FromMinutes(options.Payments.TimeoutMinutes),

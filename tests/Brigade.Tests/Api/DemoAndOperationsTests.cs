@@ -135,6 +135,8 @@ public class DemoAndOperationsTests
     [InlineData("Limits:RequestTimeoutSeconds", "0")]
     [InlineData("Payments:TimeoutMinutes", "0")]
     [InlineData("Payments:TimeoutMinutes", "-5")]
+    [InlineData("Payments:WebhookToleranceSeconds", "0")]
+    [InlineData("Payments:WebhookToleranceSeconds", "-1")]
     public void Refuses_to_start_with_a_limit_that_cannot_work_and_names_it(string setting, string value)
     {
         var settings = new Dictionary<string, string?> { ["Brigade:DataDir"] = Path.Combine(Path.GetTempPath(), "brigade-settings-" + Guid.NewGuid().ToString("N")), [$"Brigade:{setting}"] = value };
@@ -186,6 +188,21 @@ public class DemoAndOperationsTests
         var e = Assert.Throws<SettingsException>(() => BrigadeServer.Build(settings));
         Assert.Contains("Brigade:DeviceHeartbeatOutlets", e.Message, StringComparison.Ordinal);
         Assert.Contains("'pizza-west'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Refuses_to_start_when_payment_is_required_of_a_restaurant_the_catalog_lacks_and_names_it()
+    {
+        // A misspelt restaurant would otherwise leave the list non-empty and match nothing: no order paid for.
+        var settings = new Dictionary<string, string?>
+        {
+            ["Brigade:DataDir"] = Path.Combine(Path.GetTempPath(), "brigade-settings-" + Guid.NewGuid().ToString("N")),
+            ["Brigade:Payments:Required"] = "true",
+            ["Brigade:Payments:Restaurants:0"] = "pizza-parlour",
+        };
+        var e = Assert.Throws<SettingsException>(() => BrigadeServer.Build(settings));
+        Assert.Contains("Brigade:Payments:Restaurants", e.Message, StringComparison.Ordinal);
+        Assert.Contains("'pizza-parlour'", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
