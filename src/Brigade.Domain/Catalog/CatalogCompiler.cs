@@ -235,6 +235,9 @@ public static class CatalogCompiler
             var min = s.Autoscale?.Min ?? Math.Max(1, primaries);
             var max = s.Autoscale?.Max ?? Math.Max(min, rostered.Count);
             if (min < 0 || max < min) problems.Add($"{spath}.autoscale: need 0 <= min <= max, not min {min}, max {max}");
+            // At most no chef: the station never calls one in, yet the kitchen's estimate counts its chefs on duty,
+            // so orders would be accepted with a promise and never cooked.
+            else if (s.Autoscale?.Max is < 1) problems.Add($"{spath}.autoscale.max: must be at least 1, not {max}");
             var target = s.Autoscale?.TargetWaitSeconds ?? s.TargetWaitSeconds;
             if (!(target > 0)) problems.Add($"{spath}.targetWaitSeconds: must be positive");
             if (s.MaxQueuedTasks < 1) problems.Add($"{spath}.maxQueuedTasks: must be at least 1");

@@ -132,4 +132,15 @@ public class CatalogValidationTests
         Assert.True(result.IsOk, result.Message);
         Assert.Equal((long)CatalogCompiler.MaxPriceCents * units, result.Order!.TotalCents);
     }
+
+    [Fact]
+    public void A_station_whose_autoscale_allows_no_chef_stops_start_up_instead_of_accepting_orders_it_never_cooks()
+    {
+        var json = Catalog().Replace("\"stations\": [ { \"id\": \"pizza\" } ]",
+            "\"stations\": [ { \"id\": \"pizza\", \"autoscale\": { \"min\": 0, \"max\": 0 } } ]", StringComparison.Ordinal);
+
+        Assert.Contains("restaurants[r].outlets[k1].stations[pizza].autoscale.max: must be at least 1, not 0", Refused(json), StringComparison.Ordinal);
+        // Scaling to zero when idle is allowed: the station still calls a chef in when work comes.
+        Assert.NotNull(CatalogLoader.Parse(json.Replace("\"max\": 0", "\"max\": 1", StringComparison.Ordinal), "test.json"));
+    }
 }
