@@ -42,11 +42,19 @@ public static class ServeCommand
                 if (!(t > 0)) return Fail("--time-scale must be a positive number");
                 settings[$"{BrigadeOptions.Section}:TimeScale"] = t.ToString(CultureInfo.InvariantCulture);
             }
+            var listenOn = BrigadeOptions.DefaultUrls;
             try
             {
                 var app = BrigadeServer.Build(settings, args: parse.UnmatchedTokens.ToArray());
+                listenOn = app.Configuration["urls"] ?? listenOn;
                 await app.RunAsync(ct);
                 return 0;
+            }
+            catch (Exception e) when (e is System.Net.Sockets.SocketException || (e is InvalidOperationException && FromKestrel(e)))
+            {
+                // Kestrel could not listen where it was told to: an address this machine does not have,
+                // https without a certificate. Its own message says which; the first line is the point.
+                return Fail($"cannot listen on {listenOn}: {e.Message.Split('\n')[0].TrimEnd()}");
             }
             catch (CatalogException e)
             {
@@ -76,6 +84,9 @@ public static class ServeCommand
         });
         return command;
     }
+
+    private static bool FromKestrel(Exception e) =>
+        e.TargetSite?.DeclaringType?.Assembly.GetName().Name?.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal) == true;
 
     private static int Fail(string message)
     {

@@ -82,6 +82,10 @@ public sealed class BrigadeOptions
             try { address = Microsoft.AspNetCore.Http.BindingAddress.Parse(url); }
             catch (FormatException) { return $"urls: '{url}' is not an address to listen on, such as {DefaultUrls}"; }
             if (address.Port is < 0 or > 65535) return $"urls: '{url}' has port {address.Port}; ports go from 0 to 65535";
+            // Kestrel refuses these only once it starts, with a stack trace.
+            if (!address.Scheme.Equals("http", StringComparison.OrdinalIgnoreCase) && !address.Scheme.Equals("https", StringComparison.OrdinalIgnoreCase))
+                return $"urls: '{url}' is not an http:// or https:// address";
+            if (!string.IsNullOrEmpty(address.PathBase)) return $"urls: '{url}' has a path ('{address.PathBase}'); give only scheme, host and port";
         }
         return null;
     }

@@ -10,6 +10,8 @@ public class ServeCommandTests
     [Theory]
     [InlineData("notaurl", "'notaurl' is not an address to listen on")]
     [InlineData("http://127.0.0.1:99999", "'http://127.0.0.1:99999' has port 99999")]
+    [InlineData("ftp://127.0.0.1:2121", "'ftp://127.0.0.1:2121' is not an http:// or https:// address")]
+    [InlineData("http://127.0.0.1:5080/shop", "'http://127.0.0.1:5080/shop' has a path ('/shop')")]
     public async Task Serve_with_a_listen_address_it_cannot_use_says_which_and_exits_without_a_stack_trace(string url, string says)
     {
         var dir = TempDir();
@@ -50,6 +52,49 @@ public class ServeCommandTests
         finally
         {
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    [Fact]
+    public async Task Serve_on_an_address_this_machine_does_not_have_says_so_and_exits_without_a_stack_trace()
+    {
+        // 192.0.2.1 is reserved for documentation (RFC 5737): no machine has it.
+        var dir = TempDir();
+        try
+        {
+            var (code, _, error) = await RunAsync("serve", "--urls", "http://192.0.2.1:5080", "--data-dir", dir);
+
+            Assert.Equal(2, code);
+            Assert.Contains("brigade serve: cannot listen on http://192.0.2.1:5080: ", error, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    [Fact]
+    public async Task Serve_on_https_without_a_certificate_says_so_and_exits_without_a_stack_trace()
+    {
+        // A home directory of its own: no development certificate to fall back on.
+        var dir = TempDir();
+        var home = TempDir();
+        Directory.CreateDirectory(home);
+        try
+        {
+            var url = $"https://127.0.0.1:{ServerProcess.FreePort()}";
+            var (code, _, error) = await Processes.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "brigade.dll"), "serve", "--urls", url, "--data-dir", dir],
+                new Dictionary<string, string> { ["HOME"] = home, ["DOTNET_CLI_HOME"] = home });
+
+            Assert.Equal(2, code);
+            Assert.Contains($"brigade serve: cannot listen on {url}: Unable to configure HTTPS endpoint. No server certificate was specified", error, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+            try { Directory.Delete(home, recursive: true); } catch (IOException) { }
         }
     }
 

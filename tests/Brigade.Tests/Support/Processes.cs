@@ -5,10 +5,11 @@ namespace Brigade.Tests.Support;
 /// <summary>Run a command to completion (at most a minute) and capture what it printed.</summary>
 public static class Processes
 {
-    public static async Task<(int Code, string Output, string Error)> RunAsync(string file, IEnumerable<string> args)
+    public static async Task<(int Code, string Output, string Error)> RunAsync(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         using var process = Process.Start(info)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
