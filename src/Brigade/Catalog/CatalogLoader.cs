@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Brigade.Catalog;
 
@@ -25,8 +26,32 @@ public static class CatalogLoader
 
     public static RestaurantCatalog LoadFile(string path)
     {
+        if (Directory.Exists(path)) throw new CatalogException([$"catalog file '{path}' is a directory; name the JSON file in it"]);
         if (!File.Exists(path)) throw new CatalogException([$"catalog file '{path}' does not exist"]);
-        return Parse(File.ReadAllText(path), path);
+        return Parse(ReadText(path), path);
+    }
+
+    /// <summary>
+    /// The file's text: UTF-8 (with or without a byte order mark), or UTF-16/32 when a byte order mark
+    /// says so. Bytes that are not UTF-8 (a file saved as Latin-1) are refused, where the lenient
+    /// decoder would turn them into U+FFFD in the names shown to customers.
+    /// </summary>
+    private static string ReadText(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+        var bom = bytes is [0xEF, 0xBB, 0xBF, ..] ? 3 : 0;
+        if (bom == 0 && bytes is [0xFE, 0xFF, ..] or [0xFF, 0xFE, ..]) return File.ReadAllText(path); // UTF-16 or UTF-32, by its mark
+        try
+        {
+            return utf8.GetString(bytes, bom, bytes.Length - bom);
+        }
+        catch (DecoderFallbackException e)
+        {
+            var at = bom + Math.Max(0, e.Index);
+            var line = 1 + bytes.AsSpan(0, Math.Min(at, bytes.Length)).Count((byte)'\n');
+            throw new CatalogException([$"{path}: the file is not UTF-8 text (byte {Convert.ToHexString(e.BytesUnknown ?? [])} on line {line}); save it as UTF-8"]);
+        }
     }
 
     public static RestaurantCatalog Load(string? path) => path is null ? LoadDemo() : LoadFile(path);

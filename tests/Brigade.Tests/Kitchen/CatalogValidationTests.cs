@@ -143,4 +143,43 @@ public class CatalogValidationTests
         // Scaling to zero when idle is allowed: the station still calls a chef in when work comes.
         Assert.NotNull(CatalogLoader.Parse(json.Replace("\"max\": 0", "\"max\": 1", StringComparison.Ordinal), "test.json"));
     }
+
+    [Fact]
+    public void A_catalog_file_that_is_not_utf8_stops_start_up_and_says_so_instead_of_garbling_its_names()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "brigade-catalog-" + Guid.NewGuid().ToString("N") + ".json");
+        // Saved as Latin-1: "Café" ends in the single byte E9, which is not UTF-8.
+        File.WriteAllBytes(path, System.Text.Encoding.Latin1.GetBytes(Catalog().Replace("\"id\": \"r\",", "\"id\": \"r\", \"name\": \"Café\",", StringComparison.Ordinal)));
+        try
+        {
+            var message = Assert.Throws<CatalogException>(() => CatalogLoader.LoadFile(path)).Message;
+
+            Assert.Contains($"{path}: the file is not UTF-8 text (byte E9 on line 5)", message, StringComparison.Ordinal);
+            File.WriteAllText(path, Catalog().Replace("\"id\": \"r\",", "\"id\": \"r\", \"name\": \"Café\",", StringComparison.Ordinal));
+            Assert.Equal("Café", CatalogLoader.LoadFile(path).Restaurants[0].Name);
+            // With a byte order mark, as some editors save it; or in UTF-16, which its mark announces.
+            File.WriteAllText(path, Catalog().Replace("\"id\": \"r\",", "\"id\": \"r\", \"name\": \"Café\",", StringComparison.Ordinal), new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+            Assert.Equal("Café", CatalogLoader.LoadFile(path).Restaurants[0].Name);
+            File.WriteAllText(path, Catalog().Replace("\"id\": \"r\",", "\"id\": \"r\", \"name\": \"Café\",", StringComparison.Ordinal), System.Text.Encoding.Unicode);
+            Assert.Equal("Café", CatalogLoader.LoadFile(path).Restaurants[0].Name);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void A_catalog_path_that_is_a_directory_is_named_as_one()
+    {
+        var dir = Directory.CreateTempSubdirectory("brigade-catalog-").FullName;
+        try
+        {
+            Assert.Contains($"catalog file '{dir}' is a directory", Assert.Throws<CatalogException>(() => CatalogLoader.LoadFile(dir)).Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir);
+        }
+    }
 }
