@@ -113,6 +113,8 @@ public static class CatalogCompiler
         }
         else
         {
+            // One coordinate alone would be dropped without a word, and the couriers start round the outlets instead.
+            if (f.CentreLat is not null || f.CentreLon is not null) problems.Add("fleet: give both centreLat and centreLon, or neither");
             var outlets = restaurants.SelectMany(r => r.Outlets).ToList();
             // Longitudes are averaged as offsets the short way from the first outlet: outlets at 179.9 and -179.9
             // are centred on the antimeridian, not on the prime meridian.

@@ -182,4 +182,14 @@ public class CatalogValidationTests
             Directory.Delete(dir);
         }
     }
+
+    [Theory]
+    [InlineData("\"centreLat\": 52.5")]
+    [InlineData("\"centreLon\": 13.4")]
+    public void A_fleet_centre_with_only_one_coordinate_stops_start_up_instead_of_being_ignored(string half)
+    {
+        var message = Refused(Catalog(routing: $"\"fleet\": {{ \"simulatedCouriers\": 3, {half} }},"));
+
+        Assert.Contains("fleet: give both centreLat and centreLon, or neither", message, StringComparison.Ordinal);
+    }
 }
