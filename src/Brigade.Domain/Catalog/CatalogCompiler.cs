@@ -98,7 +98,9 @@ public static class CatalogCompiler
         if (!(f.SpeedKmh > 0) || f.SpeedKmh > 200) problems.Add($"fleet.speedKmh: must be in (0, 200], not {f.SpeedKmh}");
         if (!(f.DetourFactor >= 1) || f.DetourFactor > 5) problems.Add($"fleet.detourFactor: must be in [1, 5], not {f.DetourFactor}");
         if (!(f.OfferSeconds > 0)) problems.Add("fleet.offerSeconds: must be positive");
-        if (!(f.RoundSeconds > 0)) problems.Add("fleet.roundSeconds: must be positive");
+        // Every round schedules the next one this much later: under a clock tick that is no later at all, and
+        // delivery runs rounds at one instant for ever; far under a second, catching up after a pause takes millions.
+        if (!(f.RoundSeconds >= 1)) problems.Add($"fleet.roundSeconds: must be at least 1, not {f.RoundSeconds}");
         if (!(f.StaleSeconds > 0)) problems.Add("fleet.staleSeconds: must be positive");
         CheckSeconds(f.PickupServiceSeconds, "fleet.pickupServiceSeconds", problems);
         CheckSeconds(f.DropoffServiceSeconds, "fleet.dropoffServiceSeconds", problems);

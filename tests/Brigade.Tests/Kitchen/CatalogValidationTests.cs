@@ -192,4 +192,16 @@ public class CatalogValidationTests
 
         Assert.Contains("fleet: give both centreLat and centreLon, or neither", message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("1e-9")]
+    [InlineData("0.5")]
+    public void A_dispatch_round_shorter_than_a_second_stops_start_up_instead_of_locking_the_engine_in_rounds(string seconds)
+    {
+        // Below a clock tick the round interval was zero: delivery ran round after round at the same instant, for ever.
+        var message = Refused(Catalog(routing: $"\"fleet\": {{ \"roundSeconds\": {seconds} }},"));
+
+        Assert.Contains($"fleet.roundSeconds: must be at least 1, not {double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture)}", message, StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.FromSeconds(1), CatalogLoader.Parse(Catalog(routing: "\"fleet\": { \"roundSeconds\": 1 },"), "test.json").Fleet.RoundInterval);
+    }
 }
