@@ -68,7 +68,9 @@ public static class CatalogLoader
         }
         catch (JsonException e)
         {
-            throw new CatalogException([$"{source}: {e.Message}"]);
+            // Most messages end with where in the file; some (a duplicate property) name only the type.
+            var where = e.Message.Contains("Path: ", StringComparison.Ordinal) || e.Path is null ? "" : $" Path: {e.Path} | LineNumber: {e.LineNumber}";
+            throw new CatalogException([$"{source}: {e.Message}{where}"]);
         }
         return doc ?? throw new CatalogException([$"{source}: the file is empty"]);
     }

@@ -204,4 +204,17 @@ public class CatalogValidationTests
         Assert.Contains($"fleet.roundSeconds: must be at least 1, not {double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture)}", message, StringComparison.Ordinal);
         Assert.Equal(TimeSpan.FromSeconds(1), CatalogLoader.Parse(Catalog(routing: "\"fleet\": { \"roundSeconds\": 1 },"), "test.json").Fleet.RoundInterval);
     }
+
+    [Fact]
+    public void A_property_written_twice_in_one_object_stops_start_up_instead_of_the_last_one_silently_winning()
+    {
+        // Pasted twice, with a change in one copy: which price would customers pay?
+        var json = Catalog().Replace("\"priceCents\": 900,", "\"priceCents\": 900, \"priceCents\": 9,", StringComparison.Ordinal);
+
+        var message = Refused(json);
+
+        Assert.Contains("test.json: ", message, StringComparison.Ordinal);
+        Assert.Contains("priceCents", message, StringComparison.Ordinal);
+        Assert.Contains("$.restaurants[0].menu[0]", message, StringComparison.Ordinal);
+    }
 }
