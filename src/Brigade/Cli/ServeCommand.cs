@@ -46,7 +46,11 @@ public static class ServeCommand
             try
             {
                 var app = BrigadeServer.Build(settings, args: parse.UnmatchedTokens.ToArray());
-                listenOn = app.Configuration["urls"] ?? listenOn;
+                listenOn = app.Configuration["urls"] ?? (app.Configuration["http_ports"] ?? app.Configuration["https_ports"]) switch
+                {
+                    { } ports => $"port {ports}",
+                    null => listenOn,
+                };
                 await app.RunAsync(ct);
                 return 0;
             }

@@ -90,6 +90,16 @@ public sealed class BrigadeOptions
         return null;
     }
 
+    /// <summary>The first entry of the <c>;</c>-separated http_ports and https_ports that is not a port, or null.</summary>
+    public static string? ValidatePorts(string? httpPorts, string? httpsPorts)
+    {
+        foreach (var (name, value) in new[] { ("http_ports", httpPorts), ("https_ports", httpsPorts) })
+            foreach (var port in (value ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                if (!int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var p) || p > 65535)
+                    return $"{name}: '{port}' is not a port; ports go from 0 to 65535";
+        return null;
+    }
+
     /// <summary>Why a connection string cannot be read, without repeating it (it may hold a password); null if it can.</summary>
     private static string? PostgresConnectionProblem(string connectionString)
     {

@@ -26,9 +26,20 @@ public static class BrigadeServer
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddInMemoryCollection(settings);
         var options = BrigadeOptions.Bind(builder.Configuration);
-        var urls = builder.Configuration["urls"] ?? BrigadeOptions.DefaultUrls;
-        if (BrigadeOptions.ValidateUrls(urls) is { } badUrl) throw new SettingsException(badUrl);
-        builder.WebHost.UseUrls(urls);
+        // Where to listen, the usual way: urls (--urls, URLS, ASPNETCORE_URLS), else the ports settings
+        // (ASPNETCORE_HTTP_PORTS, which container images set), else the loopback default.
+        var urls = builder.Configuration["urls"];
+        var ports = builder.Configuration["http_ports"] ?? builder.Configuration["https_ports"];
+        if (urls is null && ports is not null)
+        {
+            if (BrigadeOptions.ValidatePorts(builder.Configuration["http_ports"], builder.Configuration["https_ports"]) is { } badPorts) throw new SettingsException(badPorts);
+        }
+        else
+        {
+            urls ??= BrigadeOptions.DefaultUrls;
+            if (BrigadeOptions.ValidateUrls(urls) is { } badUrl) throw new SettingsException(badUrl);
+            builder.WebHost.UseUrls(urls);
+        }
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;

@@ -99,6 +99,27 @@ public class ServeCommandTests
     }
 
     [Fact]
+    public async Task Serve_without_urls_listens_on_the_port_that_ASPNETCORE_HTTP_PORTS_names_as_container_images_set_it()
+    {
+        var dir = TempDir();
+        var port = ServerProcess.FreePort();
+        try
+        {
+            // Ready within the start-up wait only if it listens on that port (the default would be 5080 on loopback).
+            await using var server = await ServerProcess.StartAsync(dir, port, [], new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
+            using var client = server.Client();
+            using var ready = await client.GetAsync("/health/ready");
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            await server.StopAsync();
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    [Fact]
     public async Task Serve_on_an_address_already_in_use_says_so_and_exits_without_a_stack_trace()
     {
         using var taken = new TcpListener(IPAddress.Loopback, 0);

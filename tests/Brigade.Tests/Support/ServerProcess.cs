@@ -32,18 +32,25 @@ public sealed class ServerProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static async Task<ServerProcess> StartAsync(string dataDir, params string[] extraArgs)
+    public static Task<ServerProcess> StartAsync(string dataDir, params string[] extraArgs)
+    {
+        var port = FreePort();
+        return StartAsync(dataDir, port, ["--urls", $"http://127.0.0.1:{port}", .. extraArgs], new Dictionary<string, string>());
+    }
+
+    /// <summary>A server told where to listen by <paramref name="args"/> or <paramref name="environment"/>; it must end up on <paramref name="port"/>.</summary>
+    public static async Task<ServerProcess> StartAsync(string dataDir, int port, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "brigade.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: the test project must reference the Brigade host");
-        var port = FreePort();
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { dll, "serve", "--urls", $"http://127.0.0.1:{port}", "--data-dir", dataDir }.Concat(extraArgs)) info.ArgumentList.Add(a);
+        foreach (var a in new[] { dll, "serve", "--data-dir", dataDir }.Concat(args)) info.ArgumentList.Add(a);
+        foreach (var (name, value) in environment) info.Environment[name] = value;
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         // Load tests hammer the API from one client; the limits have their own tests.
         info.Environment["Brigade__Limits__RequestsPerSecond"] = "100000";
@@ -54,7 +61,16 @@ public sealed class ServerProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => { lock (server._output) server._output.AppendLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await server.WaitReadyAsync();
+        try
+        {
+            await server.WaitReadyAsync();
+        }
+        catch
+        {
+            // Not ready (or listening elsewhere): the caller has no server to dispose, so stop it here.
+            await server.DisposeAsync();
+            throw;
+        }
         return server;
     }
 
