@@ -188,6 +188,7 @@ public sealed class BrigadeEngine
         KitchenEngine? best = null;
         Admission? accepted = null;
         Admission? refusal = null;
+        Admission? never = null;
         var kitchenEvents = new List<IDomainEvent>();
         var spilled = new List<string>();
         foreach (var outlet in plan.Ranked)
@@ -200,12 +201,19 @@ public sealed class BrigadeEngine
                 accepted = admission;
                 break;
             }
-            if (admission.RetryAfter <= TimeSpan.Zero) return new EngineResult(Outcome.Invalid, admission.Reason);
+            // A kitchen that could never take it (no retry) passes it on like a full one: outlets differ in
+            // their queues, and another may hold it. Only when none could ever is the order itself at fault.
+            if (admission.RetryAfter <= TimeSpan.Zero)
+            {
+                never ??= admission;
+                spilled.Add($"{outlet.Id} cannot take it ({admission.Reason})");
+                continue;
+            }
             spilled.Add($"{outlet.Id} is full ({admission.Reason})");
             if (refusal is null || admission.RetryAfter < refusal.RetryAfter) refusal = admission;
         }
         if (best is null)
-            return new EngineResult(Outcome.Refused, refusal!.Reason, refusal.RetryAfter);
+            return refusal is not null ? new EngineResult(Outcome.Refused, refusal.Reason, refusal.RetryAfter) : new EngineResult(Outcome.Invalid, never!.Reason);
         var routeReason = spilled.Count == 0 ? plan.Reason : $"spill-over: {string.Join("; ", spilled)}";
 
         var total = 0;

@@ -705,6 +705,9 @@ public sealed partial class KitchenEngine
         {
             if (count[s] == 0) continue;
             var st = _stations[s];
+            // Bigger than the queue even when it is empty: no wait makes room, so no retry (another outlet may hold it).
+            if (count[s] > st.Spec.MaxQueuedTasks)
+                return (Admission.Refused($"the order needs {count[s]} tasks at the {st.Spec.Id} station, more than its queue holds ({st.Spec.MaxQueuedTasks})", TimeSpan.Zero, At(now)), plan);
             if (st.Queued + count[s] > st.Spec.MaxQueuedTasks)
                 return (Admission.Refused($"the {st.Spec.Id} queue is full ({st.Queued} tasks)", RetryAfterFull(st), At(now)), plan);
             var capacity = CachedCapacity(s);

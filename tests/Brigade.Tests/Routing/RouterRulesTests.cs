@@ -97,4 +97,46 @@ public class RouterRulesTests
         Assert.Equal("k2", e.Orders["to-k2"].OutletId);
         Assert.Equal("k2", e.Orders["routed"].OutletId);
     }
+
+    [Fact]
+    public void An_order_too_big_for_one_outlets_queue_spills_over_to_an_outlet_whose_queue_holds_it()
+    {
+        // k1, next to the customer, queues at most 4 tasks at its station; k2 the default 2000.
+        var catalog = CatalogLoader.Parse(RouterTests.TwoOutletsJson().Replace(
+            "\"stations\": [ { \"id\": \"pizza\" } ], \"equipment\": [ { \"id\": \"oven\", \"capacity\": 4 } ], \"staff\": [ { \"id\": \"a\"",
+            "\"stations\": [ { \"id\": \"pizza\", \"maxQueuedTasks\": 4 } ], \"equipment\": [ { \"id\": \"oven\", \"capacity\": 4 } ], \"staff\": [ { \"id\": \"a\"",
+            StringComparison.Ordinal), "two outlets");
+        Assert.Equal(4, catalog.FindOutlet("k1")!.Stations[0].MaxQueuedTasks);
+        var e = new BrigadeEngine(catalog);
+        var log = new List<IDomainEvent>();
+        e.Advance(T0, log);
+        // Three pizzas are six tasks: more than k1 could ever queue, well within k2's.
+        var lines = new List<OrderLine> { new("pizza", 3) };
+        Assert.Equal("k1", e.Route(catalog.FindRestaurant("r")!, NearK1, lines, T0).Ranked[0].Id);
+
+        var result = e.PlaceOrder(new PlaceOrder("big", "r", null, lines, NearK1, "c", "big", "h", "1234"), T0, log);
+
+        Assert.True(result.IsOk, result.Message);
+        Assert.Equal("k2", result.Order!.OutletId);
+        Assert.StartsWith("spill-over: k1 ", log.OfType<Brigade.Routing.OrderRouted>().Single().Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_order_too_big_for_every_outlets_queue_is_invalid_and_says_why()
+    {
+        var catalog = CatalogLoader.Parse(RouterTests.TwoOutletsJson().Replace(
+            "\"stations\": [ { \"id\": \"pizza\" } ]", "\"stations\": [ { \"id\": \"pizza\", \"maxQueuedTasks\": 4 } ]", StringComparison.Ordinal), "two outlets");
+        var e = new BrigadeEngine(catalog);
+        var log = new List<IDomainEvent>();
+        e.Advance(T0, log);
+        var before = log.Count;
+
+        var result = e.PlaceOrder(new PlaceOrder("big", "r", null, [new OrderLine("pizza", 3)], NearK1, "c", "big", "h", "1234"), T0, log);
+
+        Assert.Equal(Outcome.Invalid, result.Outcome);
+        Assert.Equal("the order needs 6 tasks at the pizza station, more than its queue holds (4)", result.Message);
+        Assert.Equal(before, log.Count);
+    }
+
+    private static readonly GeoPoint NearK1 = new(52.521, 13.401);
 }

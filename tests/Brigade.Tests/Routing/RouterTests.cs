@@ -14,7 +14,10 @@ public class RouterTests
     /// <summary>Two outlets of one restaurant, 1.7 km apart, one chef each; customers live next to k1.</summary>
     /// <remarks>No simulated couriers and no "no courier near" penalty: these scenarios are about kitchens; the courier term has its own test.</remarks>
     internal static RestaurantCatalog TwoOutlets(double marginMinutes = 5, double maxPromiseMinutes = 60, double silentAfterSeconds = 60, int oven = 4, double noCourierPenaltyMinutes = 0) =>
-        CatalogLoader.Parse($$"""
+        CatalogLoader.Parse(TwoOutletsJson(marginMinutes, maxPromiseMinutes, silentAfterSeconds, oven, noCourierPenaltyMinutes), "two outlets");
+
+    internal static string TwoOutletsJson(double marginMinutes = 5, double maxPromiseMinutes = 60, double silentAfterSeconds = 60, int oven = 4, double noCourierPenaltyMinutes = 0) =>
+        $$"""
         {
           "timeZone": "UTC",
           "routing": { "localityMarginMinutes": {{marginMinutes}}, "silentAfterSeconds": {{silentAfterSeconds}}, "noCourierPenaltyMinutes": {{noCourierPenaltyMinutes}} },
@@ -32,7 +35,7 @@ public class RouterTests
             ]
           }]
         }
-        """, "two outlets");
+        """;
 
     private static readonly GeoPoint NearK1 = new(52.521, 13.401);
 
