@@ -1,5 +1,5 @@
 // Operations alerts from GET /api/alerts: the rules firing now, then the recently resolved ones.
-// Shape: { active: [AlertView], recent: [AlertView] }, AlertView = { alertId, rule, kind, subject,
+// Shape: { active: [AlertView], recent: [AlertView], nextBefore }, AlertView = { alertId, rule, kind, subject,
 // state: "firing" | "resolved", message, value, threshold, firedAt, resolvedAt? }.
 import { h, replace } from '../dom.js';
 import { clock } from '../format.js';
