@@ -192,14 +192,16 @@ public sealed class DemoCustomers
     {
         var zone = outlet.Zone;
         var metresPerDegreeLon = 111_320 * Math.Cos(outlet.Location.Lat * Math.PI / 180);
-        var radius = zone.Polygon is null ? zone.RadiusMetres : zone.Polygon.Max(p => Math.Max(Math.Abs(p.Lat - outlet.Location.Lat) * 110_574, Math.Abs(p.Lon - outlet.Location.Lon) * metresPerDegreeLon));
+        // Longitudes are taken the short way from the outlet and brought back within ±180, so an outlet
+        // on the 180th meridian gets customers on both sides of it.
+        var radius = zone.Polygon is null ? zone.RadiusMetres : zone.Polygon.Max(p => Math.Max(Math.Abs(p.Lat - outlet.Location.Lat) * 110_574, Math.Abs(GeoPoint.LonDelta(outlet.Location.Lon, p.Lon)) * metresPerDegreeLon));
         for (var attempt = 0; attempt < 20; attempt++)
         {
             var r = radius * (0.15 + 0.75 * Math.Sqrt(_random.NextDouble()));
             var angle = _random.NextDouble() * 2 * Math.PI;
             var p = new GeoPoint(
                 Math.Round(outlet.Location.Lat + r * Math.Sin(angle) / 110_574, 5),
-                Math.Round(outlet.Location.Lon + r * Math.Cos(angle) / metresPerDegreeLon, 5));
+                Math.Round(GeoPoint.NormalizeLon(outlet.Location.Lon + r * Math.Cos(angle) / metresPerDegreeLon), 5));
             if (zone.Contains(p)) return p;
         }
         return outlet.Location;
