@@ -201,12 +201,23 @@ internal sealed class GeoIndexCandidates(GeoIndex index, LocalProjection project
     public int Nearest(Position point, Span<int> result)
     {
         if (result.Length == 0) return 0;
-        if (_buffer.Length < result.Length * 2) _buffer = new Neighbour[result.Length * 2];
         if (_bestDistance.Length < result.Length) _bestDistance = new double[result.Length];
         var geo = projection.ToGeo(point);
-        // The index's nearest idle couriers (twice as many as wanted: some it knows are not in this round).
-        // They are ranked by the round's planar position, the same measure as the busy ones below.
-        var found = index.Nearest(geo.Lat, geo.Lon, Math.Min(_buffer.Length, result.Length * 2), radiusMetres, _now, _buffer);
+        // The index's nearest idle couriers, twice as many as wanted: some it holds as available are not
+        // in this round (resting after a declined offer). When the index had that many and too few of them
+        // were in the round, the nearer ones may all be such: ask again for twice as many.
+        int found;
+        for (var want = result.Length * 2; ; want *= 2)
+        {
+            if (_buffer.Length < want) _buffer = new Neighbour[want];
+            found = index.Nearest(geo.Lat, geo.Lon, want, radiusMetres, _now, _buffer);
+            if (found < want) break; // the index has no more within the radius
+            var inRound = 0;
+            for (var i = 0; i < found && inRound < result.Length; i++)
+                if (_roundIndexByHandle.ContainsKey(_buffer[i].Courier)) inRound++;
+            if (inRound >= result.Length) break;
+        }
+        // Ranked by the round's planar position, the same measure as the busy ones below.
         var n = 0;
         for (var i = 0; i < found; i++)
             if (_roundIndexByHandle.TryGetValue(_buffer[i].Courier, out var idx))

@@ -56,6 +56,29 @@ public class CourierCandidatesTests
     }
 
     [Fact]
+    public void Idle_couriers_the_index_holds_but_the_round_leaves_out_do_not_crowd_out_one_that_is_in_it()
+    {
+        // Six couriers near the pickup are available in the index but sit this round out (resting after
+        // declining an offer, say); the one idle courier of the round is farther away.
+        var index = new GeoIndex(new GeoIndexOptions { StaleAfter = TimeSpan.FromMinutes(2), InitialCapacity = 8 });
+        for (var i = 0; i < 6; i++)
+        {
+            var near = Berlin.ToGeo(new Position(100 * (i + 1), 0));
+            index.Update(200 + i, near.Lat, near.Lon, Now);
+            index.SetAvailable(200 + i, true);
+        }
+        var far = new Position(5000, 0);
+        var farGeo = Berlin.ToGeo(far);
+        index.Update(100, farGeo.Lat, farGeo.Lon, Now);
+        index.SetAvailable(100, true);
+        var candidates = new GeoIndexCandidates(index, Berlin, radiusMetres: 15_000);
+        candidates.Begin(Now);
+        candidates.Prepare([new DispatchCourier(100, far, 0, 1e7)]);
+
+        Assert.Equal([0], Nearest(candidates, new(0, 0), 2));
+    }
+
+    [Fact]
     public void When_there_are_more_couriers_finishing_jobs_than_candidates_the_nearest_of_them_are_taken()
     {
         var (candidates, _) = RoundOf(
