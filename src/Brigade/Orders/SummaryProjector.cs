@@ -72,6 +72,11 @@ public sealed partial class SummaryProjector : BackgroundService
                 if (stoppingToken.IsCancellationRequested) return;
                 _position = _saved = -1; // start again from the stored checkpoint
                 _changed.Clear();
+                // The open orders cached here are as of the last save this projector saw succeed. A save
+                // answered as failed may still have landed (the connection lost during COMMIT), moving the
+                // stored checkpoint past them: folding the next events onto them would write stale rows.
+                // The rows are the truth from here; the cache refills from them.
+                _open.Clear();
                 _running.Release();
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
