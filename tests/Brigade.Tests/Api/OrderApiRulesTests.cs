@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Brigade.Http;
@@ -249,6 +250,66 @@ public class OrderApiRulesTests
 
         var served = await app.GetJsonAsync($"/api/orders/{id}");
         Assert.Equal("cancelled", served.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task An_order_whose_201_went_out_is_in_its_customers_list_while_the_summary_table_is_behind()
+    {
+        await using var app = await TestApp.StartAsync(catalogJson: OrderApiTests.HumanKitchen);
+        using var cara = app.ClientAs("customer", "cara");
+        var first = await PlaceAsAsync(cara, Soup, "k-first");
+        await SummarizedEventuallyAsync(app, first);
+
+        // The projector falls behind (here it stops): the table no longer follows the log.
+        await app.Service<SummaryProjector>().StopAsync(CancellationToken.None);
+        var second = await PlaceAsAsync(cara, Soup, "k-second");
+
+        Assert.Equal([second, first], await ListAsync(cara));
+        using var admin = await app.Client.GetAsync("/api/orders?customerId=cara");
+        Assert.Contains(second, (await admin.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().Select(o => o.GetProperty("id").GetString()));
+        using var dave = app.ClientAs("customer", "dave");
+        Assert.Empty(await ListAsync(dave));
+    }
+
+    [Fact]
+    public async Task An_order_written_although_its_201_came_only_on_the_retry_is_listed_while_the_summary_table_is_behind()
+    {
+        await using var app = await TestApp.StartAsync(catalogJson: OrderApiTests.HumanKitchen);
+        using var cara = app.ClientAs("customer", "cara");
+        await app.Service<SummaryProjector>().StopAsync(CancellationToken.None);
+
+        // The placing reaches the disk but its answer is lost: no listener hears it, the engine
+        // rebuilds from the log, and the retry with the same key gets that order.
+        app.Service<Brigade.Storage.SqliteEventStore>().LoseNextAcknowledgements = 1;
+        using (var lost = await TestApp.PostOrderAsync(cara, Soup, "k-lost")) await ProblemAssert.IsProblem(lost, 503);
+        var id = await PlaceAsAsync(cara, Soup, "k-lost");
+
+        Assert.Equal([id], await ListAsync(cara));
+    }
+
+    private static async Task<string> PlaceAsAsync(HttpClient client, string body, string key)
+    {
+        using var response = await TestApp.PostOrderAsync(client, body, key);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return await IdOf(response);
+    }
+
+    private static async Task<List<string>> ListAsync(HttpClient client)
+    {
+        using var response = await client.GetAsync("/api/orders");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().Select(o => o.GetProperty("id").GetString()!).ToList();
+    }
+
+    /// <summary>Wait (at most 30 s) until the summary projector has saved the order's row.</summary>
+    private static async Task SummarizedEventuallyAsync(TestApp app, string id)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (await app.Service<Brigade.Storage.IReadModelStore>().GetSummaryAsync(id) is null)
+        {
+            if (limit.IsCancellationRequested) Assert.Fail($"order {id} was never summarized");
+            await Task.Delay(20, CancellationToken.None);
+        }
     }
 
     [Theory]
