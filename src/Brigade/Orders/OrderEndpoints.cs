@@ -37,7 +37,7 @@ public static class OrderEndpoints
 
         group.MapGet("/{id}/stream", OrderStream.StreamAsync).WithName("StreamOrder")
             .WithSummary("Server-Sent Events: the current state, then one event per change; honours Last-Event-ID")
-            .Produces(200, contentType: "text/event-stream").ProducesProblem(404).DisableRequestTimeout();
+            .Produces(200, contentType: "text/event-stream").Produces(204).ProducesProblem(404).DisableRequestTimeout();
 
         group.MapPost("/{id}/cancel", CancelAsync).WithName("CancelOrder").WithSummary("Cancel, allowed until cooking starts")
             .Produces<OrderResponse>().ProducesProblem(404).ProducesProblem(409);
