@@ -159,6 +159,10 @@ public static class OrderEndpoints
         }
         customerId = NullIfEmpty(customerId);
         outletId = NullIfEmpty(outletId);
+        // No customer or outlet id holds U+0000 (token subjects are ids of letters, digits, '-' and '_'),
+        // and PostgreSQL's text cannot hold it: the query would fail. None match.
+        if ((customerId?.Contains('\0', StringComparison.Ordinal) ?? false) || (outletId?.Contains('\0', StringComparison.Ordinal) ?? false))
+            return TypedResults.Ok(new List<OrderResponse>());
         // Read before the rows: they hold at least every order placed up to this position.
         var saved = projector.SavedCheckpoint;
         var rows = await readModels.ListSummariesAsync(customerId, outletId, take, ct);
