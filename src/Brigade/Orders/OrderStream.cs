@@ -63,6 +63,9 @@ public static class OrderStream
             }
             return;
         }
+        // A resume with nothing new has written nothing yet: send the headers now, so the client sees
+        // the stream open at once rather than with the first keep-alive, seconds later.
+        if (!response.HasStarted) await response.Body.FlushAsync(ct);
 
         try
         {

@@ -214,6 +214,23 @@ public class OrderApiRulesTests
     }
 
     [Fact]
+    public async Task A_stream_resumed_with_nothing_new_sends_its_headers_at_once_not_with_the_first_keep_alive()
+    {
+        await using var app = await TestApp.StartAsync(catalogJson: OrderApiTests.HumanKitchen);
+        var id = (await app.PlaceAsync(Soup)).GetProperty("id").GetString()!;
+        var version = (await app.GetJsonAsync($"/api/orders/{id}")).GetProperty("version").GetInt64();
+
+        var (response, body) = await Sse.OpenAsync(app.Client, $"/api/orders/{id}/stream", lastEventId: version.ToString(CultureInfo.InvariantCulture));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // Only once the stream is open does the order change: the first line is that change, not a
+        // keep-alive comment that had to come first to carry the headers.
+        (await app.Client.PostAsync($"/api/orders/{id}/cancel", null)).Dispose();
+
+        using var reader = new StreamReader(body);
+        Assert.Equal($"id: {version + 1}", await reader.ReadLineAsync());
+    }
+
+    [Fact]
     public async Task Cancelling_an_order_the_engine_has_forgotten_is_409_naming_its_final_status()
     {
         await using var app = await TestApp.StartAsync(catalogJson: OrderApiTests.HumanKitchen);
