@@ -478,11 +478,17 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
     public async Task ResetReadModelAsync(string checkpointName, CancellationToken ct = default)
     {
         await using var conn = await OpenAsync(ct);
-        Exec(conn, "DELETE FROM order_summaries;");
+        // One transaction: rows dropped under a checkpoint that stayed (a crash or an error between the
+        // two) would have the projector resume after orders it no longer has rows for.
+        using var tx = conn.BeginTransaction(deferred: false);
         using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "DELETE FROM order_summaries";
+        await cmd.ExecuteNonQueryAsync(ct);
         cmd.CommandText = "DELETE FROM checkpoints WHERE name = $n";
         cmd.Parameters.AddWithValue("$n", checkpointName);
         await cmd.ExecuteNonQueryAsync(ct);
+        tx.Commit();
     }
 
     private async Task<IReadOnlyList<SummaryRow>> QuerySummaries(string sql, object? a, object? b, int _, CancellationToken ct)

@@ -264,6 +264,28 @@ public sealed class EventLogRulesTests : IAsyncLifetime
         Assert.Equal(3, row?.Version);
     }
 
+    [Fact]
+    public async Task A_reset_that_fails_part_way_leaves_the_summaries_and_their_checkpoint_as_they_were()
+    {
+        await _store.CommitAsync(new Commit([Placed("o-1", "c1")]));
+        using var projector = Projector();
+        await projector.CatchUpAsync();
+        // The second half of the reset fails (as a crash between the two would leave it).
+        await using (var conn = new SqliteConnection($"Data Source={Path.Combine(_dir, "brigade.db")};Pooling=False"))
+        {
+            await conn.OpenAsync();
+            using var trigger = conn.CreateCommand();
+            trigger.CommandText = "CREATE TRIGGER refuse_reset BEFORE DELETE ON checkpoints BEGIN SELECT RAISE(ABORT, 'injected failure'); END;";
+            await trigger.ExecuteNonQueryAsync();
+        }
+
+        await Assert.ThrowsAsync<SqliteException>(() => _store.ResetReadModelAsync(SummaryProjector.Name));
+
+        // Rows dropped under a checkpoint that stayed would have the projector resume after orders it has no rows for.
+        Assert.NotNull(await _store.GetSummaryAsync("o-1"));
+        Assert.Equal(1, await _store.GetCheckpointAsync(SummaryProjector.Name));
+    }
+
     /// <summary>Wait for a condition the projector's loop brings about (at most 30 s, then fail).</summary>
     private static async Task Until(Func<Task<bool>> condition)
     {
