@@ -369,6 +369,41 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
             ) ORDER BY position
             """, prefix, since is { } s ? ToMicros(s) : long.MinValue, ct);
 
+    public Task<IReadOnlyList<StoredEvent>> ReadByStreamPrefixBeforeAsync(string prefix, long beforePosition, int limit, CancellationToken ct = default) =>
+        QueryEvents($"""
+            SELECT * FROM (
+              SELECT position, stream_id, version, type, data, at, order_id FROM events
+              WHERE stream_id >= $a AND stream_id < $a || x'ff' AND position < $b ORDER BY position DESC LIMIT {Math.Clamp(limit, 1, 10_000)}
+            ) ORDER BY position
+            """, prefix, beforePosition, ct);
+
+    public async IAsyncEnumerable<StoredEvent> ReadStreamsByPrefixAsync(string prefix, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await using var conn = await OpenAsync(ct);
+        // Keyset pages in the (stream_id, version) index: each page starts where the last one ended,
+        // so reading them all costs one pass however many there are.
+        var (stream, version) = (prefix, 0L);
+        while (true)
+        {
+            var page = new List<StoredEvent>(1024);
+            using (var cmd = conn.CreateCommand())
+            {
+                cmd.CommandText = """
+                    SELECT position, stream_id, version, type, data, at, order_id FROM events
+                    WHERE (stream_id, version) > ($s, $v) AND stream_id < $p || x'ff' ORDER BY stream_id, version LIMIT 1024
+                    """;
+                cmd.Parameters.AddWithValue("$s", stream);
+                cmd.Parameters.AddWithValue("$v", version);
+                cmd.Parameters.AddWithValue("$p", prefix);
+                using var r = await cmd.ExecuteReaderAsync(ct);
+                while (await r.ReadAsync(ct)) page.Add(ReadEvent(r));
+            }
+            foreach (var e in page) yield return e;
+            if (page.Count < 1024) yield break;
+            (stream, version) = (page[^1].StreamId, page[^1].Version);
+        }
+    }
+
     private async Task<IReadOnlyList<StoredEvent>> QueryEvents(string sql, object a, object? b, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
