@@ -58,6 +58,11 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
     /// answered as failed and told to no listener, as when the connection drops during COMMIT.
     /// </summary>
     internal int LoseNextAcknowledgements;
+    /// <summary>
+    /// Fault injection for tests: the next batches that carry read-model rows are written and
+    /// durable, but answered as failed, as when the connection drops during COMMIT.
+    /// </summary>
+    internal int LoseNextSummaryAcknowledgements;
     public string DataDir { get; }
 
     public async Task InitializeAsync(CancellationToken ct = default)
@@ -242,7 +247,8 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
                 written.Add((p, new CommitResult(0, 0, [])));
             }
             RawStatement.Exec(db, "COMMIT");
-            if (LoseNextAcknowledgements > 0 && written.Exists(w => w.Pending.Commit is not null) && Interlocked.Decrement(ref LoseNextAcknowledgements) >= 0)
+            if ((LoseNextAcknowledgements > 0 && written.Exists(w => w.Pending.Commit is not null) && Interlocked.Decrement(ref LoseNextAcknowledgements) >= 0)
+                || (LoseNextSummaryAcknowledgements > 0 && written.Exists(w => w.Pending.Summaries is not null) && Interlocked.Decrement(ref LoseNextSummaryAcknowledgements) >= 0))
             {
                 foreach (var (stream, version) in overlay) _heads[stream] = version;
                 positionBefore = _nextPosition; // what is on disk stays counted
@@ -507,11 +513,17 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
     public async Task ResetReadModelAsync(string checkpointName, CancellationToken ct = default)
     {
         await using var conn = await OpenAsync(ct);
-        Exec(conn, "DELETE FROM order_summaries;");
+        // One transaction: rows dropped under a checkpoint that stayed (a crash or an error between the
+        // two) would have the projector resume after orders it no longer has rows for.
+        using var tx = conn.BeginTransaction(deferred: false);
         using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "DELETE FROM order_summaries";
+        await cmd.ExecuteNonQueryAsync(ct);
         cmd.CommandText = "DELETE FROM checkpoints WHERE name = $n";
         cmd.Parameters.AddWithValue("$n", checkpointName);
         await cmd.ExecuteNonQueryAsync(ct);
+        tx.Commit();
     }
 
     private async Task<IReadOnlyList<SummaryRow>> QuerySummaries(string sql, object? a, object? b, int _, CancellationToken ct)
