@@ -76,8 +76,10 @@ public sealed record Order
     /// <summary>
     /// When the order should be at the door: the courier's estimate once one is assigned; before
     /// that, the kitchen's ready time (estimated, or actual once ready) plus the planned time from
-    /// ready to door. Null for pickup, and for an order that ended without a courier.
+    /// ready to door. Null for pickup, and for an order that ended without a courier. Derived, so not
+    /// stored with the order's summary.
     /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public DateTimeOffset? ExpectedAtDoor => EstimatedDeliveryAt
         ?? (IsPickup || IsTerminal || PlannedReadyToDoor is not { } toDoor || (Timeline.ReadyAt ?? EstimatedReadyAt) is not { } ready ? null : ready + toDoor);
 
