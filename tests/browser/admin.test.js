@@ -82,3 +82,21 @@ test('operations charts orders per minute, station waits and courier utilisation
   await screenshot(page, 'operations-live');
   assert.deepEqual(unexpectedProblems(page, { allow404: true }), []);
 });
+
+test('the alerts list shows the most recently resolved alerts first, not the oldest of the page', async () => {
+  // A stand-in for GET /api/alerts in its shape: a page of 80 resolved alerts, newest last.
+  const page = await browser.newPage();
+  const at = i => new Date(Date.UTC(2030, 0, 1, 8, i)).toISOString();
+  const recent = Array.from({ length: 80 }, (_, i) => ({
+    alertId: `a${i}`, rule: `rule-${i}`, kind: 'orderWait', subject: 'pizza-north', state: 'resolved', message: 'waited',
+    value: 1, threshold: 1, firedAt: at(i), resolvedAt: at(i + 1),
+  }));
+  await page.route('**/api/alerts', route => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ active: [], recent, nextBefore: null }) }));
+  await page.goto(`${server.url}/operations.html`);
+  const list = page.locator('.feed[data-feed="alerts"][data-state="loaded"] li');
+  await list.first().waitFor();
+  assert.equal(await list.count(), 50);
+  assert.match(await list.first().textContent(), /rule-79 /);
+  assert.match(await list.last().textContent(), /rule-30 /);
+  assert.deepEqual(unexpectedProblems(page, { allow404: true }), []);
+});

@@ -216,33 +216,46 @@ public sealed class OpeningHours
     }
 }
 
-/// <summary>Where an outlet delivers: a radius around it, or a polygon of lat/lon vertices.</summary>
+/// <summary>
+/// Where an outlet delivers: a radius around it, or a polygon of lat/lon vertices. A polygon is read
+/// with every longitude taken the short way from the outlet, so a zone across the 180th meridian
+/// (179.95 to -179.95) is the strip across the line, not the rest of the world.
+/// </summary>
 public sealed class DeliveryZone
 {
     private readonly GeoPoint _centre;
     private readonly GeoPoint[]? _polygon;
+    // The polygon's longitudes unwrapped around the outlet: centre.Lon + the short-way offset, so they may run past ±180.
+    private readonly double[]? _unwrappedLon;
 
     internal DeliveryZone(GeoPoint centre, double radiusMetres, GeoPoint[]? polygon)
     {
         _centre = centre;
         RadiusMetres = radiusMetres;
         _polygon = polygon;
+        _unwrappedLon = polygon?.Select(v => Unwrap(v.Lon)).ToArray();
     }
 
     public double RadiusMetres { get; }
     public IReadOnlyList<GeoPoint>? Polygon => _polygon;
 
+    /// <summary>The longitude on the same meridian as <paramref name="lon"/> that is within 180° of the outlet's (may be past ±180).</summary>
+    private double Unwrap(double lon) => _centre.Lon + GeoPoint.LonDelta(_centre.Lon, lon);
+
     public bool Contains(GeoPoint p)
     {
         if (_polygon is null) return GeoPoint.HaversineMetres(_centre, p) <= RadiusMetres;
-        // Even-odd ray casting in the lat/lon plane: fine for city-sized zones away from the antimeridian.
+        // Even-odd ray casting in the lat/lon plane, with the point and the vertices unwrapped around the
+        // outlet: fine for city-sized zones, on either side of the antimeridian or across it.
+        var lon = Unwrap(p.Lon);
+        var lons = _unwrappedLon!;
         var inside = false;
         for (int i = 0, j = _polygon.Length - 1; i < _polygon.Length; j = i++)
         {
             var a = _polygon[i];
             var b = _polygon[j];
             if ((a.Lat > p.Lat) != (b.Lat > p.Lat) &&
-                p.Lon < (b.Lon - a.Lon) * (p.Lat - a.Lat) / (b.Lat - a.Lat) + a.Lon)
+                lon < (lons[j] - lons[i]) * (p.Lat - a.Lat) / (b.Lat - a.Lat) + lons[i])
                 inside = !inside;
         }
         return inside;

@@ -166,15 +166,20 @@ public sealed record Tracking(string OrderId, string CourierId, string Phase, do
 public sealed record DeliveryJobView(string OrderId, string OutletId, double Lat, double Lon, string State, string? CourierId, DateTimeOffset ReadyAt, bool Ready);
 
 /// <summary>
-/// Candidate couriers for the matcher from the geo index: the k nearest available couriers to a
-/// pickup, among those in this round, plus couriers finishing a job (not "available" in the index),
-/// whose free position is checked directly.
+/// Candidate couriers for the matcher from the geo index: the couriers of this round nearest to a
+/// pickup, nearest first (ties by round index), as <see cref="ICourierCandidates"/> promises. Idle
+/// couriers come from the index (where they are); couriers finishing a job are not "available" in
+/// the index and are measured directly from where they will be free, their last drop-off. Both kinds
+/// are ranked together by that position, so a courier about to be free next to the pickup is not
+/// crowded out by idle couriers farther away, nor by other busy ones that happen to come first.
 /// </summary>
 internal sealed class GeoIndexCandidates(GeoIndex index, LocalProjection projection, double radiusMetres) : ICourierCandidates
 {
     private readonly Dictionary<int, int> _roundIndexByHandle = [];
     private readonly List<(int Index, Position Position)> _busy = [];
+    private Position[] _positions = [];
     private Neighbour[] _buffer = new Neighbour[64];
+    private double[] _bestDistance = [];
     private long _now;
 
     public void Begin(long nowTicks) => _now = nowTicks;
@@ -183,8 +188,10 @@ internal sealed class GeoIndexCandidates(GeoIndex index, LocalProjection project
     {
         _roundIndexByHandle.Clear();
         _busy.Clear();
+        if (_positions.Length < couriers.Length) _positions = new Position[Math.Max(couriers.Length, _positions.Length * 2)];
         for (var i = 0; i < couriers.Length; i++)
         {
+            _positions[i] = couriers[i].Position;
             var handle = (int)couriers[i].Id;
             if (index.IsAvailable(handle)) _roundIndexByHandle[handle] = i;
             else _busy.Add((i, couriers[i].Position));
@@ -193,17 +200,34 @@ internal sealed class GeoIndexCandidates(GeoIndex index, LocalProjection project
 
     public int Nearest(Position point, Span<int> result)
     {
-        if (_buffer.Length < result.Length * 2) _buffer = new Neighbour[result.Length * 2];
+        if (result.Length == 0) return 0;
+        if (_bestDistance.Length < result.Length) _bestDistance = new double[result.Length];
         var geo = projection.ToGeo(point);
-        var found = index.Nearest(geo.Lat, geo.Lon, Math.Min(_buffer.Length, result.Length * 2), radiusMetres, _now, _buffer);
+        // The index's nearest idle couriers, twice as many as wanted: some it holds as available are not
+        // in this round (resting after a declined offer). When the index had that many and too few of them
+        // were in the round, the nearer ones may all be such: ask again for twice as many.
+        int found;
+        for (var want = result.Length * 2; ; want *= 2)
+        {
+            if (_buffer.Length < want) _buffer = new Neighbour[want];
+            found = index.Nearest(geo.Lat, geo.Lon, want, radiusMetres, _now, _buffer);
+            if (found < want) break; // the index has no more within the radius
+            var inRound = 0;
+            for (var i = 0; i < found && inRound < result.Length; i++)
+                if (_roundIndexByHandle.ContainsKey(_buffer[i].Courier)) inRound++;
+            if (inRound >= result.Length) break;
+        }
+        // Ranked by the round's planar position, the same measure as the busy ones below.
         var n = 0;
-        for (var i = 0; i < found && n < result.Length; i++)
-            if (_roundIndexByHandle.TryGetValue(_buffer[i].Courier, out var idx)) result[n++] = idx;
+        for (var i = 0; i < found; i++)
+            if (_roundIndexByHandle.TryGetValue(_buffer[i].Courier, out var idx))
+                n = KBest.Offer(Position.DistanceSquared(point, _positions[idx]), idx, _bestDistance, result, n);
         // Couriers finishing a job: few, so a direct distance check is cheap.
+        var radiusSquared = radiusMetres * radiusMetres;
         foreach (var (idx, pos) in _busy)
         {
-            if (n >= result.Length) break;
-            if (Position.Distance(pos, point) <= radiusMetres) result[n++] = idx;
+            var d = Position.DistanceSquared(point, pos);
+            if (d <= radiusSquared) n = KBest.Offer(d, idx, _bestDistance, result, n);
         }
         return n;
     }

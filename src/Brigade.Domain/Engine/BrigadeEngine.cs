@@ -160,7 +160,7 @@ public sealed class BrigadeEngine
             if (_router.Unavailable(outlet, now) is { } why) return new EngineResult(Outcome.Unavailable, $"{outlet.Name} is {why} now", Code: "outlet-unavailable");
             if (cmd.DeliverTo is { } to && !outlet.Zone.Contains(to))
                 return new EngineResult(Outcome.Invalid, $"{outlet.Name} does not deliver to ({to.Lat}, {to.Lon}): the address is outside its delivery zone", Code: "outside-delivery-zone");
-            plan = new RoutePlan([outlet], [new RouteCandidate(outlet.Id, true, null, null, null, null)], "requested outlet", null, false);
+            plan = new RoutePlan([outlet], [Assess(outlet, cmd.DeliverTo, cmd.Lines, now)], "requested outlet", null, false);
         }
         else
         {
@@ -249,7 +249,7 @@ public sealed class BrigadeEngine
         if (order.OutletId is { } requested && Catalog.FindOutlet(requested) is { } outlet)
         {
             ranked = _router.Unavailable(outlet, now) is null ? [outlet] : [];
-            candidates = [new RouteCandidate(outlet.Id, ranked.Count > 0, null, null, null, null)];
+            candidates = [Assess(outlet, order.DeliverTo, order.Lines, now)];
         }
         else
         {
@@ -410,6 +410,10 @@ public sealed class BrigadeEngine
     /// <summary>The router's ranking of a restaurant's outlets for an order, from each kitchen's quick estimate and delivery's courier availability.</summary>
     public RoutePlan Route(Restaurant restaurant, GeoPoint? deliverTo, IReadOnlyList<OrderLine> lines, DateTimeOffset now, string? exclude = null) =>
         _router.Rank(restaurant, deliverTo, lines, now, o => _kitchens[o.Id].FastEstimate(lines, now), o => _delivery.CourierEtaTo(o.Id), exclude);
+
+    /// <summary>The outlet an order asked for, weighed as the router weighs each of its candidates (for the record, and the plan to the door).</summary>
+    private RouteCandidate Assess(Outlet outlet, GeoPoint? deliverTo, IReadOnlyList<OrderLine> lines, DateTimeOffset now) =>
+        _router.Assess(outlet, deliverTo, now, o => _kitchens[o.Id].FastEstimate(lines, now), o => _delivery.CourierEtaTo(o.Id), null, out _);
 
     /// <summary>
     /// Move every order of an outlet that has not started cooking to the next best outlet that

@@ -62,7 +62,27 @@ public sealed record Order
     public OrderStatus Status { get; init; }
     public DateTimeOffset? EstimatedReadyAt { get; init; }
     public DateTimeOffset? InitialEstimatedReadyAt { get; init; }
+    /// <summary>The courier's estimate of the door, from their assignment; null without a courier.</summary>
     public DateTimeOffset? EstimatedDeliveryAt { get; init; }
+
+    /// <summary>
+    /// From ready to the door as the router planned it for a delivery order (waiting for a courier,
+    /// pickup, the ride, the drop-off); null for pickup or when no plan was made. Kept as ticks, 0
+    /// for none, like the timeline: open orders stay in memory.
+    /// </summary>
+    public TimeSpan? PlannedReadyToDoor { get => _readyToDoor == 0 ? null : new TimeSpan(_readyToDoor); init => _readyToDoor = value?.Ticks ?? 0; }
+    private readonly long _readyToDoor;
+
+    /// <summary>
+    /// When the order should be at the door: the courier's estimate once one is assigned; before
+    /// that, the kitchen's ready time (estimated, or actual once ready) plus the planned time from
+    /// ready to door. Null for pickup, and for an order that ended without a courier. Derived, so not
+    /// stored with the order's summary.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public DateTimeOffset? ExpectedAtDoor => EstimatedDeliveryAt
+        ?? (IsPickup || IsTerminal || PlannedReadyToDoor is not { } toDoor || (Timeline.ReadyAt ?? EstimatedReadyAt) is not { } ready ? null : ready + toDoor);
+
     public string? CourierId { get; init; }
     public string? Reason { get; init; }
     public OrderTimeline Timeline { get; init; } = new();

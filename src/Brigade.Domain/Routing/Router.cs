@@ -187,45 +187,19 @@ public sealed class Router
         for (var i = 0; i < outlets.Count; i++)
         {
             var o = outlets[i];
-            double? km = deliverTo is { } to ? GeoPoint.HaversineMetres(o.Location, to) / 1000 : null;
-            string? why = o.Id == exclude ? "the order is moving away from it" : Unavailable(o, now);
-            if (why is null && deliverTo is { } dest)
+            var candidate = Assess(o, deliverTo, now, kitchenReady, courierToOutlet, exclude, out var km);
+            candidates[i] = candidate;
+            // An eligible delivery outlet contains the address; only the others need asking.
+            if (outsideEveryZone && deliverTo is { } dest && (candidate.Eligible || o.Zone.Contains(dest))) outsideEveryZone = false;
+            if (!candidate.Eligible) continue;
+            if (deliverTo is not null && km < localDistance)
             {
-                if (!o.Zone.Contains(dest)) why = "the address is outside its delivery zone";
-                else outsideEveryZone = false;
-            }
-            else if (deliverTo is { } dest2 && o.Zone.Contains(dest2))
-            {
-                outsideEveryZone = false;
-            }
-            DateTimeOffset? ready = null;
-            if (why is null)
-            {
-                ready = kitchenReady(o);
-                if (ready is null) why = "its kitchen cannot cook this order now";
-            }
-            if (why is not null)
-            {
-                candidates[i] = new RouteCandidate(o.Id, false, why, Round(km), null, null);
-                continue;
-            }
-            var promise = ready!.Value;
-            if (deliverTo is { } d)
-            {
-                var courierAt = now + (courierToOutlet(o) ?? _spec.NoCourierPenalty);
-                if (courierAt > promise) promise = courierAt;
-                var ride = TimeSpan.FromSeconds(km!.Value * 1000 * _fleet.DetourFactor / _fleet.SpeedMetresPerSecond);
-                promise += _fleet.PickupService + ride + _fleet.DropoffService / 2;
-                if (km < localDistance)
-                {
-                    localDistance = km.Value;
-                    local = o;
-                    localIndex = i;
-                }
+                localDistance = km.Value;
+                local = o;
+                localIndex = i;
             }
             eligible[i] = true;
-            promised[i] = promise;
-            candidates[i] = new RouteCandidate(o.Id, true, null, Round(km), ready, promise);
+            promised[i] = candidate.PromisedAt!.Value;
         }
 
         var order = Enumerable.Range(0, outlets.Count).Where(i => eligible[i]).OrderBy(i => promised[i]).ThenBy(i => i).ToList();
@@ -252,6 +226,36 @@ public sealed class Router
         order.Remove(chosen);
         order.Insert(0, chosen);
         return new RoutePlan(order.Select(i => outlets[i]).ToList(), candidates, reason, local?.Id, false);
+    }
+
+    /// <summary>
+    /// One outlet weighed for an order: why it cannot take it, or when the kitchen would have it
+    /// ready and when it would be promised (ready for pickup; for delivery, when a courier can be
+    /// there too, plus pickup, the ride and half the drop-off).
+    /// </summary>
+    /// <param name="km">The distance to the customer, unrounded; null for pickup.</param>
+    public RouteCandidate Assess(Outlet o, GeoPoint? deliverTo, DateTimeOffset now, Func<Outlet, DateTimeOffset?> kitchenReady,
+        Func<Outlet, TimeSpan?> courierToOutlet, string? exclude, out double? km)
+    {
+        km = deliverTo is { } to ? GeoPoint.HaversineMetres(o.Location, to) / 1000 : null;
+        var why = o.Id == exclude ? "the order is moving away from it" : Unavailable(o, now);
+        if (why is null && deliverTo is { } dest && !o.Zone.Contains(dest)) why = "the address is outside its delivery zone";
+        DateTimeOffset? ready = null;
+        if (why is null)
+        {
+            ready = kitchenReady(o);
+            if (ready is null) why = "its kitchen cannot cook this order now";
+        }
+        if (why is not null) return new RouteCandidate(o.Id, false, why, Round(km), null, null);
+        var promise = ready!.Value;
+        if (deliverTo is not null)
+        {
+            var courierAt = now + (courierToOutlet(o) ?? _spec.NoCourierPenalty);
+            if (courierAt > promise) promise = courierAt;
+            var ride = TimeSpan.FromSeconds(km!.Value * 1000 * _fleet.DetourFactor / _fleet.SpeedMetresPerSecond);
+            promise += _fleet.PickupService + ride + _fleet.DropoffService / 2;
+        }
+        return new RouteCandidate(o.Id, true, null, Round(km), ready, promise);
     }
 
     private static double? Round(double? km) => km is { } v ? Math.Round(v, 3) : null;

@@ -8,12 +8,23 @@ namespace Brigade.Routing;
 /// <param name="DistanceKm">From the outlet to the customer (null for pickup).</param>
 /// <param name="ReadyAt">The kitchen's estimate for this order there.</param>
 /// <param name="PromisedAt">Ready time for pickup; the door for delivery (ready, courier, ride).</param>
-public sealed record RouteCandidate(string OutletId, bool Eligible, string? Why, double? DistanceKm, DateTimeOffset? ReadyAt, DateTimeOffset? PromisedAt);
+public sealed record RouteCandidate(string OutletId, bool Eligible, string? Why, double? DistanceKm, DateTimeOffset? ReadyAt, DateTimeOffset? PromisedAt)
+{
+    /// <summary>From ready to the door as planned at <paramref name="outletId"/> for a delivery order; null for pickup or without a plan.</summary>
+    public static TimeSpan? ReadyToDoor(IReadOnlyList<RouteCandidate> candidates, string outletId, Order order)
+    {
+        if (order.IsPickup) return null;
+        foreach (var c in candidates)
+            if (c.OutletId == outletId)
+                return c is { ReadyAt: { } ready, PromisedAt: { } promised } && promised > ready ? promised - ready : null;
+        return null;
+    }
+}
 
 /// <summary>The router chose an outlet for an order, and why; every candidate it weighed is recorded.</summary>
 public sealed record OrderRouted(string OrderId, string OutletId, string Reason, IReadOnlyList<RouteCandidate> Candidates, DateTimeOffset At) : IOrderExtensionEvent
 {
-    public Order ApplyTo(Order order) => order with { OutletId = OutletId };
+    public Order ApplyTo(Order order) => order with { OutletId = OutletId, PlannedReadyToDoor = RouteCandidate.ReadyToDoor(Candidates, OutletId, order) };
 }
 
 /// <summary>An order moved to another outlet before any of its cooking started, and why; the customer is told the new estimate.</summary>
@@ -26,7 +37,12 @@ public sealed record OrderRerouted(
     DateTimeOffset EstimatedReadyAt,
     DateTimeOffset At) : IOrderExtensionEvent
 {
-    public Order ApplyTo(Order order) => order with { OutletId = ToOutletId, EstimatedReadyAt = EstimatedReadyAt };
+    public Order ApplyTo(Order order) => order with
+    {
+        OutletId = ToOutletId,
+        EstimatedReadyAt = EstimatedReadyAt,
+        PlannedReadyToDoor = RouteCandidate.ReadyToDoor(Candidates, ToOutletId, order),
+    };
 }
 
 /// <summary>An event of an outlet's stream (<c>outlet-{OutletId}</c>): its health, as the router sees it.</summary>

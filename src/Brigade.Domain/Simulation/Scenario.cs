@@ -360,13 +360,17 @@ public static class ScenarioCompiler
         return true;
     }
 
-    /// <summary>A point uniformly distributed in a disk: radius ∝ √u keeps the density even over the area.</summary>
+    /// <summary>
+    /// A point uniformly distributed in a disk: radius ∝ √u keeps the density even over the area. The
+    /// longitude is brought back within ±180, so a disk across the 180th meridian yields points on both sides
+    /// of it that positions and addresses accept.
+    /// </summary>
     public static GeoPoint PointInDisk(Random rng, GeoPoint centre, double radiusMetres)
     {
         var r = radiusMetres * Math.Sqrt(rng.NextDouble());
         var theta = rng.NextDouble() * 2 * Math.PI;
         var dLat = r * Math.Cos(theta) / 111_320.0;
         var dLon = r * Math.Sin(theta) / (111_320.0 * Math.Cos(centre.Lat * Math.PI / 180));
-        return new GeoPoint(centre.Lat + dLat, centre.Lon + dLon);
+        return new GeoPoint(centre.Lat + dLat, GeoPoint.NormalizeLon(centre.Lon + dLon));
     }
 }

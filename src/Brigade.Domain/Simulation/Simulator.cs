@@ -255,10 +255,14 @@ public sealed class Simulator
         var zone = outlet.Zone;
         if (zone.Polygon is { Count: > 2 } polygon)
         {
-            double minLat = polygon.Min(p => p.Lat), maxLat = polygon.Max(p => p.Lat), minLon = polygon.Min(p => p.Lon), maxLon = polygon.Max(p => p.Lon);
+            // The bounding box in longitudes taken the short way from the outlet, as the zone reads them: for a
+            // zone across the 180th meridian, the strip across the line rather than the rest of the world.
+            var home = outlet.Location.Lon;
+            double minLat = polygon.Min(p => p.Lat), maxLat = polygon.Max(p => p.Lat);
+            double minLon = polygon.Min(p => GeoPoint.LonDelta(home, p.Lon)), maxLon = polygon.Max(p => GeoPoint.LonDelta(home, p.Lon));
             for (var i = 0; i < 64; i++)
             {
-                var p = new GeoPoint(minLat + rng.NextDouble() * (maxLat - minLat), minLon + rng.NextDouble() * (maxLon - minLon));
+                var p = new GeoPoint(minLat + rng.NextDouble() * (maxLat - minLat), GeoPoint.NormalizeLon(home + minLon + rng.NextDouble() * (maxLon - minLon)));
                 if (zone.Contains(p)) return p;
             }
             return outlet.Location;

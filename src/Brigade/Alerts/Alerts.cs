@@ -18,7 +18,12 @@ namespace Brigade.Alerts;
 public sealed record AlertView(string AlertId, string Rule, string Kind, string Subject, string State, string Message, double Value, double Threshold,
     DateTimeOffset FiredAt, DateTimeOffset? ResolvedAt);
 
-public sealed record AlertsResponse(IReadOnlyList<AlertView> Active, IReadOnlyList<AlertView> Recent);
+/// <param name="Recent">A page of alerts as fired, newest last.</param>
+/// <param name="NextBefore">The <c>before</c> that reads the page of alerts fired earlier than these; null when there are none.</param>
+public sealed record AlertsResponse(IReadOnlyList<AlertView> Active, IReadOnlyList<AlertView> Recent, long? NextBefore);
+
+/// <summary>Alerts as fired, newest last, and where the page before them starts (null: none fired earlier).</summary>
+public sealed record AlertHistory(IReadOnlyList<AlertView> Alerts, long? NextBefore);
 
 /// <summary>What an alert webhook receives.</summary>
 public sealed record AlertNotification(string EventId, string State, string AlertId, string Rule, string Kind, string Subject, string Message, double Value, double Threshold, DateTimeOffset At);
@@ -198,11 +203,15 @@ public sealed partial class AlertMonitor(BrigadeOptions options, OperationsSampl
         }
     }
 
-    /// <summary>Alerts still firing when the server last stopped are still firing.</summary>
+    /// <summary>
+    /// Alerts still firing when the server last stopped are still firing. Every alert event is folded,
+    /// however many there are: an alert that fired long ago and has not resolved is as much firing as
+    /// one that fired a moment ago. Each (rule, subject) lives in one stream, read in order.
+    /// </summary>
     private async Task LoadAsync(CancellationToken ct)
     {
         lock (_active) _active.Clear();
-        foreach (var stored in await store.ReadByStreamPrefixAsync(StreamKey.Prefix(StreamKind.Alerts), null, 100_000, ct))
+        await foreach (var stored in store.ReadStreamsByPrefixAsync(StreamKey.Prefix(StreamKind.Alerts), ct))
             Apply(EventSerializer.Deserialize(stored));
         _loaded = true;
     }
@@ -214,24 +223,47 @@ public sealed partial class AlertMonitor(BrigadeOptions options, OperationsSampl
         _ => throw new ArgumentException("not an alert event", nameof(e)),
     };
 
-    /// <summary>Fired and resolved alerts from the log, newest last, paired up.</summary>
-    public static async Task<IReadOnlyList<AlertView>> HistoryAsync(IEventStore store, int limit, CancellationToken ct)
+    /// <summary>
+    /// The <paramref name="limit"/> newest alerts fired at log positions below <paramref name="before"/>,
+    /// newest last, each resolved if its resolution is in the log. The log is read back from its end
+    /// (an alert fired before the page may have resolved after it), so a page costs the alert events
+    /// newer than it, and holds the resolutions of the alerts firing at the point reached, no more.
+    /// </summary>
+    public static async Task<AlertHistory> HistoryAsync(IEventStore store, int limit, long before, CancellationToken ct)
     {
-        var byId = new Dictionary<string, AlertView>(StringComparer.Ordinal);
-        foreach (var stored in await store.ReadByStreamPrefixAsync(StreamKey.Prefix(StreamKind.Alerts), null, 100_000, ct))
+        var prefix = StreamKey.Prefix(StreamKind.Alerts);
+        var resolved = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal); // resolutions whose alert is further back
+        var page = new List<(long Position, AlertView Alert)>(limit + 1); // newest first; one more than asked tells whether older ones exist
+        var below = long.MaxValue;
+        var chunk = Math.Clamp(2 * limit, 256, HistoryChunkMax);
+        while (page.Count <= limit)
         {
-            switch (EventSerializer.Deserialize(stored))
+            var events = await store.ReadByStreamPrefixBeforeAsync(prefix, below, chunk, ct);
+            if (events.Count == 0) break;
+            for (var i = events.Count - 1; i >= 0 && page.Count <= limit; i--)
             {
-                case AlertFired f:
-                    byId[f.AlertId] = new AlertView(f.AlertId, f.Rule, f.Kind, f.Subject, "firing", f.Message, f.Value, f.Threshold, f.At, null);
-                    break;
-                case AlertResolved r when byId.TryGetValue(r.AlertId, out var fired):
-                    byId[r.AlertId] = fired with { State = "resolved", ResolvedAt = r.At };
-                    break;
+                switch (EventSerializer.Deserialize(events[i]))
+                {
+                    case AlertResolved r:
+                        resolved[r.AlertId] = r.At;
+                        break;
+                    case AlertFired f:
+                        DateTimeOffset? resolvedAt = resolved.Remove(f.AlertId, out var at) ? at : null;
+                        if (events[i].Position < before)
+                            page.Add((events[i].Position, new AlertView(f.AlertId, f.Rule, f.Kind, f.Subject, resolvedAt is null ? "firing" : "resolved", f.Message, f.Value, f.Threshold, f.At, resolvedAt)));
+                        break;
+                }
             }
+            below = events[0].Position;
+            chunk = Math.Min(chunk * 2, HistoryChunkMax);
         }
-        return byId.Values.OrderBy(a => a.FiredAt).TakeLast(limit).ToList();
+        var older = page.Count > limit;
+        if (older) page.RemoveAt(limit);
+        page.Reverse();
+        return new AlertHistory(page.ConvertAll(p => p.Alert), older ? page[0].Position : null);
     }
+
+    private const int HistoryChunkMax = 10_000;
 
     public override void Dispose()
     {

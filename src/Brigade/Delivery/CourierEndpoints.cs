@@ -330,9 +330,15 @@ public sealed class CourierFeed
 /// <summary>Pushes each followed order's courier position and ETA to its SSE subscribers, once a second.</summary>
 public sealed partial class TrackingPublisher(EngineHost engine, Orders.OrderReadModel orders, ILogger<TrackingPublisher> log) : BackgroundService
 {
+    /// <summary>The clock of the rounds' timer: real time, or a test's that says when a round is due.</summary>
+    internal TimeProvider Timers { get; init; } = TimeProvider.System;
+
+    /// <summary>Called as each round starts, inside its error handling: where a test makes a round fail.</summary>
+    internal Action? RoundStarting { get; init; }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), Timers);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -343,10 +349,11 @@ public sealed partial class TrackingPublisher(EngineHost engine, Orders.OrderRea
             {
                 return;
             }
-            var followed = orders.SubscribedOrderIds.ToList();
-            if (followed.Count == 0) continue;
             try
             {
+                RoundStarting?.Invoke();
+                var followed = orders.SubscribedOrderIds.ToList();
+                if (followed.Count == 0) continue;
                 var (at, tracks) = await engine.QueryAsync((e, now) => (now, followed.Select(id => e.Delivery.Track(id, now)).OfType<Tracking>().ToList()));
                 foreach (var t in tracks)
                     if (orders.Find(t.OrderId) is { } view)
@@ -356,9 +363,11 @@ public sealed partial class TrackingPublisher(EngineHost engine, Orders.OrderRea
             {
                 LogTrackingSkipped(e.Message);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
                 // A failing round must not end the service: an unhandled exception here stops the host.
+                // A cancellation is the end only when the service is stopping; one from within a round
+                // (a query or write that gave up) is a failed round like any other.
                 LogTrackingFailed(e);
             }
         }

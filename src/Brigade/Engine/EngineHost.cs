@@ -306,7 +306,7 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
         // Answers without events wait for the last commit; the failed one must not withdraw theirs once rebuilt.
         _lastCommit = Task.CompletedTask;
         var engine = NewEngine();
-        long count = 0;
+        long count = 0, lastPosition = 0;
         var last = DateTimeOffset.MinValue;
         await foreach (var stored in _store.ReadAllAsync(0, ct))
         {
@@ -314,6 +314,7 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
             engine.Apply(e);
             if (startup) foreach (var o in _observers) o.Replayed(e);
             if (e.At > last) last = e.At;
+            lastPosition = stored.Position;
             count++;
         }
         _clock.EnsureNotBefore(last);
@@ -321,8 +322,8 @@ public sealed partial class EngineHost : IHostedService, IAsyncDisposable
         _engine = engine;
         _store.ResetChain();
         _needsRecovery = false;
-        if (startup) foreach (var o in _observers) o.Recovered(engine);
-        else foreach (var o in _observers) o.Rebuilt(engine);
+        if (startup) foreach (var o in _observers) o.Recovered(engine, lastPosition);
+        else foreach (var o in _observers) o.Rebuilt(engine, lastPosition);
         var open = 0;
         foreach (var o in engine.Orders.Values) if (!o.IsTerminal) open++;
         LogRecovered(count, open, startup ? "start-up" : "a failed commit");
@@ -372,14 +373,17 @@ public sealed class EngineUnavailableException(string message) : InvalidOperatio
 public interface IEngineObserver
 {
     void Replayed(IDomainEvent e) { }
-    void Recovered(BrigadeEngine engine) { }
+
+    /// <summary>After the replay at start-up; <paramref name="lastPosition"/> is the last log position it read.</summary>
+    void Recovered(BrigadeEngine engine, long lastPosition) { }
 
     /// <summary>
     /// After a rebuild from the log that was not the start-up (a commit failed). The log may hold
     /// more than any listener heard: a commit can reach the disk and still be answered as failed
     /// (a connection lost during COMMIT). The rebuilt engine has it; followers catch up from it.
+    /// <paramref name="lastPosition"/> is the last log position the rebuild read.
     /// </summary>
-    void Rebuilt(BrigadeEngine engine) { }
+    void Rebuilt(BrigadeEngine engine, long lastPosition) { }
 
     void Decided(BrigadeEngine engine, IReadOnlyList<IDomainEvent> events, DateTimeOffset now) { }
 }

@@ -230,6 +230,28 @@ public sealed class LimitsOptions
     /// <summary>A request that has not been answered after this long is cut off (streams excepted).</summary>
     public double RequestTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// Reverse proxies (addresses, or networks as <c>10.0.0.0/8</c>) whose <c>X-Forwarded-For</c> and
+    /// <c>X-Forwarded-Proto</c> are believed. Empty (the default): the connection's own address is the
+    /// client's, and those headers are ignored, since anyone could send them.
+    /// </summary>
+    public List<string> TrustedProxies { get; set; } = [];
+
+    /// <summary>The trusted proxies as networks (a single address is a network of one); call after <see cref="Validate"/>.</summary>
+    public IReadOnlyList<System.Net.IPNetwork> TrustedProxyNetworks() =>
+        [.. TrustedProxies.Select(p => TryParseNetwork(p, out var network) ? network : throw new InvalidOperationException($"not validated: {p}"))];
+
+    private static bool TryParseNetwork(string text, out System.Net.IPNetwork network)
+    {
+        text = text.Trim();
+        if (System.Net.IPAddress.TryParse(text, out var address) && !text.Contains('/', StringComparison.Ordinal))
+        {
+            network = new System.Net.IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
+            return true;
+        }
+        return System.Net.IPNetwork.TryParse(text, out network);
+    }
+
     /// <summary>The slowest rate a token bucket can refill at: one a day (a slower one has no timer to refill it).</summary>
     public const double MinPerSecond = 1.0 / 86_400;
 
@@ -244,6 +266,9 @@ public sealed class LimitsOptions
         if (CourierLocationBurst < 1) return $"Brigade:Limits:CourierLocationBurst must be at least 1, not {CourierLocationBurst}";
         if (MaxBodyBytes < 1024) return $"Brigade:Limits:MaxBodyBytes must be at least 1024, not {MaxBodyBytes}";
         if (!(RequestTimeoutSeconds is > 0 and <= 3600)) return $"Brigade:Limits:RequestTimeoutSeconds must be more than 0 and at most 3600, not {RequestTimeoutSeconds}";
+        foreach (var proxy in TrustedProxies)
+            if (!TryParseNetwork(proxy, out _))
+                return $"Brigade:Limits:TrustedProxies: '{proxy}' is not an IP address or a network such as 10.0.0.0/8";
         return null;
     }
 }

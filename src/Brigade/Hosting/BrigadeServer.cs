@@ -268,5 +268,11 @@ public sealed class OrderReplayObserver(OrderReadModel orders) : IEngineObserver
         if (e is IOrderEvent o) orders.Replay(o);
     }
 
-    public void Rebuilt(BrigadeEngine engine) => orders.CatchUp(engine.Orders.Values);
+    public void Recovered(BrigadeEngine engine, long lastPosition) => orders.ReadFromLogUpTo(lastPosition);
+
+    public void Rebuilt(BrigadeEngine engine, long lastPosition)
+    {
+        orders.ReadFromLogUpTo(lastPosition);
+        orders.CatchUp(engine.Orders.Values);
+    }
 }

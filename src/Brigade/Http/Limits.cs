@@ -3,6 +3,7 @@ using Brigade.Auth;
 using Brigade.Hosting;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 
 namespace Brigade.Http;
@@ -64,6 +65,20 @@ public static class Limits
     /// <summary>Body size first (413 before anything reads it), then authentication, rate limits, authorisation and timeouts.</summary>
     public static void UseBrigadeLimits(this WebApplication app, LimitsOptions limits)
     {
+        if (limits.TrustedProxies.Count > 0)
+        {
+            // Behind a reverse proxy every client arrives from the proxy's address: without this, all
+            // anonymous clients would share one rate limit. Only the named proxies are believed.
+            var forwarded = new ForwardedHeadersOptions
+            {
+                ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto,
+                ForwardLimit = null,
+            };
+            forwarded.KnownProxies.Clear();
+            forwarded.KnownIPNetworks.Clear();
+            foreach (var network in limits.TrustedProxyNetworks()) forwarded.KnownIPNetworks.Add(network);
+            app.UseForwardedHeaders(forwarded);
+        }
         var max = limits.MaxBodyBytes;
         app.Use((http, next) =>
         {

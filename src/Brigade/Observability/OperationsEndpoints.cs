@@ -24,12 +24,17 @@ public static class OperationsEndpoints
         ops.MapGet("/audit", AuditAsync).WithName("Audit")
             .WithSummary($"The event log for one order, outlet (its kitchen and outlet streams) or courier, newest last: give exactly one of orderId, outletId, courierId (limit 1–{MaxAuditEntries}, default 1000)")
             .Produces<List<AuditEntry>>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(422);
-        ops.MapGet("/alerts", async (AlertMonitor monitor, IEventStore store, string? limit, CancellationToken ct) =>
-                QueryLimit.TryParse(limit, 100, MaxAlerts, out var n, out var problem)
-                    ? TypedResults.Ok(new AlertsResponse(monitor.Active, await AlertMonitor.HistoryAsync(store, n, ct)))
-                    : problem)
-            .WithName("Alerts").WithSummary($"Alerts firing now, and the recent ones with when they fired and resolved (limit 1–{MaxAlerts}, default 100)")
+        ops.MapGet("/alerts", AlertsAsync)
+            .WithName("Alerts").WithSummary($"Alerts firing now, and the newest ones fired (before the log position `before`, if given) with when they fired and resolved (limit 1–{MaxAlerts}, default 100); nextBefore reads the page before")
             .Produces<AlertsResponse>().ProducesProblem(422);
+    }
+
+    private static async Task<IResult> AlertsAsync(AlertMonitor monitor, IEventStore store, string? limit, string? before, CancellationToken ct)
+    {
+        if (!QueryLimit.TryParse(limit, 100, MaxAlerts, out var n, out var problem)) return problem;
+        if (!QueryBefore.TryParse(before, out var below, out problem)) return problem;
+        var history = await AlertMonitor.HistoryAsync(store, n, below, ct);
+        return TypedResults.Ok(new AlertsResponse(monitor.Active, history.Alerts, history.NextBefore));
     }
 
     private static async Task<IResult> AuditAsync(string? orderId, string? outletId, string? courierId, string? limit, IEventStore store, CancellationToken ct)

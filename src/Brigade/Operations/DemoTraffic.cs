@@ -44,6 +44,12 @@ public sealed partial class DemoTraffic : BackgroundService
         _customers = new DemoCustomers(catalog, _options);
     }
 
+    /// <summary>The clock of the rounds' timer: real time, or a test's that says when a round is due.</summary>
+    internal TimeProvider Timers { get; init; } = TimeProvider.System;
+
+    /// <summary>Called as each round starts, inside its error handling: where a test makes a round fail.</summary>
+    internal Action? RoundStarting { get; init; }
+
     /// <summary>Orders placed, and orders the kitchens or the router refused, since start.</summary>
     public long Placed { get; private set; }
     public long Refused { get; private set; }
@@ -53,7 +59,7 @@ public sealed partial class DemoTraffic : BackgroundService
         if (!_customers.CanOrder) return;
         LogStarted(_options.OrdersPerHour, _timeScale, _catalog.Fleet.SimulatedCouriers);
         var next = _engine.Clock.GetUtcNow() + _customers.NextGap();
-        using var timer = new PeriodicTimer(Tick);
+        using var timer = new PeriodicTimer(Tick, Timers);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
@@ -62,6 +68,7 @@ public sealed partial class DemoTraffic : BackgroundService
                 var now = _engine.Clock.GetUtcNow();
                 try
                 {
+                    RoundStarting?.Invoke();
                     for (var n = 0; next <= now; n++)
                     {
                         // Far behind (the process was paused): start afresh rather than place a burst.
@@ -71,9 +78,11 @@ public sealed partial class DemoTraffic : BackgroundService
                     }
                     if (_pickups.Count > 0) await CollectAsync();
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
                     // A failing tick must not end the service: an unhandled exception here stops the host.
+                    // A cancellation ends it only when the service is stopping; one from within a tick
+                    // would otherwise reach the catch below and end the demo's customers without a word.
                     LogTickFailed(e);
                 }
             }
@@ -183,14 +192,16 @@ public sealed class DemoCustomers
     {
         var zone = outlet.Zone;
         var metresPerDegreeLon = 111_320 * Math.Cos(outlet.Location.Lat * Math.PI / 180);
-        var radius = zone.Polygon is null ? zone.RadiusMetres : zone.Polygon.Max(p => Math.Max(Math.Abs(p.Lat - outlet.Location.Lat) * 110_574, Math.Abs(p.Lon - outlet.Location.Lon) * metresPerDegreeLon));
+        // Longitudes are taken the short way from the outlet and brought back within ±180, so an outlet
+        // on the 180th meridian gets customers on both sides of it.
+        var radius = zone.Polygon is null ? zone.RadiusMetres : zone.Polygon.Max(p => Math.Max(Math.Abs(p.Lat - outlet.Location.Lat) * 110_574, Math.Abs(GeoPoint.LonDelta(outlet.Location.Lon, p.Lon)) * metresPerDegreeLon));
         for (var attempt = 0; attempt < 20; attempt++)
         {
             var r = radius * (0.15 + 0.75 * Math.Sqrt(_random.NextDouble()));
             var angle = _random.NextDouble() * 2 * Math.PI;
             var p = new GeoPoint(
                 Math.Round(outlet.Location.Lat + r * Math.Sin(angle) / 110_574, 5),
-                Math.Round(outlet.Location.Lon + r * Math.Cos(angle) / metresPerDegreeLon, 5));
+                Math.Round(GeoPoint.NormalizeLon(outlet.Location.Lon + r * Math.Cos(angle) / metresPerDegreeLon), 5));
             if (zone.Contains(p)) return p;
         }
         return outlet.Location;

@@ -171,9 +171,15 @@ public sealed class OpsMetrics : IEngineObserver
 /// <summary>Samples the kitchens and the fleet every <see cref="OpsMetrics.SampleEvery"/> while the operations page is open.</summary>
 public sealed partial class OpsSampler(OpsMetrics metrics, EngineHost engine, ILogger<OpsSampler> log) : BackgroundService
 {
+    /// <summary>The clock of the rounds' timer: real time, or a test's that says when a round is due.</summary>
+    internal TimeProvider Timers { get; init; } = TimeProvider.System;
+
+    /// <summary>Called as each round starts, inside its error handling: where a test makes a round fail.</summary>
+    internal Action? RoundStarting { get; init; }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(OpsMetrics.SampleEvery);
+        using var timer = new PeriodicTimer(OpsMetrics.SampleEvery, Timers);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
@@ -181,15 +187,18 @@ public sealed partial class OpsSampler(OpsMetrics metrics, EngineHost engine, IL
                 if (!metrics.Watched || !engine.IsRunning) continue;
                 try
                 {
+                    RoundStarting?.Invoke();
                     metrics.Add(await metrics.SampleAsync(engine));
                 }
                 catch (InvalidOperationException e)
                 {
                     LogSkipped(e.Message);
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
                     // A failing sample must not end the service: an unhandled exception here stops the host.
+                    // A cancellation ends it only when the service is stopping; one from within a round
+                    // would otherwise reach the catch below and end sampling for good, without a word.
                     LogFailed(e);
                 }
             }

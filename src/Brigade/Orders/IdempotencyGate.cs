@@ -199,13 +199,13 @@ public sealed class IdempotencyReplayObserver(IdempotencyGate gate, ScaledTimePr
         if (e is OrderPlaced p) _placed.Add(p);
     }
 
-    public void Rebuilt(BrigadeEngine engine)
+    public void Rebuilt(BrigadeEngine engine, long lastPosition)
     {
         var now = DateTimeOffset.UtcNow;
         foreach (var order in engine.Orders.Values) gate.RememberPlaced(order, now);
     }
 
-    public void Recovered(BrigadeEngine engine)
+    public void Recovered(BrigadeEngine engine, long lastPosition)
     {
         if (_placed.Count == 0) return;
         var cutoff = _placed[^1].At - IdempotencyGate.Retention * Math.Max(1, clock.Scale);

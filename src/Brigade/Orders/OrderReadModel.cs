@@ -32,9 +32,18 @@ public sealed class OrderView(Order order)
 /// </summary>
 public sealed class OrderReadModel
 {
+    /// <summary>How many of the latest placements are remembered for <see cref="TryPlacedAfter"/>: far more than a batch.</summary>
+    public const int RecentPlacements = 8192;
+
     private readonly ConcurrentDictionary<string, OrderView> _views = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, List<Channel<OrderUpdate>>> _subscribers = new(StringComparer.Ordinal);
     private int _subscriberCount;
+    // The latest placements heard, with their log positions, in a ring of fixed size: the order list
+    // merges those its summary table does not hold yet. A slot per placement and no heap per order.
+    private readonly (long Position, string OrderId)[] _placed = new (long, string)[RecentPlacements];
+    private long _placedCount;
+    // Every order placed at a position above this one is in the ring (guarded by the ring's lock).
+    private long _placedCoveredAfter;
 
     public int Count => _views.Count;
     public int SubscriberCount => Volatile.Read(ref _subscriberCount);
@@ -44,7 +53,8 @@ public sealed class OrderReadModel
     /// <summary>Orders somebody is following right now.</summary>
     public IEnumerable<string> SubscribedOrderIds => _subscribers.Keys;
 
-    public IEnumerable<Order> All => _views.Values.Select(v => v.Order);
+    /// <summary>Every order in memory. Enumerated without a snapshot: <c>Values</c> would take every lock of the map, and hold up the log's writer while it copies.</summary>
+    public IEnumerable<Order> All => _views.Select(kv => kv.Value.Order);
 
     /// <summary>
     /// Store listener: take in the order events of a durable batch. Every order adopts the engine's
@@ -60,6 +70,7 @@ public sealed class OrderReadModel
         foreach (var ce in batch)
         {
             if (ce.Event.Source is not IOrderEvent e) continue;
+            if (e is OrderPlaced) RememberPlaced(ce.Position, e.OrderId);
             if (ce.Event.State is Order state)
             {
                 // Always adopted, even if a follower arrived after this commit's earlier events were
@@ -72,6 +83,51 @@ public sealed class OrderReadModel
             if (withState?.Contains(e.OrderId) == true && !_subscribers.ContainsKey(e.OrderId)) continue;
             Apply(e, push: true);
         }
+    }
+
+    private void RememberPlaced(long position, string orderId)
+    {
+        lock (_placed)
+        {
+            ref var slot = ref _placed[(int)(_placedCount % RecentPlacements)];
+            // The oldest placement leaves the ring: from now on the ring answers only for those after it.
+            if (slot.OrderId is not null) _placedCoveredAfter = Math.Max(_placedCoveredAfter, slot.Position);
+            slot = (position, orderId);
+            _placedCount++;
+        }
+    }
+
+    /// <summary>
+    /// The log up to <paramref name="position"/> was read without this model hearing its batches (the
+    /// replay at start-up, a rebuild after a commit answered as failed): orders placed there may be
+    /// missing from the ring, so it answers only for those placed after it.
+    /// </summary>
+    public void ReadFromLogUpTo(long position)
+    {
+        lock (_placed) _placedCoveredAfter = Math.Max(_placedCoveredAfter, position);
+    }
+
+    /// <summary>
+    /// Add the orders placed at log positions above <paramref name="after"/>, newest first, as they
+    /// stand now. False (and nothing added) when the model cannot tell which they are: placements
+    /// that far back have left the ring, or were never heard (see <see cref="ReadFromLogUpTo"/>).
+    /// </summary>
+    public bool TryPlacedAfter(long after, List<Order> into)
+    {
+        var ids = new List<string>();
+        lock (_placed)
+        {
+            if (after < _placedCoveredAfter) return false;
+            for (var i = _placedCount - 1; i >= 0 && i >= _placedCount - RecentPlacements; i--)
+            {
+                var (position, id) = _placed[(int)(i % RecentPlacements)];
+                if (position <= after) break;
+                ids.Add(id);
+            }
+        }
+        foreach (var id in ids)
+            if (_views.TryGetValue(id, out var view)) into.Add(view.Order);
+        return true;
     }
 
     /// <summary>Rebuild from the log at start-up (nobody is subscribed yet).</summary>

@@ -25,7 +25,7 @@ public sealed record OrderResponse(
     string? Payment = null)
 {
     public static OrderResponse From(Order o) => new(o.Id, o.Status, o.RestaurantId, o.OutletId, o.Lines, o.DeliverTo, o.IsPickup, o.TotalCents,
-        o.EstimatedReadyAt, o.InitialEstimatedReadyAt, o.EstimatedDeliveryAt, o.CourierId, o.HandoffCode, o.Reason, o.Timeline, o.Version, o.Payment);
+        o.EstimatedReadyAt, o.InitialEstimatedReadyAt, o.ExpectedAtDoor, o.CourierId, o.HandoffCode, o.Reason, o.Timeline, o.Version, o.Payment);
 
     public static byte[] Serialize(Order o) => JsonSerializer.SerializeToUtf8Bytes(From(o), ApiJsonContext.Default.OrderResponse);
 

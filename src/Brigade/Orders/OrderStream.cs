@@ -9,7 +9,9 @@ namespace Brigade.Orders;
 /// <summary>
 /// <c>GET /api/orders/{id}/stream</c>: Server-Sent Events. It opens with the order's current
 /// state (or, given <c>Last-Event-ID</c>, with every change after that version), then sends one
-/// event per change as it becomes durable, and closes after a terminal status. The SSE id is the
+/// event per change as it becomes durable, and closes after a terminal status (a client that
+/// resumes after the last event of a finished order gets 204, which stops an EventSource from
+/// reconnecting). The SSE id is the
 /// order's stream version; the SSE event name is the status. Works with a browser EventSource
 /// and with <c>curl -N</c>.
 /// </summary>
@@ -49,7 +51,21 @@ public static class OrderStream
             sent = await SendAsync(response, caller, "snapshot", current.Version, clock.GetUtcNow(), current, null, ct);
         }
         var last = orders.Find(id)?.Order ?? current;
-        if (last.IsTerminal && sent >= last.Version) return;
+        if (last.IsTerminal && sent >= last.Version)
+        {
+            // Nothing to send: a client resuming after the order's last event. An EventSource reconnects
+            // whenever a stream ends, with the last id it saw; an empty 200 would have it do so for ever.
+            // A 204 is what tells it to stop.
+            if (!response.HasStarted)
+            {
+                response.StatusCode = StatusCodes.Status204NoContent;
+                response.ContentType = null;
+            }
+            return;
+        }
+        // A resume with nothing new has written nothing yet: send the headers now, so the client sees
+        // the stream open at once rather than with the first keep-alive, seconds later.
+        if (!response.HasStarted) await response.Body.FlushAsync(ct);
 
         try
         {

@@ -49,6 +49,13 @@ public sealed partial class SummaryProjector : BackgroundService
     /// <summary>The last log position reflected in the table.</summary>
     public long Checkpoint => Interlocked.Read(ref _position);
 
+    /// <summary>
+    /// A log position the table is known to hold (its rows and checkpoint were committed together),
+    /// or -1 while that is unknown (starting, or starting again after a failure). A read of the table
+    /// that begins after reading this sees at least every order placed up to it.
+    /// </summary>
+    public long SavedCheckpoint => Interlocked.Read(ref _saved);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -72,6 +79,11 @@ public sealed partial class SummaryProjector : BackgroundService
                 if (stoppingToken.IsCancellationRequested) return;
                 _position = _saved = -1; // start again from the stored checkpoint
                 _changed.Clear();
+                // The open orders cached here are as of the last save this projector saw succeed. A save
+                // answered as failed may still have landed (the connection lost during COMMIT), moving the
+                // stored checkpoint past them: folding the next events onto them would write stale rows.
+                // The rows are the truth from here; the cache refills from them.
+                _open.Clear();
                 _running.Release();
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
@@ -111,6 +123,7 @@ public sealed partial class SummaryProjector : BackgroundService
         await _running.WaitAsync(ct);
         try
         {
+            _saved = -1; // the table is about to hold nothing
             await _readModels.ResetReadModelAsync(Name, ct);
             _open.Clear();
             _changed.Clear();

@@ -85,8 +85,17 @@ public sealed class LocalPaymentProvider(BrigadeOptions options, PaymentSecrets 
         return Task.FromResult(new PaymentAttempt(charge.PaymentId, !created));
     }
 
+    /// <summary>Every void asked for, in order, with the payment and idempotency key given.</summary>
+    public IReadOnlyList<(string PaymentId, string IdempotencyKey)> Voids
+    {
+        get { lock (_voids) return [.. _voids]; }
+    }
+
+    private readonly List<(string PaymentId, string IdempotencyKey)> _voids = [];
+
     public Task VoidAsync(string paymentId, string idempotencyKey, CancellationToken ct = default)
     {
+        lock (_voids) _voids.Add((paymentId, idempotencyKey));
         foreach (var c in _ledger.Values) if (c.PaymentId == paymentId) c.Voided = true;
         return Task.CompletedTask;
     }
@@ -157,24 +166,32 @@ public sealed partial class PaymentWebhooks(EngineHost engine, IEventStore store
         {
             case Outcome.Ok:
                 if (e.Type == "payment.authorized" && result.Order?.Status == OrderStatus.Rejected)
-                    await provider.VoidAsync(paymentId, "void-" + orderId, ct);
+                    await provider.VoidAsync(paymentId, VoidKey(paymentId), ct);
                 return (200, $"Order {orderId} is {result.Order?.Status}.");
             case Outcome.NotFound when (await store.ReadByOrderAsync(orderId, ct)).Count == 0:
                 return (404, $"There is no order '{orderId}'.");
             case Outcome.NotFound:
                 // The engine forgets ended orders; the log still has it. It waits for no payment any more: release the money.
-                if (e.Type == "payment.authorized") await provider.VoidAsync(paymentId, "void-" + orderId, ct);
+                if (e.Type == "payment.authorized") await provider.VoidAsync(paymentId, VoidKey(paymentId), ct);
                 return (200, $"Order {orderId} has ended and is not waiting for a payment.");
             case Outcome.Conflict:
                 // The order moved on (cancelled, say): release the money.
-                if (e.Type == "payment.authorized") await provider.VoidAsync(paymentId, "void-" + orderId, ct);
+                if (e.Type == "payment.authorized") await provider.VoidAsync(paymentId, VoidKey(paymentId), ct);
                 return (200, result.Message ?? "The order is not waiting for a payment.");
             case Outcome.Unavailable:
                 return (503, result.Message ?? "The engine is not available; retry.");
+            case Outcome.Invalid when e.Type == "payment.authorized":
+                // Not the order's total: this authorisation cannot pay for the order, so the money it
+                // holds is released. The order keeps waiting for one of the right amount (or times out).
+                await provider.VoidAsync(paymentId, VoidKey(paymentId), ct);
+                return (422, $"{result.Message ?? "The authorisation does not match the order"}; payment {paymentId} was voided.");
             default:
                 return (422, result.Message ?? "The event cannot be applied.");
         }
     }
+
+    /// <summary>One void per payment, however often it is asked for (an order may see more than one payment).</summary>
+    private static string VoidKey(string paymentId) => "void-" + paymentId;
 
     public static void Map(IEndpointRouteBuilder app)
     {

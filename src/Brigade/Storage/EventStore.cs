@@ -128,6 +128,18 @@ public interface IEventStore : IAsyncDisposable
     /// <summary>Events of streams whose id starts with a prefix (an outlet's kitchen, a courier), newest last.</summary>
     Task<IReadOnlyList<StoredEvent>> ReadByStreamPrefixAsync(string prefix, DateTimeOffset? since, int limit, CancellationToken ct = default);
 
+    /// <summary>
+    /// The newest <paramref name="limit"/> (at most 10,000) events of streams whose id starts with a prefix
+    /// at positions below <paramref name="beforePosition"/>, newest last: the next page back through their history.
+    /// </summary>
+    Task<IReadOnlyList<StoredEvent>> ReadByStreamPrefixBeforeAsync(string prefix, long beforePosition, int limit, CancellationToken ct = default);
+
+    /// <summary>
+    /// Every event of the streams whose id starts with a prefix, stream after stream (by id), each
+    /// in version order; read a page at a time, so a fold over all of them needs no limit.
+    /// </summary>
+    IAsyncEnumerable<StoredEvent> ReadStreamsByPrefixAsync(string prefix, CancellationToken ct = default);
+
     Task<string?> FindDedupAsync(string scope, string key, CancellationToken ct = default);
 
     /// <summary>Dedup keys of a scope stored since a time: key and value.</summary>

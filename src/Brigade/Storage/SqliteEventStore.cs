@@ -58,6 +58,11 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
     /// answered as failed and told to no listener, as when the connection drops during COMMIT.
     /// </summary>
     internal int LoseNextAcknowledgements;
+    /// <summary>
+    /// Fault injection for tests: the next batches that carry read-model rows are written and
+    /// durable, but answered as failed, as when the connection drops during COMMIT.
+    /// </summary>
+    internal int LoseNextSummaryAcknowledgements;
     public string DataDir { get; }
 
     public async Task InitializeAsync(CancellationToken ct = default)
@@ -242,7 +247,8 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
                 written.Add((p, new CommitResult(0, 0, [])));
             }
             RawStatement.Exec(db, "COMMIT");
-            if (LoseNextAcknowledgements > 0 && written.Exists(w => w.Pending.Commit is not null) && Interlocked.Decrement(ref LoseNextAcknowledgements) >= 0)
+            if ((LoseNextAcknowledgements > 0 && written.Exists(w => w.Pending.Commit is not null) && Interlocked.Decrement(ref LoseNextAcknowledgements) >= 0)
+                || (LoseNextSummaryAcknowledgements > 0 && written.Exists(w => w.Pending.Summaries is not null) && Interlocked.Decrement(ref LoseNextSummaryAcknowledgements) >= 0))
             {
                 foreach (var (stream, version) in overlay) _heads[stream] = version;
                 positionBefore = _nextPosition; // what is on disk stays counted
@@ -363,6 +369,41 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
             ) ORDER BY position
             """, prefix, since is { } s ? ToMicros(s) : long.MinValue, ct);
 
+    public Task<IReadOnlyList<StoredEvent>> ReadByStreamPrefixBeforeAsync(string prefix, long beforePosition, int limit, CancellationToken ct = default) =>
+        QueryEvents($"""
+            SELECT * FROM (
+              SELECT position, stream_id, version, type, data, at, order_id FROM events
+              WHERE stream_id >= $a AND stream_id < $a || x'ff' AND position < $b ORDER BY position DESC LIMIT {Math.Clamp(limit, 1, 10_000)}
+            ) ORDER BY position
+            """, prefix, beforePosition, ct);
+
+    public async IAsyncEnumerable<StoredEvent> ReadStreamsByPrefixAsync(string prefix, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await using var conn = await OpenAsync(ct);
+        // Keyset pages in the (stream_id, version) index: each page starts where the last one ended,
+        // so reading them all costs one pass however many there are.
+        var (stream, version) = (prefix, 0L);
+        while (true)
+        {
+            var page = new List<StoredEvent>(1024);
+            using (var cmd = conn.CreateCommand())
+            {
+                cmd.CommandText = """
+                    SELECT position, stream_id, version, type, data, at, order_id FROM events
+                    WHERE (stream_id, version) > ($s, $v) AND stream_id < $p || x'ff' ORDER BY stream_id, version LIMIT 1024
+                    """;
+                cmd.Parameters.AddWithValue("$s", stream);
+                cmd.Parameters.AddWithValue("$v", version);
+                cmd.Parameters.AddWithValue("$p", prefix);
+                using var r = await cmd.ExecuteReaderAsync(ct);
+                while (await r.ReadAsync(ct)) page.Add(ReadEvent(r));
+            }
+            foreach (var e in page) yield return e;
+            if (page.Count < 1024) yield break;
+            (stream, version) = (page[^1].StreamId, page[^1].Version);
+        }
+    }
+
     private async Task<IReadOnlyList<StoredEvent>> QueryEvents(string sql, object a, object? b, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
@@ -472,11 +513,17 @@ public sealed class SqliteEventStore : IEventStore, IReadModelStore
     public async Task ResetReadModelAsync(string checkpointName, CancellationToken ct = default)
     {
         await using var conn = await OpenAsync(ct);
-        Exec(conn, "DELETE FROM order_summaries;");
+        // One transaction: rows dropped under a checkpoint that stayed (a crash or an error between the
+        // two) would have the projector resume after orders it no longer has rows for.
+        using var tx = conn.BeginTransaction(deferred: false);
         using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "DELETE FROM order_summaries";
+        await cmd.ExecuteNonQueryAsync(ct);
         cmd.CommandText = "DELETE FROM checkpoints WHERE name = $n";
         cmd.Parameters.AddWithValue("$n", checkpointName);
         await cmd.ExecuteNonQueryAsync(ct);
+        tx.Commit();
     }
 
     private async Task<IReadOnlyList<SummaryRow>> QuerySummaries(string sql, object? a, object? b, int _, CancellationToken ct)

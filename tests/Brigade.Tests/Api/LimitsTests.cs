@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using Brigade.Tests.Support;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Brigade.Tests.Api;
 
@@ -31,6 +33,52 @@ public class LimitsTests
         // Health and metrics are not API calls and are never limited.
         using var health = await busy.GetAsync("/health/live");
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(null, "10.1.2.3", false)]          // no proxy trusted: the header is anyone's to forge
+    [InlineData("10.0.0.0/8", "10.1.2.3", true)]   // a trusted proxy says who its clients are
+    [InlineData("10.0.0.7", "10.0.0.8", false)]    // a connection from an address not named is not believed
+    public async Task Anonymous_clients_behind_a_trusted_proxy_are_limited_one_by_one_and_a_forged_header_changes_nothing(
+        string? trusted, string connectionFrom, bool limitedApart)
+    {
+        var settings = Settings(("GuestTokensPerMinute", "1"));
+        if (trusted is not null) settings["Brigade:Limits:TrustedProxies:0"] = trusted;
+        await using var app = await TestApp.StartAsync(extra: settings,
+            services: s => s.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter>(new ConnectionFrom(System.Net.IPAddress.Parse(connectionFrom))));
+
+        async Task<HttpStatusCode> GuestFor(string client)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/auth/guest");
+            request.Headers.Add("X-Forwarded-For", client);
+            using var response = await app.Anonymous.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await GuestFor("203.0.113.5"));
+        Assert.Equal(limitedApart ? HttpStatusCode.OK : HttpStatusCode.TooManyRequests, await GuestFor("203.0.113.6"));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await GuestFor("203.0.113.5"));
+    }
+
+    [Fact]
+    public void A_trusted_proxy_that_is_not_an_address_stops_start_up_with_a_message_naming_it()
+    {
+        var options = new Brigade.Hosting.LimitsOptions { TrustedProxies = ["10.0.0.0/8", "proxy.internal"] };
+        Assert.Contains("'proxy.internal'", options.Validate(), StringComparison.Ordinal);
+    }
+
+    /// <summary>Every request arrives from this address, as if through a proxy there.</summary>
+    private sealed class ConnectionFrom(System.Net.IPAddress address) : Microsoft.AspNetCore.Hosting.IStartupFilter
+    {
+        public Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> Configure(Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> next) => app =>
+        {
+            app.Use((http, go) =>
+            {
+                http.Connection.RemoteIpAddress = address;
+                return go(http);
+            });
+            next(app);
+        };
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Brigade.Http;
@@ -195,7 +196,7 @@ public class OrderApiRulesTests
     }
 
     [Fact]
-    public async Task Resuming_a_finished_order_from_its_last_event_sends_nothing_more_and_closes()
+    public async Task Resuming_a_finished_order_from_its_last_event_is_204_which_stops_the_client_reconnecting()
     {
         await using var app = await TestApp.StartAsync(catalogJson: OrderApiTests.HumanKitchen);
         var id = (await app.PlaceAsync(Soup)).GetProperty("id").GetString()!;
@@ -206,8 +207,27 @@ public class OrderApiRulesTests
         var messages = new List<SseMessage>();
         await foreach (var m in Sse.ReadAsync(body)) messages.Add(m);
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // A browser's EventSource reconnects whenever a stream closes, with the last id it saw: an
+        // empty 200 would have it reconnect for ever. A 204 is what tells it to stop.
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
         Assert.Empty(messages);
+    }
+
+    [Fact]
+    public async Task A_stream_resumed_with_nothing_new_sends_its_headers_at_once_not_with_the_first_keep_alive()
+    {
+        await using var app = await TestApp.StartAsync(catalogJson: OrderApiTests.HumanKitchen);
+        var id = (await app.PlaceAsync(Soup)).GetProperty("id").GetString()!;
+        var version = (await app.GetJsonAsync($"/api/orders/{id}")).GetProperty("version").GetInt64();
+
+        var (response, body) = await Sse.OpenAsync(app.Client, $"/api/orders/{id}/stream", lastEventId: version.ToString(CultureInfo.InvariantCulture));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // Only once the stream is open does the order change: the first line is that change, not a
+        // keep-alive comment that had to come first to carry the headers.
+        (await app.Client.PostAsync($"/api/orders/{id}/cancel", null)).Dispose();
+
+        using var reader = new StreamReader(body);
+        Assert.Equal($"id: {version + 1}", await reader.ReadLineAsync());
     }
 
     [Fact]
@@ -249,6 +269,66 @@ public class OrderApiRulesTests
 
         var served = await app.GetJsonAsync($"/api/orders/{id}");
         Assert.Equal("cancelled", served.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task An_order_whose_201_went_out_is_in_its_customers_list_while_the_summary_table_is_behind()
+    {
+        await using var app = await TestApp.StartAsync(catalogJson: OrderApiTests.HumanKitchen);
+        using var cara = app.ClientAs("customer", "cara");
+        var first = await PlaceAsAsync(cara, Soup, "k-first");
+        await SummarizedEventuallyAsync(app, first);
+
+        // The projector falls behind (here it stops): the table no longer follows the log.
+        await app.Service<SummaryProjector>().StopAsync(CancellationToken.None);
+        var second = await PlaceAsAsync(cara, Soup, "k-second");
+
+        Assert.Equal([second, first], await ListAsync(cara));
+        using var admin = await app.Client.GetAsync("/api/orders?customerId=cara");
+        Assert.Contains(second, (await admin.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().Select(o => o.GetProperty("id").GetString()));
+        using var dave = app.ClientAs("customer", "dave");
+        Assert.Empty(await ListAsync(dave));
+    }
+
+    [Fact]
+    public async Task An_order_written_although_its_201_came_only_on_the_retry_is_listed_while_the_summary_table_is_behind()
+    {
+        await using var app = await TestApp.StartAsync(catalogJson: OrderApiTests.HumanKitchen);
+        using var cara = app.ClientAs("customer", "cara");
+        await app.Service<SummaryProjector>().StopAsync(CancellationToken.None);
+
+        // The placing reaches the disk but its answer is lost: no listener hears it, the engine
+        // rebuilds from the log, and the retry with the same key gets that order.
+        app.Service<Brigade.Storage.SqliteEventStore>().LoseNextAcknowledgements = 1;
+        using (var lost = await TestApp.PostOrderAsync(cara, Soup, "k-lost")) await ProblemAssert.IsProblem(lost, 503);
+        var id = await PlaceAsAsync(cara, Soup, "k-lost");
+
+        Assert.Equal([id], await ListAsync(cara));
+    }
+
+    private static async Task<string> PlaceAsAsync(HttpClient client, string body, string key)
+    {
+        using var response = await TestApp.PostOrderAsync(client, body, key);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return await IdOf(response);
+    }
+
+    private static async Task<List<string>> ListAsync(HttpClient client)
+    {
+        using var response = await client.GetAsync("/api/orders");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().Select(o => o.GetProperty("id").GetString()!).ToList();
+    }
+
+    /// <summary>Wait (at most 30 s) until the summary projector has saved the order's row.</summary>
+    private static async Task SummarizedEventuallyAsync(TestApp app, string id)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (await app.Service<Brigade.Storage.IReadModelStore>().GetSummaryAsync(id) is null)
+        {
+            if (limit.IsCancellationRequested) Assert.Fail($"order {id} was never summarized");
+            await Task.Delay(20, CancellationToken.None);
+        }
     }
 
     [Theory]

@@ -63,6 +63,8 @@ public class OrderApiTests
         Assert.Contains(order.GetProperty("status").GetString(), new[] { "accepted", "preparing" });
         Assert.Equal("pizza-north", order.GetProperty("outletId").GetString());
         Assert.True(order.GetProperty("estimatedReadyAt").GetDateTimeOffset() > order.GetProperty("timeline").GetProperty("placedAt").GetDateTimeOffset());
+        // A delivery order is told when to expect it at the door from the start, not only once a courier has it.
+        Assert.True(order.GetProperty("estimatedDeliveryAt").GetDateTimeOffset() > order.GetProperty("estimatedReadyAt").GetDateTimeOffset());
         // The 201 is rendered for its caller alone: an open order that nobody reads keeps no rendering in memory.
         var view = app.Service<OrderReadModel>().Find(id);
         Assert.NotNull(view);

@@ -155,6 +155,29 @@ public class PaymentTests
     }
 
     [Fact]
+    public async Task An_authorisation_of_the_wrong_amount_is_voided_and_the_order_waits_for_the_right_one()
+    {
+        await using var app = await TestApp.StartAsync(extra: Payments(("LocalCallbacks", "false")));
+        var id = (await app.PlaceAsync(Espresso)).GetProperty("id").GetString()!;
+        var provider = (LocalPaymentProvider)app.Service<IPaymentProvider>();
+        var charge = Assert.Single(provider.Charges);
+        var secret = app.Service<PaymentSecrets>().WebhookSecret;
+
+        var wrong = Body("evt_wrong", id, "pay_wrong", charge.AmountCents + 100);
+        var problem = await ProblemAssert.IsProblem(await SendAsync(app, wrong, WebhookSignature.Sign(secret, DateTimeOffset.UtcNow, wrong)), 422);
+        Assert.Contains("voided", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(["pay_wrong"], provider.Voids.Select(v => v.PaymentId));
+        Assert.Equal("placed", (await app.GetJsonAsync($"/api/orders/{id}")).GetProperty("status").GetString());
+        Assert.False(charge.Voided, "the order's own authorisation was released");
+
+        var right = Body("evt_right", id, charge.PaymentId, charge.AmountCents);
+        using (var paid = await SendAsync(app, right, WebhookSignature.Sign(secret, DateTimeOffset.UtcNow, right)))
+            Assert.Equal(HttpStatusCode.OK, paid.StatusCode);
+        Assert.Equal("authorized", (await PaidAsync(app, id)).GetProperty("payment").GetString());
+        Assert.DoesNotContain(provider.Voids, v => v.PaymentId == charge.PaymentId);
+    }
+
+    [Fact]
     public async Task An_authorisation_without_an_amount_is_refused_as_malformed_rather_than_ignored()
     {
         await using var app = await TestApp.StartAsync(extra: Payments(("LocalCallbacks", "false")));

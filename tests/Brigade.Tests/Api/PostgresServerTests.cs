@@ -68,6 +68,23 @@ public sealed class PostgresServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Listing_orders_filtered_by_a_customer_or_outlet_with_a_nul_character_finds_none_instead_of_failing()
+    {
+        await using var app = await TestApp.StartAsync(extra: OnPostgres());
+        var placed = await app.PlaceAsync(Pizza);
+
+        // A path cannot hold U+0000 (the server refuses it), but a query string can, and PostgreSQL's text cannot.
+        foreach (var filter in new[] { "customerId=test-admin%00", "outletId=pizza-south%00" })
+        {
+            using var listed = await app.Client.GetAsync($"/api/orders?{filter}");
+            var text = await listed.Content.ReadAsStringAsync();
+            Assert.True(listed.StatusCode == System.Net.HttpStatusCode.OK, $"{filter}: {(int)listed.StatusCode} {text}");
+            Assert.Equal("[]", text);
+        }
+        Assert.Equal(placed.GetProperty("id").GetString(), (await app.GetJsonAsync("/api/orders?customerId=test-admin"))[0].GetProperty("id").GetString());
+    }
+
+    [Fact]
     public async Task An_idempotency_key_reused_after_the_gate_forgot_it_gets_its_order_or_a_422_not_a_503()
     {
         await using var app = await TestApp.StartAsync(extra: OnPostgres());

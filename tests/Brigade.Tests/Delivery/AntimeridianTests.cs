@@ -23,10 +23,13 @@ public class AntimeridianTests
         }
         """, "taveuni");
 
-    private static string Outlet(string id, double lon) => $$"""
-        { "id": "{{id}}", "lat": -16.80, "lon": {{lon.ToString(System.Globalization.CultureInfo.InvariantCulture)}},
+    private static string Outlet(string id, double lon, string zone = "null") => $$"""
+        { "id": "{{id}}", "lat": -16.80, "lon": {{lon.ToString(System.Globalization.CultureInfo.InvariantCulture)}}, "zone": {{zone}},
           "stations": [ { "id": "pizza" } ], "staff": [ { "id": "a", "skills": ["pizza"] } ] }
         """;
+
+    /// <summary>About 11 km square around the outlet at 179.99, from 179.95 east across the line to -179.95.</summary>
+    private const string ZoneAcrossTheLine = """{ "polygon": [ [-16.75, 179.95], [-16.75, -179.95], [-16.85, -179.95], [-16.85, 179.95] ] }""";
 
     [Fact]
     public void A_courier_just_across_the_180th_meridian_from_the_outlet_is_offered_its_order()
@@ -93,5 +96,49 @@ public class AntimeridianTests
             Assert.InRange(GeoPoint.HaversineMetres(new GeoPoint(-16.80, 180), new GeoPoint(view.Lat, view.Lon)), 0, 2_000);
         }
         Assert.NotEmpty(log.OfType<OrderDelivered>());
+    }
+
+    [Theory]
+    [InlineData(-16.80, 179.97, true)]
+    [InlineData(-16.80, -179.97, true)]
+    [InlineData(-16.80, 180.0, true)]
+    [InlineData(-16.80, -180.0, true)]
+    [InlineData(-16.76, -179.951, true)]
+    [InlineData(-16.80, 0.0, false)]
+    [InlineData(-16.80, 179.90, false)]
+    [InlineData(-16.80, -179.90, false)]
+    [InlineData(-16.90, 179.99, false)]
+    [InlineData(-16.70, -179.99, false)]
+    public void A_polygon_zone_across_the_180th_meridian_holds_the_addresses_between_its_vertices_the_short_way(double lat, double lon, bool inside)
+    {
+        var outlet = Taveuni("{}", Outlet("k", 179.99, ZoneAcrossTheLine)).FindOutlet("k")!;
+
+        Assert.Equal(inside, outlet.Zone.Contains(new GeoPoint(lat, lon)));
+    }
+
+    [Fact]
+    public void An_order_just_across_the_180th_meridian_inside_a_polygon_zone_is_taken_and_one_on_the_far_side_of_the_world_is_refused()
+    {
+        var e = new BrigadeEngine(Taveuni("""{ "simulatedCouriers": 0 }""", Outlet("k", 179.99, ZoneAcrossTheLine)));
+        var log = new List<IDomainEvent>();
+        e.Advance(T0, log);
+
+        var across = e.PlaceOrder(new PlaceOrder("o1", "r", null, [new OrderLine("pizza", 1)], new GeoPoint(-16.80, -179.98), "c", "o1", "h1", "4321"), T0, log);
+        var farAway = e.PlaceOrder(new PlaceOrder("o2", "r", null, [new OrderLine("pizza", 1)], new GeoPoint(-16.80, 0.5), "c", "o2", "h2", "4321"), T0, log);
+
+        Assert.True(across.IsOk, across.Message);
+        Assert.Equal("outside-delivery-zone", farAway.Code);
+    }
+
+    [Theory]
+    [InlineData(-179.99, true)]  // 2.1 km east, across the line
+    [InlineData(179.97, true)]   // 2.1 km west
+    [InlineData(-179.96, false)] // 5.3 km east, across the line
+    [InlineData(0.0, false)]
+    public void A_radius_zone_across_the_180th_meridian_is_measured_the_short_way(double lon, bool inside)
+    {
+        var outlet = Taveuni("{}", Outlet("k", 179.99, """{ "radiusKm": 3 }""")).FindOutlet("k")!;
+
+        Assert.Equal(inside, outlet.Zone.Contains(new GeoPoint(-16.80, lon)));
     }
 }

@@ -186,6 +186,71 @@ public class RouterTests
     }
 
     [Fact]
+    public void A_delivery_order_is_expected_at_the_door_as_the_router_promised_and_the_estimate_moves_with_the_kitchen()
+    {
+        var e = new BrigadeEngine(TwoOutlets(marginMinutes: 600));
+        var log = new List<IDomainEvent>();
+        e.Advance(T0, log);
+
+        Assert.True(Place(e, "o1", T0, log).IsOk);
+        var promised = Routed(log, "o1").Candidates.Single(c => c.OutletId == "k1");
+        var order = e.Orders["o1"];
+        var toDoor = promised.PromisedAt!.Value - promised.ReadyAt!.Value;
+        Assert.True(toDoor > TimeSpan.Zero);
+        Assert.Equal(order.EstimatedReadyAt + toDoor, order.ExpectedAtDoor);
+
+        // A second order at the same one-chef kitchen waits behind the first: its door moves with its kitchen estimate.
+        Assert.True(Place(e, "o2", T0.AddSeconds(1), log).IsOk);
+        var second = e.Orders["o2"];
+        Assert.Equal(second.EstimatedReadyAt + second.PlannedReadyToDoor, second.ExpectedAtDoor);
+        Assert.True(second.ExpectedAtDoor > order.ExpectedAtDoor);
+
+        // Once it is ready, the door follows the actual ready time.
+        e.Advance(T0.AddMinutes(30), log);
+        order = e.Orders["o1"];
+        Assert.NotNull(order.Timeline.ReadyAt);
+        Assert.Equal(order.Timeline.ReadyAt + toDoor, order.ExpectedAtDoor);
+    }
+
+    [Fact]
+    public void An_order_for_a_named_outlet_gets_a_door_estimate_too_and_a_pickup_order_none()
+    {
+        var e = new BrigadeEngine(TwoOutlets());
+        var log = new List<IDomainEvent>();
+        e.Advance(T0, log);
+
+        Assert.True(Place(e, "named", T0, log, outlet: "k2").IsOk);
+        var candidate = Assert.Single(Routed(log, "named").Candidates);
+        Assert.True(candidate.Eligible);
+        Assert.Equal(candidate.PromisedAt, e.Orders["named"].EstimatedReadyAt + (candidate.PromisedAt - candidate.ReadyAt));
+        Assert.NotNull(e.Orders["named"].ExpectedAtDoor);
+
+        Assert.True(e.PlaceOrder(new PlaceOrder("pickup", "r", null, [new OrderLine("pizza", 1)], null, "c", "pickup", "h", null), T0, log).IsOk);
+        Assert.Null(e.Orders["pickup"].ExpectedAtDoor);
+        Assert.Null(e.Orders["pickup"].PlannedReadyToDoor);
+    }
+
+    [Fact]
+    public void A_courier_s_estimate_replaces_the_plan_and_the_plan_returns_if_the_courier_is_taken_off()
+    {
+        var planned = new Order
+        {
+            Id = "o", RestaurantId = "r", Lines = [new OrderLine("pizza", 1)], DeliverTo = NearK1, CustomerId = "c", IdempotencyKey = "k", RequestHash = "h",
+            Status = OrderStatus.Preparing, EstimatedReadyAt = T0.AddMinutes(10), PlannedReadyToDoor = TimeSpan.FromMinutes(12),
+        };
+        Assert.Equal(T0.AddMinutes(22), planned.ExpectedAtDoor);
+
+        var assigned = Order.Apply(planned, new Brigade.Delivery.CourierAssigned("o", "ann", "offer-1", T0.AddMinutes(10), T0.AddMinutes(19), T0.AddMinutes(1)));
+        Assert.Equal(T0.AddMinutes(19), assigned.ExpectedAtDoor);
+
+        var unassigned = Order.Apply(assigned, new Brigade.Delivery.CourierUnassigned("o", "ann", "shift ended", T0.AddMinutes(2)));
+        Assert.Equal(T0.AddMinutes(22), unassigned.ExpectedAtDoor);
+
+        var cancelled = Order.Apply(planned, new OrderCancelled("o", "changed my mind", "c", T0.AddMinutes(1)));
+        Assert.Null(cancelled.ExpectedAtDoor);
+    }
+
+    [Fact]
     public void A_delivery_promise_counts_the_wait_for_a_courier()
     {
         var e = new BrigadeEngine(TwoOutlets(noCourierPenaltyMinutes: 30));

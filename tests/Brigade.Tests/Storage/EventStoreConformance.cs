@@ -273,6 +273,38 @@ public abstract class EventStoreConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reads_by_stream_prefix_before_a_position_return_the_newest_below_it_oldest_first()
+    {
+        for (var i = 0; i < 5; i++) await Store.CommitAsync(new Commit([E("kitchen-a" + i), E("courier-c")]));
+        var all = await Store.ReadByStreamPrefixAsync("kitchen-", null, 10, default);
+
+        var below = await Store.ReadByStreamPrefixBeforeAsync("kitchen-", all[3].Position, 2);
+        var first = await Store.ReadByStreamPrefixBeforeAsync("kitchen-", all[0].Position, 10);
+
+        Assert.Equal(["kitchen-a1", "kitchen-a2"], below.Select(e => e.StreamId));
+        Assert.True(below[0].Position < below[1].Position);
+        Assert.Empty(first);
+        Assert.Equal(all.Select(e => e.Position), (await Store.ReadByStreamPrefixBeforeAsync("kitchen-", long.MaxValue, 10)).Select(e => e.Position));
+    }
+
+    [Fact]
+    public async Task Reads_every_event_of_the_streams_with_a_prefix_stream_by_stream_in_version_order_past_a_page()
+    {
+        // More than a page (1024), interleaved across streams, beside streams whose ids only look alike.
+        var streams = new[] { "alerts-b", "alerts-a", "alerts-", "alerts-a-2" };
+        for (var round = 0; round < 3; round++)
+            await Store.CommitAsync(new Commit([.. Enumerable.Range(0, 500).SelectMany(_ => streams.Select(s => E(s))), E("alerts"), E("alerts."), E("alertsx-1"), E("order-o")]));
+
+        var read = new List<StoredEvent>();
+        await foreach (var e in Store.ReadStreamsByPrefixAsync("alerts-")) read.Add(e);
+
+        Assert.Equal(6000, read.Count);
+        Assert.Equal(["alerts-", "alerts-a", "alerts-a-2", "alerts-b"], read.Select(e => e.StreamId).Distinct());
+        foreach (var stream in read.GroupBy(e => e.StreamId))
+            Assert.Equal(Enumerable.Range(1, 1500).Select(v => (long)v), stream.Select(e => e.Version));
+    }
+
+    [Fact]
     public async Task Summaries_and_their_checkpoint_are_saved_together_and_can_be_reset()
     {
         var at = DateTimeOffset.UnixEpoch.AddDays(3);

@@ -652,6 +652,43 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
             ) newest ORDER BY position
             """, [prefix, (since ?? DateTimeOffset.UnixEpoch.AddYears(-1000)).UtcDateTime, Math.Clamp(limit, 1, 10_000)], ct);
 
+    public Task<IReadOnlyList<StoredEvent>> ReadByStreamPrefixBeforeAsync(string prefix, long beforePosition, int limit, CancellationToken ct = default) =>
+        QueryEvents($"""
+            SELECT * FROM (
+              SELECT {EventColumns} FROM events
+              WHERE starts_with(stream_id, $1) AND stream_id >= $1 AND position < $2 ORDER BY position DESC LIMIT $3
+            ) newest ORDER BY position
+            """, [prefix, beforePosition, Math.Clamp(limit, 1, 10_000)], ct);
+
+    public async IAsyncEnumerable<StoredEvent> ReadStreamsByPrefixAsync(string prefix, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        // Keyset pages in the (stream_id, version) index, bounded above so the last page ends at the
+        // prefix's end rather than at the index's: one pass however many events there are.
+        var end = PrefixEnd(prefix);
+        var (stream, version) = (prefix, 0L);
+        while (true)
+        {
+            var page = await QueryEvents($"""
+                SELECT {EventColumns} FROM events
+                WHERE (stream_id, version) > ($1, $2) AND stream_id < $3 AND starts_with(stream_id, $4) ORDER BY stream_id, version LIMIT {ReadPage}
+                """, [stream, version, end, prefix], ct);
+            foreach (var e in page) yield return e;
+            if (page.Count < ReadPage) yield break;
+            (stream, version) = (page[^1].StreamId, page[^1].Version);
+        }
+    }
+
+    /// <summary>
+    /// The least string above every id that starts with <paramref name="prefix"/> (stream ids compare
+    /// by code point, COLLATE "C"): the prefix with its last character one higher.
+    /// </summary>
+    internal static string PrefixEnd(string prefix)
+    {
+        if (prefix.Length == 0 || prefix[^1] >= '\ud7ff')
+            throw new ArgumentException("A stream prefix ends with a character below U+D7FF.", nameof(prefix));
+        return prefix[..^1] + (char)(prefix[^1] + 1);
+    }
+
     private Task<IReadOnlyList<StoredEvent>> QueryEvents(string sql, object[] args, CancellationToken ct) => Retried(() => QueryEventsOnce(sql, args, ct), ct);
 
     private async Task<IReadOnlyList<StoredEvent>> QueryEventsOnce(string sql, object[] args, CancellationToken ct)

@@ -1,5 +1,5 @@
 // Operations alerts from GET /api/alerts: the rules firing now, then the recently resolved ones.
-// Shape: { active: [AlertView], recent: [AlertView] }, AlertView = { alertId, rule, kind, subject,
+// Shape: { active: [AlertView], recent: [AlertView], nextBefore }, AlertView = { alertId, rule, kind, subject,
 // state: "firing" | "resolved", message, value, threshold, firedAt, resolvedAt? }.
 import { h, replace } from '../dom.js';
 import { clock } from '../format.js';
@@ -22,7 +22,8 @@ export default {
   refreshSeconds: 15,
   render(body, data) {
     const active = data?.active ?? [];
-    const recent = (data?.recent ?? []).filter(a => a.state !== 'firing').slice(0, 50);
+    // The page comes newest last: show its newest 50 resolved, newest first.
+    const recent = (data?.recent ?? []).filter(a => a.state !== 'firing').slice(-50).reverse();
     if (active.length === 0 && recent.length === 0) return replace(body, h('p', { class: 'muted' }, 'No alerts: every rule is quiet.'));
     replace(body,
       h('p', {}, active.length === 0 ? 'Nothing firing now.' : `${active.length} firing now.`),
