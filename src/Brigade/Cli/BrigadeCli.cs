@@ -22,17 +22,62 @@ public static class BrigadeCli
     /// unknown option, a word where a number belongs) is a mistake like any setting a verb refuses:
     /// one line that names it on standard error and exit code 2, not the whole help text and 1.
     /// </summary>
-    public static Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(string[] args)
     {
-        var parse = Build().Parse(args);
-        if (parse.Action is not ParseErrorAction) return parse.InvokeAsync();
+        var root = Build();
+        if (args.Length == 0)
+        {
+            // No verb: what the verbs are, as a usage mistake.
+            await root.Parse(["--help"]).InvokeAsync();
+            return 2;
+        }
+        var parse = root.Parse(args);
+        if (parse.Action is not ParseErrorAction) return await parse.InvokeAsync();
         var names = new List<string>();
         for (var c = parse.CommandResult; c is not null; c = c.Parent as System.CommandLine.Parsing.CommandResult)
             names.Insert(0, c.Parent is null ? "brigade" : c.Command.Name);
         var prefix = string.Join(' ', names);
         foreach (var error in parse.Errors) Console.Error.WriteLine($"{prefix}: {error.Message}");
+        foreach (var token in parse.UnmatchedTokens)
+            if (ClosestOption(parse.CommandResult.Command, token) is { } meant)
+                Console.Error.WriteLine($"{prefix}: did you mean {meant} rather than {token}?");
         Console.Error.WriteLine($"Run '{prefix} --help' to see what it takes.");
-        return Task.FromResult(2);
+        return 2;
+    }
+
+    /// <summary>The option of <paramref name="command"/> a mistyped <paramref name="token"/> most likely meant: at most two edits away.</summary>
+    internal static string? ClosestOption(Command command, string token)
+    {
+        if (!token.StartsWith('-')) return null;
+        var name = token.Split('=', 2)[0];
+        string? best = null;
+        var bestDistance = 3;
+        foreach (var option in command.Options)
+            foreach (var candidate in option.Aliases.Append(option.Name))
+            {
+                var d = EditDistance(name, candidate);
+                if (d > 0 && d < bestDistance) (best, bestDistance) = (candidate, d);
+            }
+        return best;
+    }
+
+    /// <summary>Levenshtein distance, one row at a time.</summary>
+    private static int EditDistance(string a, string b)
+    {
+        var row = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++) row[j] = j;
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var diagonal = row[0];
+            row[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var above = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.Length];
     }
 
     /// <summary>An option that takes a number, whose bad value is named as such ("must be a number, not 'abc'"), not by a .NET type.</summary>

@@ -56,6 +56,25 @@ public class ServeCommandTests
     }
 
     [Fact]
+    public async Task A_mistyped_option_is_answered_with_the_option_it_most_likely_meant()
+    {
+        var (code, _, error) = await RunAsync(["serve", "--time-scal", "600"]);
+
+        Assert.Equal(2, code);
+        Assert.Contains("brigade serve: did you mean --time-scale rather than --time-scal?", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Brigade_without_a_verb_shows_the_verbs_and_exits_with_code_2()
+    {
+        var (code, output, _) = await RunAsync([]);
+
+        Assert.Equal(2, code);
+        Assert.Contains("serve", output, StringComparison.Ordinal);
+        Assert.Contains("simulate", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Serve_on_an_address_this_machine_does_not_have_says_so_and_exits_without_a_stack_trace()
     {
         // 192.0.2.1 is reserved for documentation (RFC 5737): no machine has it.
