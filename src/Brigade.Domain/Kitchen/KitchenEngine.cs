@@ -709,7 +709,7 @@ public sealed partial class KitchenEngine
             if (count[s] > st.Spec.MaxQueuedTasks)
                 return (Admission.Refused($"the order needs {count[s]} tasks at the {st.Spec.Id} station, more than its queue holds ({st.Spec.MaxQueuedTasks})", TimeSpan.Zero, At(now)), plan);
             if (st.Queued + count[s] > st.Spec.MaxQueuedTasks)
-                return (Admission.Refused($"the {st.Spec.Id} queue is full ({st.Queued} tasks)", RetryAfterFull(st), At(now)), plan);
+                return (Admission.Refused($"the {st.Spec.Id} queue is full ({st.Queued} tasks)", RetryAfterFull(st, now), At(now)), plan);
             var capacity = CachedCapacity(s);
             if (capacity <= 0)
                 return (Admission.Refused($"no chef is available at the {st.Spec.Id} station", TimeSpan.FromMinutes(5), At(now)), plan);
@@ -751,10 +751,25 @@ public sealed partial class KitchenEngine
         return (new Admission(true, estimate, TimeSpan.Zero, null), plan);
     }
 
-    private TimeSpan RetryAfterFull(KStation s)
+    /// <summary>
+    /// When a full station queue should have room: a quarter of the time it takes to drain. The queue
+    /// drains as the crew works off its chef time and as the equipment its queued tasks wait for comes
+    /// free; a queue of unattended equipment steps owes no chef time at all, but is still full until a
+    /// slot opens. Never zero: zero would tell the caller no wait could ever make room.
+    /// </summary>
+    private TimeSpan RetryAfterFull(KStation s, long now)
     {
         var capacity = Capacity(s.Index, out _);
-        return capacity > 0 ? TimeSpan.FromTicks((long)(s.BacklogTicks / capacity / 4)) : TimeSpan.FromMinutes(5);
+        if (capacity <= 0) return TimeSpan.FromMinutes(5);
+        var drain = s.BacklogTicks / capacity;
+        for (var e = 0; e < _equipment.Length; e++)
+        {
+            if (s.Queues[e + 1].Count == 0) continue;
+            var slots = _equipment[e].WorkingSlots();
+            if (slots == 0) return TimeSpan.FromMinutes(10);
+            drain = Math.Max(drain, (double)EquipmentLoad(e, now) / slots);
+        }
+        return TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, (long)(drain / 4)));
     }
 
     /// <summary>Sum of the speeds of the station's available chefs; standby chefs who could be called in count if none is.</summary>

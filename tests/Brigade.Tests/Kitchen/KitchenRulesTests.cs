@@ -1,3 +1,4 @@
+using Brigade.Catalog;
 using Brigade.Engine;
 using Brigade.Kitchen;
 using Brigade.Orders;
@@ -282,6 +283,45 @@ public class KitchenRulesTests
         Assert.False(full.Accepted);
         Assert.StartsWith("the pizza queue is full", full.Reason, StringComparison.Ordinal);
         Assert.Equal(TimeSpan.FromMinutes(5), full.RetryAfter);
+    }
+
+    [Fact]
+    public void A_queue_full_of_unattended_oven_steps_is_answered_with_a_positive_retry_not_as_never()
+    {
+        // Loaves are an oven step alone: no hands-on work, 600 s in the one-slot oven, unattended. The
+        // first goes straight in; the next two wait in the oven station's queue (it holds two) for the
+        // slot. The queue owes no chef time at all, but it drains as the oven does: a fourth loaf is
+        // a "try again later" (429), not an order no outlet could ever take (422).
+        var catalog = CatalogLoader.Parse("""
+            {
+              "timeZone": "UTC",
+              "fleet": { "simulatedCouriers": 0 },
+              "restaurants": [{
+                "id": "r",
+                "menu": [ { "id": "loaf", "priceCents": 400, "steps": [
+                    { "name": "bake", "station": "oven", "workSeconds": 0, "equipment": "oven", "equipmentSeconds": 600 } ] } ],
+                "outlets": [{
+                  "id": "k", "lat": 52.52, "lon": 13.40, "maxPromiseMinutes": 120,
+                  "stations": [ { "id": "oven", "maxQueuedTasks": 2 } ],
+                  "equipment": [ { "id": "oven", "capacity": 1 } ],
+                  "staff": [ { "id": "a", "skills": ["oven"] } ]
+                }]
+              }]
+            }
+            """, "oven only");
+        var engine = new BrigadeEngine(catalog);
+        var events = new List<IDomainEvent>();
+        engine.Advance(T0, events);
+        for (var i = 0; i < 3; i++)
+            Assert.True(engine.PlaceOrder(new PlaceOrder($"o{i}", "r", "k", [new OrderLine("loaf", 1)], null, "c", $"key{i}", "h"), T0, events).IsOk);
+        var before = events.Count;
+
+        var full = engine.PlaceOrder(new PlaceOrder("o3", "r", "k", [new OrderLine("loaf", 1)], null, "c", "key3", "h"), T0.AddSeconds(1), events);
+
+        Assert.Equal(Outcome.Refused, full.Outcome);
+        Assert.StartsWith("the oven queue is full", full.Message, StringComparison.Ordinal);
+        Assert.True(full.RetryAfter > TimeSpan.Zero, $"retry after {full.RetryAfter}");
+        Assert.Equal(before, events.Count);
     }
 
     // ------------------------------------------------------------------ 4. the backlog after a returned task
