@@ -332,6 +332,9 @@ public sealed partial class DeliveryEngine
     public DeliveryResult AcceptOffer(string courierId, string offerId, DateTimeOffset now, List<IDomainEvent> output)
     {
         if (!_couriers.TryGetValue(courierId, out var c)) return DeliveryResult.NotFound($"no courier {courierId}");
+        // The same accept again (a double tap, a retry after a lost answer): the courier holds its orders, so it is done.
+        // Answered as "not open", the courier would believe the offer lost while its orders wait for them.
+        if (c.Offer?.Id != offerId && c.Jobs.Any(j => j.OfferId == offerId)) return DeliveryResult.Ok();
         if (c.Offer?.Id != offerId) return DeliveryResult.Conflict($"offer {offerId} is not open for {courierId} (expired, declined or never made)");
         return Accept(c, c.Offer, now, output) ? DeliveryResult.Ok()
             : DeliveryResult.Conflict($"offer {offerId} was withdrawn: its orders were cancelled or failed");
@@ -368,6 +371,7 @@ public sealed partial class DeliveryEngine
     public DeliveryResult ArriveAtOutlet(string courierId, DateTimeOffset now, List<IDomainEvent> output)
     {
         if (!_couriers.TryGetValue(courierId, out var c)) return DeliveryResult.NotFound($"no courier {courierId}");
+        if (c.Phase == CourierPhase.AtOutlet) return DeliveryResult.Ok(); // said again: already there, nothing changes
         if (c.Phase != CourierPhase.ToOutlet) return DeliveryResult.Conflict($"{courierId} is not on the way to an outlet");
         _emit(output, new CourierArrivedAtOutlet(courierId, c.OutletId!, now));
         return DeliveryResult.Ok();
@@ -378,7 +382,8 @@ public sealed partial class DeliveryEngine
         if (!_couriers.TryGetValue(courierId, out var c)) return DeliveryResult.NotFound($"no courier {courierId}");
         var job = c.Jobs.FirstOrDefault(j => j.OrderId == orderId);
         if (job is null) return DeliveryResult.NotFound($"order {orderId} is not assigned to {courierId}");
-        if (job.State == JobState.PickedUp) return DeliveryResult.Conflict($"order {orderId} is already picked up");
+        // The same pickup again (a double tap, a retry after a lost answer) is done already and changes nothing.
+        if (job.State == JobState.PickedUp) return DeliveryResult.Ok();
         if (job.ReadyAt is null) return DeliveryResult.Conflict($"order {orderId} is not ready yet");
         if (c.Phase == CourierPhase.ToOutlet) _emit(output, new CourierArrivedAtOutlet(courierId, c.OutletId!, now));
         _emit(output, new OrderPickedUp(orderId, courierId, now));

@@ -111,6 +111,43 @@ public class DeliveryRulesTests
     }
 
     [Fact]
+    public void An_accept_sent_again_after_a_lost_answer_is_answered_as_done_and_changes_nothing()
+    {
+        // The courier's app accepted, but the answer was lost; it sends the accept again. The courier
+        // holds the offer's orders: telling them the offer is gone would leave the food with nobody coming.
+        var (e, log, offer, t) = BundleAcceptedAndReady();
+        var before = log.Count;
+
+        var again = e.AtDelivery(t, log, (d, o) => d.AcceptOffer("ann", offer.OfferId, t, o));
+
+        Assert.True(again.IsOk, again.Message);
+        Assert.Equal(before, log.Count);
+        Assert.Equal(offer.OrderIds.Order(), e.Delivery.CourierOf("ann", t)!.Orders.Order());
+        // Another courier's retry of it is still refused.
+        Assert.True(e.AtDelivery(t, log, (d, o) => d.StartShift("bob", "Bob", 52.521, 13.401, t, o)).IsOk);
+        Assert.Equal(Outcome.Conflict, e.AtDelivery(t, log, (d, o) => d.AcceptOffer("bob", offer.OfferId, t, o)).Outcome);
+    }
+
+    [Fact]
+    public void A_pickup_or_arrival_sent_again_after_a_lost_answer_is_answered_as_done_and_changes_nothing()
+    {
+        var (e, log, offer, t) = BundleAcceptedAndReady();
+        Assert.True(e.AtDelivery(t, log, (d, o) => d.ArriveAtOutlet("ann", t, o)).IsOk);
+        var arrived = log.Count;
+        Assert.True(e.AtDelivery(t, log, (d, o) => d.ArriveAtOutlet("ann", t, o)).IsOk);
+        Assert.Equal(arrived, log.Count);
+
+        Assert.True(e.AtDelivery(t, log, (d, o) => d.PickUp("ann", offer.OrderIds[0], t, o)).IsOk);
+        var before = log.Count;
+        var again = e.AtDelivery(t.AddSeconds(2), log, (d, o) => d.PickUp("ann", offer.OrderIds[0], t.AddSeconds(2), o));
+
+        Assert.True(again.IsOk, again.Message);
+        Assert.Equal(before, log.Count);
+        Assert.Equal("atoutlet", e.Delivery.CourierOf("ann", t)!.Phase); // still waiting for the second order
+        Assert.Single(log.OfType<OrderPickedUp>());
+    }
+
+    [Fact]
     public void A_courier_with_a_bundle_stays_at_the_outlet_until_every_order_of_it_is_picked_up()
     {
         var (e, log, offer, t) = BundleAcceptedAndReady();
