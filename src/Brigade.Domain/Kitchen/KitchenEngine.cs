@@ -359,7 +359,11 @@ public sealed partial class KitchenEngine
         // Whatever was on the unit goes back to wait for another one.
         var victims = _tasks.Values.Where(t => t.Equipment == ei && t.Unit == unit && t.Phase is TaskPhase.Working or TaskPhase.HandsFree)
             .OrderBy(t => t.Id).ToList();
-        foreach (var t in victims) Return(t, $"{equipmentId} unit {unit} broke", ticks, output);
+        foreach (var t in victims)
+        {
+            // Handing one back can fail its order (its last attempt), which drops the order's other tasks on the unit too.
+            if (t.Phase is TaskPhase.Working or TaskPhase.HandsFree) Return(t, $"{equipmentId} unit {unit} broke", ticks, output);
+        }
         Emit(output, new EquipmentBroke(OutletId, equipmentId, unit, now));
         Dispatch(ticks, output);
         return KitchenResult.Ok();

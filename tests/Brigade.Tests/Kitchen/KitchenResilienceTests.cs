@@ -276,6 +276,36 @@ public class KitchenResilienceTests
     }
 
     [Fact]
+    public void An_oven_that_breaks_under_two_bakes_of_one_order_on_their_last_attempt_fails_the_order_once()
+    {
+        // One attempt per step. Chefs a and b top the two pizzas of o1 and put both in the one oven
+        // (two slots) by 70 s. At 100 s the oven breaks under them: the first bake handed back fails
+        // the order, which takes its other bake with it; that one is not handed back as well.
+        var engine = new BrigadeEngine(TestCatalogs.Kitchen(outletExtra: "\"maxAttempts\": 1,"));
+        var events = new List<IDomainEvent>();
+        engine.Advance(T0, events);
+        Assert.True(engine.PlaceOrder(new PlaceOrder("o1", "r", "k", [new OrderLine("pizza", 2)], null, "c", "key", "h"), T0, events).IsOk);
+        engine.Advance(T0.AddSeconds(100), events);
+        Assert.Equal(2, events.OfType<TaskHandsFree>().Count());
+        var start = events.Count;
+
+        var broke = engine.AtKitchen("k", T0.AddSeconds(100), events, (k, o) => k.BreakEquipment("oven", 0, T0.AddSeconds(100), o));
+
+        Assert.True(broke.IsOk, broke.Message);
+        var after = events.Skip(start).ToList();
+        Assert.Single(after.OfType<TaskReturned>());
+        Assert.Single(after.OfType<OrderCookingFailed>(), f => f.OrderId == "o1");
+        Assert.Single(after.OfType<EquipmentBroke>());
+        Assert.Equal(OrderStatus.Failed, engine.Orders["o1"].Status);
+        Assert.False(engine.KitchenOf("k")!.HasOrder("o1"));
+        // The kitchen goes on: the oven is fixed and the next order cooks.
+        Assert.True(engine.AtKitchen("k", T0.AddSeconds(110), events, (k, o) => k.FixEquipment("oven", 0, T0.AddSeconds(110), o)).IsOk);
+        Assert.True(engine.PlaceOrder(new PlaceOrder("o2", "r", "k", [new OrderLine("pizza", 1)], null, "c", "key2", "h"), T0.AddSeconds(110), events).IsOk);
+        engine.Advance(T0.AddSeconds(1000), events);
+        Assert.Equal(OrderStatus.Ready, engine.Orders["o2"].Status);
+    }
+
+    [Fact]
     public void A_standby_chef_covers_for_a_sick_primary_then_stands_down_unpaid()
     {
         var k = K(TestCatalogs.Kitchen(pizzaChefs: """{ "id": "a", "skills": ["pizza"] }, { "id": "b", "skills": ["pizza"] }, { "id": "s", "skills": ["pizza"], "standby": true }"""));
