@@ -612,6 +612,9 @@ public sealed partial class KitchenEngine
                 if (pick is null || (!pick.Standby && c.Standby) || (pick.Standby == c.Standby && c.PaidTicks > pick.PaidTicks)) pick = c;
             }
             if (pick is null) break;
+            // A standby chef still busy covering goes first, once free (at a later review). Benching a
+            // regular instead (one just back, say) would keep the cover on and the regular off for good.
+            if (!pick.Standby && _chefs.Any(c => c.Home == station && c.Available && c.Standby && c.Task is not null)) break;
             Emit(output, new ChefStoodDown(OutletId, pick.Id, s.Spec.Id, $"crew target for {s.Spec.Id} is {s.TargetActive}", At(now)));
             active--;
         }

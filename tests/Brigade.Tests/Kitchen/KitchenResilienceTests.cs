@@ -323,6 +323,33 @@ public class KitchenResilienceTests
     }
 
     [Fact]
+    public void A_primary_back_while_the_standby_cover_is_mid_task_stays_on_the_crew_and_the_standby_stands_down_once_free()
+    {
+        // People work the pizza station: a and b, with s on standby. a falls sick, s is called in and
+        // starts a topping. a is back before s is done: the crew is one over its target, and the one
+        // to stand down is s, once free; not b, a regular, benched while the cover carries on.
+        var k = K(TestCatalogs.Kitchen(pizzaStation: HumanPizza, outletExtra: "\"leaseSeconds\": 3000,",
+            pizzaChefs: """{ "id": "a", "skills": ["pizza"] }, { "id": "b", "skills": ["pizza"] }, { "id": "s", "skills": ["pizza"], "standby": true }"""));
+        k.Advance(T0, []);
+        Assert.Equal(["ChefFellSick a", "ChefActivated s (covering for a (sick))"], Events(Do(o => k.MarkSick("a", T0.AddSeconds(10), o))));
+        Queue(k, "o1", 20);
+        var top = k.StartTask("s", null, T0.AddSeconds(20), []);
+        Assert.True(top.IsOk, top.Message);
+
+        var back = Do(o => k.MarkRecovered("a", T0.AddSeconds(30), o));
+
+        Assert.Equal(["ChefRecovered a"], Events(back));
+        Assert.True(k.CompleteTask(top.TaskId, top.Token, T0.AddSeconds(80), []).IsOk);
+        var review = Do(o => { k.Advance(T0.AddSeconds(100), o); return 0; });
+        Assert.Contains("ChefStoodDown s (crew target for pizza is 2)", Events(review));
+        var chefs = k.Snapshot(T0.AddSeconds(100)).Chefs.ToDictionary(c => c.Id, c => c.State);
+        Assert.Equal("standby", chefs["s"]);
+        Assert.NotEqual("standby", chefs["a"]);
+        Assert.NotEqual("standby", chefs["b"]);
+        Assert.True(k.StartTask("b", null, T0.AddSeconds(100), []).IsOk);
+    }
+
+    [Fact]
     public void A_standby_chef_takes_no_task_until_called_in()
     {
         var k = K(TestCatalogs.Kitchen(pizzaStation: HumanPizza,
