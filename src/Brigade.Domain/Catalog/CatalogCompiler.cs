@@ -20,16 +20,30 @@ public static class CatalogCompiler
     /// would wrap the total round to a negative amount.
     /// </summary>
     public const int MaxPriceCents = 10_000_000;
+    /// <summary>
+    /// The most a component's par, initial stock or batch may be. The kitchen adds stock, what is in prep
+    /// and a batch in ints: near int.MaxValue the sum wraps round to a negative level, below par, and
+    /// prep never stops. No shelf holds more than this of one component.
+    /// </summary>
+    public const int MaxStock = 100_000;
+    /// <summary>What an id may hold, said wherever an id is refused.</summary>
+    public const string IdRule = "1 to 64 lowercase letters a-z, digits, '-' and '_'";
+    // A delivery zone (or the fleet's start area) this wide already covers the globe: half the Earth's circumference.
+    private const double MaxRadiusKm = 20_000;
+    // A step or a courier's handover: anything longer than a working day is a slip of the unit.
     private static readonly TimeSpan MaxStepTime = TimeSpan.FromHours(12);
-    // Promise and routing times: a very long promise is how a catalog says "no limit", but it must stay
-    // a time the calendar can hold once added to now.
+    // Promise, routing, offer, lease and crew times: a very long one is how a catalog says "no limit", but it
+    // must stay a time the calendar can hold once added to now.
     private const double MaxMinutes = 1000 * 365.25 * 24 * 60;
+    private const double MaxSeconds = MaxMinutes * 60;
+    private const string MaxText = "1000 years";
 
     public static RestaurantCatalog Compile(CatalogDocument doc)
     {
         var problems = new List<string>();
         var restaurants = new List<Restaurant>();
-        var defaultZone = doc.TimeZone ?? "UTC";
+        // Checked even when every outlet names its own: a misspelt zone is a mistake wherever it is written.
+        var defaultZone = doc.TimeZone is null ? TimeZoneInfo.Utc : FindZone(doc.TimeZone, "timeZone", problems) ?? TimeZoneInfo.Utc;
         if (doc.Restaurants is not { Count: > 0 })
             problems.Add("catalog: there are no restaurants");
 
@@ -38,16 +52,16 @@ public static class CatalogCompiler
         foreach (var (r, ri) in Entries(doc.Restaurants, "restaurants", problems))
         {
             var rpath = $"restaurants[{r.Id ?? ri.ToString(CultureInfo.InvariantCulture)}]";
-            if (!IsId(r.Id)) { problems.Add($"{rpath}.id: '{r.Id}' is not a valid id (lowercase letters, digits and dashes)"); continue; }
+            if (!IsId(r.Id)) { problems.Add($"{rpath}.id: '{r.Id}' is not a valid id ({IdRule})"); continue; }
             if (!restaurantIds.Add(r.Id!)) problems.Add($"{rpath}.id: duplicate restaurant id '{r.Id}'");
 
             var components = new List<PreppedComponent>();
             foreach (var (c, _) in Entries(r.Components, $"{rpath}.components", problems))
             {
                 var cpath = $"{rpath}.components[{c.Id}]";
-                if (!IsId(c.Id)) { problems.Add($"{cpath}.id: '{c.Id}' is not a valid id"); continue; }
+                if (!IsId(c.Id)) { problems.Add($"{cpath}.id: '{c.Id}' is not a valid id ({IdRule})"); continue; }
                 if (components.Any(x => x.Id == c.Id)) problems.Add($"{cpath}: duplicate component id");
-                if (c.Batch < 1) problems.Add($"{cpath}.batch: must be at least 1, not {c.Batch}");
+                if (c.Batch is < 1 or > MaxStock) problems.Add($"{cpath}.batch: must be between 1 and {MaxStock}, not {c.Batch}");
                 if (c.Prep is not { Count: > 0 }) problems.Add($"{cpath}.prep: a prepped component needs a prep recipe");
                 var prep = CompileSteps(c.Prep ?? [], $"{cpath}.prep", null, problems);
                 if (prep.Any(s => s.Produces is not null)) problems.Add($"{cpath}.prep: a prep recipe cannot itself produce components");
@@ -59,7 +73,7 @@ public static class CatalogCompiler
             foreach (var (m, _) in Entries(r.Menu, $"{rpath}.menu", problems))
             {
                 var mpath = $"{rpath}.menu[{m.Id}]";
-                if (!IsId(m.Id)) { problems.Add($"{mpath}.id: '{m.Id}' is not a valid id"); continue; }
+                if (!IsId(m.Id)) { problems.Add($"{mpath}.id: '{m.Id}' is not a valid id ({IdRule})"); continue; }
                 // Reported, then left out: the restaurant indexes its menu by id, and a second item of an id
                 // would stop the compiler with a stack trace before the problems are shown.
                 if (menu.Any(x => x.Id == m.Id)) { problems.Add($"{mpath}: duplicate menu item id"); continue; }
@@ -85,11 +99,12 @@ public static class CatalogCompiler
         var fleet = CompileFleet(doc.Fleet ?? new FleetDocument(), restaurants, problems);
         var routing = doc.Routing ?? new RoutingDocument();
         CheckMinutes(routing.LocalityMarginMinutes, "routing.localityMarginMinutes", problems);
-        if (!(routing.SilentAfterSeconds > 0)) problems.Add("routing.silentAfterSeconds: must be positive");
+        // A device outlet is silent this long after its last heartbeat: at zero, the instant after every one.
+        CheckTime(routing.SilentAfterSeconds, "routing.silentAfterSeconds", 1, MaxSeconds, MaxText, problems);
         CheckMinutes(routing.NoCourierPenaltyMinutes, "routing.noCourierPenaltyMinutes", problems);
         if (problems.Count > 0) throw new CatalogException(problems);
         return new RestaurantCatalog(doc.Name ?? "catalog", restaurants, fleet, new RoutingSpec(
-            TimeSpan.FromMinutes(Math.Max(0, routing.LocalityMarginMinutes)), Seconds(routing.SilentAfterSeconds), TimeSpan.FromMinutes(Math.Max(0, routing.NoCourierPenaltyMinutes))));
+            Minutes(routing.LocalityMarginMinutes), Seconds(routing.SilentAfterSeconds), Minutes(routing.NoCourierPenaltyMinutes)));
     }
 
     private static FleetSpec CompileFleet(FleetDocument f, List<Restaurant> restaurants, List<string> problems)
@@ -97,16 +112,19 @@ public static class CatalogCompiler
         if (f.SimulatedCouriers is < 0 or > 100_000) problems.Add($"fleet.simulatedCouriers: must be between 0 and 100000, not {f.SimulatedCouriers}");
         if (!(f.SpeedKmh > 0) || f.SpeedKmh > 200) problems.Add($"fleet.speedKmh: must be in (0, 200], not {f.SpeedKmh}");
         if (!(f.DetourFactor >= 1) || f.DetourFactor > 5) problems.Add($"fleet.detourFactor: must be in [1, 5], not {f.DetourFactor}");
-        if (!(f.OfferSeconds > 0)) problems.Add("fleet.offerSeconds: must be positive");
+        // An offer expires this long after it is made: at zero, as it is made, and no courier could ever take one.
+        CheckTime(f.OfferSeconds, "fleet.offerSeconds", 1, MaxSeconds, MaxText, problems);
         // Every round schedules the next one this much later: under a clock tick that is no later at all, and
         // delivery runs rounds at one instant for ever; far under a second, catching up after a pause takes millions.
-        if (!(f.RoundSeconds >= 1)) problems.Add($"fleet.roundSeconds: must be at least 1, not {f.RoundSeconds}");
-        if (!(f.StaleSeconds > 0)) problems.Add("fleet.staleSeconds: must be positive");
+        CheckTime(f.RoundSeconds, "fleet.roundSeconds", 1, MaxSeconds, MaxText, problems);
+        // A position older than this is stale: at zero the geo index refuses to start, and under a second a
+        // courier reporting once a second is stale between reports.
+        CheckTime(f.StaleSeconds, "fleet.staleSeconds", 1, MaxSeconds, MaxText, problems);
         CheckSeconds(f.PickupServiceSeconds, "fleet.pickupServiceSeconds", problems);
         CheckSeconds(f.DropoffServiceSeconds, "fleet.dropoffServiceSeconds", problems);
         if (f.MaxBundleSize is < 1 or > 10) problems.Add($"fleet.maxBundleSize: must be between 1 and 10, not {f.MaxBundleSize}");
         if (f.SimulatedDeclineRate is < 0 or > 1) problems.Add($"fleet.simulatedDeclineRate: must be between 0 and 1, not {f.SimulatedDeclineRate}");
-        if (!(f.RadiusKm > 0)) problems.Add("fleet.radiusKm: must be positive");
+        if (!(f.RadiusKm > 0) || f.RadiusKm > MaxRadiusKm) problems.Add($"fleet.radiusKm: must be more than 0 and at most {MaxRadiusKm}, not {f.RadiusKm}");
         GeoPoint centre;
         if (f.CentreLat is { } lat && f.CentreLon is { } lon)
         {
@@ -125,7 +143,7 @@ public static class CatalogCompiler
         }
         return new FleetSpec(Math.Max(0, f.SimulatedCouriers), Math.Max(0.1, f.SpeedKmh) / 3.6, Math.Max(1, f.DetourFactor),
             Seconds(f.OfferSeconds), Seconds(f.RoundSeconds), Seconds(f.PickupServiceSeconds), Seconds(f.DropoffServiceSeconds),
-            Seconds(f.StaleSeconds), Math.Clamp(f.MaxBundleSize, 1, 10), Math.Clamp(f.SimulatedDeclineRate, 0, 1), centre, Math.Max(1, f.RadiusKm * 1000));
+            Seconds(f.StaleSeconds), Math.Clamp(f.MaxBundleSize, 1, 10), Math.Clamp(f.SimulatedDeclineRate, 0, 1), centre, Math.Clamp(f.RadiusKm * 1000, 1, MaxRadiusKm * 1000));
     }
 
     private static List<RecipeStep> CompileSteps(List<StepDocument> steps, string path, List<PreppedComponent>? components, List<string> problems)
@@ -137,12 +155,12 @@ public static class CatalogCompiler
             var s = steps[i];
             var spath = $"{path}[{i}]";
             if (s is null) { problems.Add($"{spath}: must be an object, not null"); continue; }
-            if (!IsId(s.Station)) problems.Add($"{spath}.station: '{s.Station}' is not a valid station id");
+            if (!IsId(s.Station)) problems.Add($"{spath}.station: '{s.Station}' is not a valid station id ({IdRule})");
             CheckSeconds(s.WorkSeconds, $"{spath}.workSeconds", problems);
             CheckSeconds(s.EquipmentSeconds, $"{spath}.equipmentSeconds", problems);
             if (s.Equipment is null && s.EquipmentSeconds > 0)
                 problems.Add($"{spath}.equipmentSeconds: set, but the step names no equipment");
-            if (s.Equipment is not null && !IsId(s.Equipment)) problems.Add($"{spath}.equipment: '{s.Equipment}' is not a valid id");
+            if (s.Equipment is not null && !IsId(s.Equipment)) problems.Add($"{spath}.equipment: '{s.Equipment}' is not a valid id ({IdRule})");
             if (s.WorkSeconds + s.EquipmentSeconds <= 0) problems.Add($"{spath}: a step must take some time");
             if (s.Produces is not null && components is not null && components.All(c => c.Id != s.Produces))
                 problems.Add($"{spath}.produces: unknown component '{s.Produces}'");
@@ -152,20 +170,16 @@ public static class CatalogCompiler
         return result;
     }
 
-    private static Outlet? CompileOutlet(OutletDocument o, Restaurant restaurant, string path, string defaultZone,
+    private static Outlet? CompileOutlet(OutletDocument o, Restaurant restaurant, string path, TimeZoneInfo defaultZone,
         HashSet<string> outletIds, List<string> problems)
     {
-        if (!IsId(o.Id)) { problems.Add($"{path}.id: '{o.Id}' is not a valid id"); return null; }
+        if (!IsId(o.Id)) { problems.Add($"{path}.id: '{o.Id}' is not a valid id ({IdRule})"); return null; }
         if (!outletIds.Add(o.Id!)) problems.Add($"{path}.id: duplicate outlet id '{o.Id}' (outlet ids are unique across the catalog)");
         if (o.Lat is null || o.Lon is null || !GeoPoint.IsValid(o.Lat.Value, o.Lon.Value))
             problems.Add($"{path}: lat/lon missing or out of range ({o.Lat}, {o.Lon})");
         var location = new GeoPoint(o.Lat ?? 0, o.Lon ?? 0);
 
-        TimeZoneInfo tz = TimeZoneInfo.Utc;
-        var tzName = o.TimeZone ?? defaultZone;
-        try { tz = TimeZoneInfo.FindSystemTimeZoneById(tzName); }
-        catch (TimeZoneNotFoundException) { problems.Add($"{path}.timeZone: unknown time zone '{tzName}'"); }
-        catch (InvalidTimeZoneException) { problems.Add($"{path}.timeZone: invalid time zone '{tzName}'"); }
+        var tz = o.TimeZone is null ? defaultZone : FindZone(o.TimeZone, $"{path}.timeZone", problems) ?? TimeZoneInfo.Utc;
 
         var hours = new List<(DayOfWeek, DailyWindow)>();
         foreach (var (h, hi) in Entries(o.Hours, $"{path}.hours", problems))
@@ -185,13 +199,16 @@ public static class CatalogCompiler
         foreach (var (w, wi) in Entries(o.OffPeak, $"{path}.offPeak", problems))
             if (ParseWindow(w.From, w.To, $"{path}.offPeak[{wi}]", problems) is { } window) offPeak.Add(window);
 
-        if (o.MaxPromiseMinutes <= 0) problems.Add($"{path}.maxPromiseMinutes: must be positive");
-        else CheckMinutes(o.MaxPromiseMinutes, $"{path}.maxPromiseMinutes", problems);
-        if (o.LeaseSeconds <= 0) problems.Add($"{path}.leaseSeconds: must be positive");
+        // Under a minute no kitchen's estimate fits: every order would be refused as too slow.
+        CheckTime(o.MaxPromiseMinutes, $"{path}.maxPromiseMinutes", 1, MaxMinutes, MaxText, problems, minutes: true);
+        // A started task is lost when its lease runs out: at zero, as it starts, and every ticket fails.
+        CheckTime(o.LeaseSeconds, $"{path}.leaseSeconds", 1, MaxSeconds, MaxText, problems);
         if (o.MaxAttempts < 1) problems.Add($"{path}.maxAttempts: must be at least 1");
 
         GeoPoint[]? polygon = null;
         var radius = 5000.0;
+        // One shape or the other: with both, the radius was ignored without a word, however wrong it was.
+        if (o.Zone is { Polygon: not null, RadiusKm: not null }) problems.Add($"{path}.zone: give radiusKm or polygon, not both");
         if (o.Zone?.Polygon is { } poly)
         {
             if (poly.Count < 3 || poly.Any(v => v is not { Length: 2 } || !GeoPoint.IsValid(v[0], v[1])))
@@ -200,8 +217,8 @@ public static class CatalogCompiler
         }
         else if (o.Zone?.RadiusKm is { } km)
         {
-            if (!(km > 0)) problems.Add($"{path}.zone.radiusKm: must be positive");
-            radius = km * 1000;
+            if (!(km > 0) || km > MaxRadiusKm) problems.Add($"{path}.zone.radiusKm: must be more than 0 and at most {MaxRadiusKm}, not {km}");
+            else radius = km * 1000;
         }
 
         // Staff first: a station's default scaling policy depends on who is rostered to it.
@@ -210,7 +227,7 @@ public static class CatalogCompiler
         foreach (var (c, _) in Entries(o.Staff, $"{path}.staff", problems))
         {
             var cpath = $"{path}.staff[{c.Id}]";
-            if (!IsId(c.Id)) { problems.Add($"{cpath}.id: '{c.Id}' is not a valid id"); continue; }
+            if (!IsId(c.Id)) { problems.Add($"{cpath}.id: '{c.Id}' is not a valid id ({IdRule})"); continue; }
             if (staff.Any(x => x.Id == c.Id)) problems.Add($"{cpath}: duplicate chef id");
             if (c.Skills is not { Count: > 0 }) problems.Add($"{cpath}.skills: a chef needs at least one station skill");
             foreach (var skill in c.Skills ?? [])
@@ -224,7 +241,7 @@ public static class CatalogCompiler
         foreach (var (s, _) in Entries(o.Stations, $"{path}.stations", problems))
         {
             var spath = $"{path}.stations[{s.Id}]";
-            if (!IsId(s.Id)) { problems.Add($"{spath}.id: '{s.Id}' is not a valid id"); continue; }
+            if (!IsId(s.Id)) { problems.Add($"{spath}.id: '{s.Id}' is not a valid id ({IdRule})"); continue; }
             if (stations.Any(x => x.Id == s.Id)) problems.Add($"{spath}: duplicate station id");
             var mode = s.Mode?.ToLowerInvariant() switch
             {
@@ -242,12 +259,14 @@ public static class CatalogCompiler
             // At most no chef: the station never calls one in, yet the kitchen's estimate counts its chefs on duty,
             // so orders would be accepted with a promise and never cooked.
             else if (s.Autoscale?.Max is < 1) problems.Add($"{spath}.autoscale.max: must be at least 1, not {max}");
-            var target = s.Autoscale?.TargetWaitSeconds ?? s.TargetWaitSeconds;
-            if (!(target > 0)) problems.Add($"{spath}.targetWaitSeconds: must be positive");
+            var (target, targetPath) = s.Autoscale?.TargetWaitSeconds is { } t ? (t, "autoscale.targetWaitSeconds") : (s.TargetWaitSeconds, "targetWaitSeconds");
+            // At zero any queued work is over target: the crew would grow to its maximum and never shrink.
+            CheckTime(target, $"{spath}.{targetPath}", 1, MaxSeconds, MaxText, problems);
             if (s.MaxQueuedTasks < 1) problems.Add($"{spath}.maxQueuedTasks: must be at least 1");
-            if (s.Autoscale is { CooldownSeconds: < 0 }) problems.Add($"{spath}.autoscale.cooldownSeconds: negative");
-            stations.Add(new StationSpec(s.Id!, s.Name ?? s.Id!, mode ?? StationMode.Simulated, Seconds(Math.Max(0, target)),
-                s.MaxQueuedTasks, min, max, Seconds(Math.Max(0, s.Autoscale?.CooldownSeconds ?? 300))));
+            var cooldown = s.Autoscale?.CooldownSeconds ?? 300;
+            CheckTime(cooldown, $"{spath}.autoscale.cooldownSeconds", 0, MaxSeconds, MaxText, problems);
+            stations.Add(new StationSpec(s.Id!, s.Name ?? s.Id!, mode ?? StationMode.Simulated, Seconds(target),
+                s.MaxQueuedTasks, min, max, Seconds(cooldown)));
         }
         if (stations.Count == 0) problems.Add($"{path}.stations: an outlet needs at least one station");
 
@@ -255,7 +274,7 @@ public static class CatalogCompiler
         foreach (var (e, _) in Entries(o.Equipment, $"{path}.equipment", problems))
         {
             var epath = $"{path}.equipment[{e.Id}]";
-            if (!IsId(e.Id)) { problems.Add($"{epath}.id: '{e.Id}' is not a valid id"); continue; }
+            if (!IsId(e.Id)) { problems.Add($"{epath}.id: '{e.Id}' is not a valid id ({IdRule})"); continue; }
             if (equipment.Any(x => x.Id == e.Id)) problems.Add($"{epath}: duplicate equipment id");
             if (e.Count is < 1 or > 1000) problems.Add($"{epath}.count: must be between 1 and 1000, not {e.Count}");
             if (e.Capacity is < 1 or > 1000) problems.Add($"{epath}.capacity: must be between 1 and 1000, not {e.Capacity}");
@@ -269,7 +288,8 @@ public static class CatalogCompiler
             if (st.Component is null || restaurant.FindComponent(st.Component) is null)
                 problems.Add($"{spath}.component: unknown component '{st.Component}'");
             if (st.Component is not null && stock.Any(x => x.Component == st.Component)) problems.Add($"{spath}: the component is stocked twice");
-            if (st.Par < 0 || st.Initial < 0) problems.Add($"{spath}: par and initial must not be negative");
+            if (st.Par is < 0 or > MaxStock) problems.Add($"{spath}.par: must be between 0 and {MaxStock}, not {st.Par}");
+            if (st.Initial is < 0 or > MaxStock) problems.Add($"{spath}.initial: must be between 0 and {MaxStock}, not {st.Initial}");
             stock.Add(new StockSpec(st.Component ?? "", st.Par, st.Initial));
         }
 
@@ -288,7 +308,7 @@ public static class CatalogCompiler
         foreach (var c in restaurant.Components) CheckRecipe(c.Prep, $"component '{c.Id}'");
 
         return new Outlet(o.Id!, o.Name ?? o.Id!, restaurant, location, tz, new OpeningHours(hours),
-            TimeSpan.FromMinutes(Math.Clamp(o.MaxPromiseMinutes, 0, MaxMinutes)), Seconds(Math.Max(0, o.LeaseSeconds)), Math.Max(1, o.MaxAttempts),
+            Minutes(o.MaxPromiseMinutes), Seconds(o.LeaseSeconds), Math.Max(1, o.MaxAttempts),
             new DeliveryZone(location, radius, polygon), stations, equipment, staff, stock, offPeak);
     }
 
@@ -333,21 +353,43 @@ public static class CatalogCompiler
         }
     }
 
-    private static void CheckSeconds(double s, string path, List<string> problems)
+    /// <summary>A step's or a handover's time, in seconds: zero (none) up to <see cref="MaxStepTime"/>.</summary>
+    private static void CheckSeconds(double s, string path, List<string> problems) =>
+        CheckTime(s, path, 0, MaxStepTime.TotalSeconds, $"{MaxStepTime.TotalHours} hours", problems);
+
+    /// <summary>A margin or a penalty, in minutes: zero (none) or more.</summary>
+    private static void CheckMinutes(double m, string path, List<string> problems) =>
+        CheckTime(m, path, 0, MaxMinutes, MaxText, problems, minutes: true);
+
+    /// <summary>
+    /// A time in seconds (or minutes): finite, at least <paramref name="min"/> and at most <paramref name="max"/>.
+    /// The clock counts in ticks of 100 ns, so a positive time under one is zero once read: where zero works
+    /// (min 0) it is refused as a slip, not quietly turned into none; where it does not, min says what does.
+    /// </summary>
+    private static void CheckTime(double value, string path, double min, double max, string maxText, List<string> problems, bool minutes = false)
     {
-        if (!double.IsFinite(s) || s < 0) problems.Add($"{path}: must be zero or more seconds, not {s}");
-        else if (s > MaxStepTime.TotalSeconds) problems.Add($"{path}: {s} seconds is longer than {MaxStepTime.TotalHours} hours");
+        var unit = minutes ? "minutes" : "seconds";
+        if (min > 0 && !(value >= min)) problems.Add($"{path}: must be at least {min}, not {value}");
+        else if (!double.IsFinite(value) || value < 0) problems.Add($"{path}: must be zero or more {unit}, not {value}");
+        else if (value > max) problems.Add($"{path}: {value} {unit} is longer than {maxText}");
+        else if (value > 0 && (minutes ? Minutes(value) : Seconds(value)) == TimeSpan.Zero)
+            problems.Add($"{path}: {value} {unit} is shorter than the clock counts (100 ns): write 0, or longer");
     }
 
-    private static void CheckMinutes(double m, string path, List<string> problems)
+    // Clamped only so that building the catalog cannot throw before its problems are reported: every time was checked.
+    private static TimeSpan Seconds(double s) => double.IsFinite(s) && s >= 0 ? TimeSpan.FromSeconds(Math.Min(s, MaxSeconds)) : TimeSpan.Zero;
+
+    private static TimeSpan Minutes(double m) => double.IsFinite(m) && m >= 0 ? TimeSpan.FromMinutes(Math.Min(m, MaxMinutes)) : TimeSpan.Zero;
+
+    private static TimeZoneInfo? FindZone(string name, string path, List<string> problems)
     {
-        if (!double.IsFinite(m) || m < 0) problems.Add($"{path}: must be zero or more minutes, not {m}");
-        else if (m > MaxMinutes) problems.Add($"{path}: {m} minutes is longer than 1000 years");
+        try { return TimeZoneInfo.FindSystemTimeZoneById(name); }
+        catch (TimeZoneNotFoundException) { problems.Add($"{path}: unknown time zone '{name}'"); }
+        catch (InvalidTimeZoneException) { problems.Add($"{path}: invalid time zone '{name}'"); }
+        return null;
     }
 
-    private static TimeSpan Seconds(double s) => double.IsFinite(s) && s >= 0 ? TimeSpan.FromSeconds(Math.Min(s, MaxStepTime.TotalSeconds)) : TimeSpan.Zero;
-
-    /// <summary>Ids are stable, URL-safe slugs: lowercase letters, digits and dashes, 1–64 characters.</summary>
+    /// <summary>Ids are stable, URL-safe slugs: <see cref="IdRule"/>.</summary>
     public static bool IsId(string? id)
     {
         if (string.IsNullOrEmpty(id) || id.Length > 64) return false;

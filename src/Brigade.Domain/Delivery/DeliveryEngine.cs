@@ -289,7 +289,7 @@ public sealed partial class DeliveryEngine
     /// <param name="simulated">The engine rides this courier itself (simulations, demos).</param>
     public DeliveryResult StartShift(string courierId, string name, double lat, double lon, DateTimeOffset now, List<IDomainEvent> output, bool simulated = false)
     {
-        if (!CatalogCompiler.IsId(courierId)) return DeliveryResult.Invalid($"'{courierId}' is not a valid courier id");
+        if (!CatalogCompiler.IsId(courierId)) return DeliveryResult.Invalid($"'{courierId}' is not a valid courier id ({CatalogCompiler.IdRule})");
         if (!GeoPoint.IsValid(lat, lon)) return DeliveryResult.Invalid($"({lat}, {lon}) is not a valid position");
         if (_couriers.TryGetValue(courierId, out var c) && c.OnShift) return DeliveryResult.Conflict($"{courierId} is already on shift");
         _emit(output, new CourierShiftStarted(courierId, name, simulated, lat, lon, now));

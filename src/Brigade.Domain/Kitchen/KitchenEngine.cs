@@ -336,7 +336,7 @@ public sealed partial class KitchenEngine
 
     public KitchenResult AddChef(string chefId, string name, IReadOnlyList<string> skills, double speed, bool standby, DateTimeOffset now, List<IDomainEvent> output)
     {
-        if (!CatalogCompiler.IsId(chefId)) return KitchenResult.Invalid($"'{chefId}' is not a valid chef id");
+        if (!CatalogCompiler.IsId(chefId)) return KitchenResult.Invalid($"'{chefId}' is not a valid chef id ({CatalogCompiler.IdRule})");
         if (_chefById.ContainsKey(chefId)) return KitchenResult.Conflict($"chef {chefId} already exists");
         if (skills.Count == 0) return KitchenResult.Invalid("a chef needs at least one station skill");
         foreach (var s in skills)

@@ -217,4 +217,193 @@ public class CatalogValidationTests
         Assert.Contains("priceCents", message, StringComparison.Ordinal);
         Assert.Contains("$.restaurants[0].menu[0]", message, StringComparison.Ordinal);
     }
+
+    private static string Refused(Action<CatalogDocument> change, string json = "")
+    {
+        var doc = CatalogLoader.ParseDocument(json.Length > 0 ? json : Catalog(), "test.json");
+        change(doc);
+        return Assert.Throws<CatalogException>(() => CatalogCompiler.Compile(doc)).Message;
+    }
+
+    private const string Dough = "\"components\": [ { \"id\": \"dough\", \"batch\": 4, \"prep\": [ { \"name\": \"mix\", \"station\": \"pizza\", \"workSeconds\": 60 } ] } ],";
+
+    // Below a clock tick (100 ns) a time was zero once read: an offer expired as it was made, a lease as it was
+    // given, an outlet went silent the instant after each heartbeat, a station's crew target was always exceeded.
+    [Theory]
+    [InlineData("\"fleet\": { \"offerSeconds\": 1e-9 },", "", "fleet.offerSeconds: must be at least 1, not 1E-09")]
+    [InlineData("\"fleet\": { \"offerSeconds\": 0.5 },", "", "fleet.offerSeconds: must be at least 1, not 0.5")]
+    [InlineData("\"fleet\": { \"staleSeconds\": 1e-9 },", "", "fleet.staleSeconds: must be at least 1, not 1E-09")]
+    [InlineData("\"routing\": { \"silentAfterSeconds\": 1e-9 },", "", "routing.silentAfterSeconds: must be at least 1, not 1E-09")]
+    [InlineData("", "\"leaseSeconds\": 1e-9,", "outlets[k1].leaseSeconds: must be at least 1, not 1E-09")]
+    [InlineData("", "\"maxPromiseMinutes\": 1e-12,", "outlets[k1].maxPromiseMinutes: must be at least 1, not 1E-12")]
+    public void A_time_too_short_to_work_stops_start_up_instead_of_silently_becoming_zero(string routing, string outletExtra, string named)
+    {
+        Assert.Contains(named, Refused(Catalog(routing, outletExtra)), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{ \"id\": \"pizza\", \"targetWaitSeconds\": 1e-9 }", "stations[pizza].targetWaitSeconds: must be at least 1, not 1E-09")]
+    [InlineData("{ \"id\": \"pizza\", \"autoscale\": { \"targetWaitSeconds\": 1e-9 } }", "stations[pizza].autoscale.targetWaitSeconds: must be at least 1, not 1E-09")]
+    [InlineData("{ \"id\": \"pizza\", \"autoscale\": { \"cooldownSeconds\": 1e-9 } }", "stations[pizza].autoscale.cooldownSeconds: 1E-09 seconds is shorter than the clock counts (100 ns): write 0, or longer")]
+    public void A_station_time_too_short_to_count_stops_start_up_and_names_it(string station, string named)
+    {
+        var json = Catalog().Replace("\"stations\": [ { \"id\": \"pizza\" } ]", $"\"stations\": [ {station} ]", StringComparison.Ordinal);
+
+        Assert.Contains(named, Refused(json), StringComparison.Ordinal);
+    }
+
+    // Where zero is a meaning of its own (no chef time, no margin, an instant handover), a positive time under a
+    // clock tick is still a slip: it would be read as zero, so it is refused rather than quietly changed.
+    [Theory]
+    [InlineData("\"fleet\": { \"pickupServiceSeconds\": 1e-9 },", "", "fleet.pickupServiceSeconds: 1E-09 seconds is shorter than the clock counts")]
+    [InlineData("\"routing\": { \"localityMarginMinutes\": 1e-12 },", "", "routing.localityMarginMinutes: 1E-12 minutes is shorter than the clock counts")]
+    [InlineData("\"routing\": { \"noCourierPenaltyMinutes\": 1e-12 },", "", "routing.noCourierPenaltyMinutes: 1E-12 minutes is shorter than the clock counts")]
+    [InlineData("", "\"workSeconds\": 1e-9", "menu[pizza].steps[0].workSeconds: 1E-09 seconds is shorter than the clock counts")]
+    public void A_positive_time_under_a_clock_tick_stops_start_up_instead_of_counting_as_zero(string routing, string step, string named)
+    {
+        var json = Catalog(routing);
+        if (step.Length > 0) json = json.Replace("\"workSeconds\": 300", step, StringComparison.Ordinal);
+
+        Assert.Contains(named, Refused(json), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_step_of_only_machine_time_is_still_a_step()
+    {
+        // No chef time at all is fine when a machine does the work: the chef loads it and walks away.
+        var json = Catalog().Replace("\"workSeconds\": 300", "\"workSeconds\": 0, \"equipment\": \"oven\", \"equipmentSeconds\": 300", StringComparison.Ordinal)
+            .Replace("\"stations\": [ { \"id\": \"pizza\" } ]", "\"stations\": [ { \"id\": \"pizza\" } ], \"equipment\": [ { \"id\": \"oven\" } ]", StringComparison.Ordinal);
+
+        var step = CatalogLoader.Parse(json, "test.json").Restaurants[0].Menu[0].Steps[0];
+
+        Assert.Equal(TimeSpan.Zero, step.Work);
+        Assert.Equal(TimeSpan.FromSeconds(300), step.EquipmentTime);
+        Assert.Contains("menu[pizza].steps[0]: a step must take some time", Refused(Catalog().Replace("\"workSeconds\": 300", "\"workSeconds\": 0", StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    [InlineData(double.NegativeInfinity)]
+    public void A_time_that_is_not_a_number_stops_start_up_and_names_it(double bad)
+    {
+        // A catalog built in code (a scenario's variant) can carry what JSON cannot.
+        var message = Refused(doc =>
+        {
+            doc.Fleet = new FleetDocument { OfferSeconds = bad, StaleSeconds = bad, PickupServiceSeconds = bad };
+            doc.Routing = new RoutingDocument { SilentAfterSeconds = bad, LocalityMarginMinutes = bad };
+            var outlet = doc.Restaurants![0].Outlets![0];
+            outlet.LeaseSeconds = bad;
+            outlet.MaxPromiseMinutes = bad;
+            outlet.Stations![0].Autoscale = new AutoscaleDocument { TargetWaitSeconds = bad, CooldownSeconds = bad };
+        });
+
+        foreach (var path in new[] { "fleet.offerSeconds", "fleet.staleSeconds", "fleet.pickupServiceSeconds", "routing.silentAfterSeconds",
+            "routing.localityMarginMinutes", "outlets[k1].leaseSeconds", "outlets[k1].maxPromiseMinutes",
+            "stations[pizza].autoscale.targetWaitSeconds", "stations[pizza].autoscale.cooldownSeconds" })
+            Assert.Contains($"{path}: ", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_long_offer_time_is_kept_as_written_and_one_too_long_for_a_clock_stops_start_up()
+    {
+        // Times over twelve hours used to be cut to twelve hours without a word.
+        var day = CatalogLoader.Parse(Catalog("\"fleet\": { \"offerSeconds\": 86400, \"staleSeconds\": 86400 }, \"routing\": { \"silentAfterSeconds\": 86400 },",
+            "\"leaseSeconds\": 86400,"), "test.json");
+        Assert.Equal(TimeSpan.FromDays(1), day.Fleet.OfferTimeout);
+        Assert.Equal(TimeSpan.FromDays(1), day.Fleet.StaleAfter);
+        Assert.Equal(TimeSpan.FromDays(1), day.Routing.SilentAfter);
+        Assert.Equal(TimeSpan.FromDays(1), day.Restaurants[0].Outlets[0].Lease);
+
+        var message = Refused(Catalog("\"fleet\": { \"offerSeconds\": 1e300 },", "\"leaseSeconds\": 1e300,"));
+
+        Assert.Contains("fleet.offerSeconds: 1E+300 seconds is longer than 1000 years", message, StringComparison.Ordinal);
+        Assert.Contains("outlets[k1].leaseSeconds: 1E+300 seconds is longer than 1000 years", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_step_time_too_long_for_a_kitchen_stops_start_up_and_names_it()
+    {
+        var message = Refused(Catalog().Replace("\"workSeconds\": 300", "\"workSeconds\": 1e300", StringComparison.Ordinal));
+
+        Assert.Contains("menu[pizza].steps[0].workSeconds: 1E+300 seconds is longer than 12 hours", message, StringComparison.Ordinal);
+    }
+
+    // Stock, what is being prepped and a batch are added up in ints: near int.MaxValue the sum wraps round to a
+    // negative level, below par, and the kitchen preps batch after batch.
+    [Theory]
+    [InlineData("\"stock\": [ { \"component\": \"dough\", \"par\": 2147483647, \"initial\": 0 } ],", "", "outlets[k1].stock[dough].par: must be between 0 and 100000, not 2147483647")]
+    [InlineData("\"stock\": [ { \"component\": \"dough\", \"par\": 4, \"initial\": 2147483647 } ],", "", "outlets[k1].stock[dough].initial: must be between 0 and 100000, not 2147483647")]
+    [InlineData("\"stock\": [ { \"component\": \"dough\", \"par\": -1, \"initial\": 0 } ],", "", "outlets[k1].stock[dough].par: must be between 0 and 100000, not -1")]
+    [InlineData("", "2147483647", "restaurants[r].components[dough].batch: must be between 1 and 100000, not 2147483647")]
+    [InlineData("", "0", "restaurants[r].components[dough].batch: must be between 1 and 100000, not 0")]
+    public void Stock_counts_too_large_to_add_up_stop_start_up_and_are_named(string stock, string batch, string named)
+    {
+        var components = batch.Length > 0 ? Dough.Replace("\"batch\": 4", $"\"batch\": {batch}", StringComparison.Ordinal) : Dough;
+
+        Assert.Contains(named, Refused(Catalog(outletExtra: stock, components: components)), StringComparison.Ordinal);
+        Assert.NotNull(CatalogLoader.Parse(Catalog(components: Dough.Replace("\"batch\": 4", $"\"batch\": {CatalogCompiler.MaxStock}", StringComparison.Ordinal),
+            outletExtra: $"\"stock\": [ {{ \"component\": \"dough\", \"par\": {CatalogCompiler.MaxStock}, \"initial\": {CatalogCompiler.MaxStock} }} ],"), "test.json"));
+    }
+
+    [Theory]
+    [InlineData("\"radiusKm\": 3,")]
+    [InlineData("\"radiusKm\": -1,")]
+    public void A_zone_with_both_a_radius_and_a_polygon_stops_start_up_instead_of_ignoring_the_radius(string radius)
+    {
+        var message = Refused(Catalog(outletExtra: $"\"zone\": {{ {radius} \"polygon\": [[52.5, 13.3], [52.6, 13.4], [52.5, 13.5]] }},"));
+
+        Assert.Contains("outlets[k1].zone: give radiusKm or polygon, not both", message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\"polygon\": [[52.5, 13.3], [52.6, 13.4]]", "zone.polygon: needs at least 3 valid [lat, lon] vertices")]
+    [InlineData("\"polygon\": [[52.5, 13.3], [91, 13.4], [52.5, 13.5]]", "zone.polygon: needs at least 3 valid [lat, lon] vertices")]
+    [InlineData("\"polygon\": [[52.5, 13.3], [52.6, 181], [52.5, 13.5]]", "zone.polygon: needs at least 3 valid [lat, lon] vertices")]
+    [InlineData("\"polygon\": [[52.5, 13.3, 1], [52.6, 13.4], [52.5, 13.5]]", "zone.polygon: needs at least 3 valid [lat, lon] vertices")]
+    [InlineData("\"radiusKm\": 0", "zone.radiusKm: must be more than 0 and at most 20000, not 0")]
+    [InlineData("\"radiusKm\": 1e300", "zone.radiusKm: must be more than 0 and at most 20000, not 1E+300")]
+    public void A_zone_that_is_not_a_shape_on_the_map_stops_start_up_and_names_it(string zone, string named)
+    {
+        Assert.Contains("outlets[k1]." + named, Refused(Catalog(outletExtra: $"\"zone\": {{ {zone} }},")), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("1e300")]
+    [InlineData("0")]
+    public void A_fleet_start_area_wider_than_the_globe_or_of_no_size_stops_start_up_and_names_it(string km)
+    {
+        var message = Refused(Catalog(routing: $"\"fleet\": {{ \"simulatedCouriers\": 3, \"radiusKm\": {km} }},"));
+
+        Assert.Contains($"fleet.radiusKm: must be more than 0 and at most 20000, not {double.Parse(km, System.Globalization.CultureInfo.InvariantCulture)}", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_catalog_time_zone_that_does_not_exist_stops_start_up_even_when_every_outlet_names_its_own()
+    {
+        var json = Catalog(outletExtra: "\"timeZone\": \"Europe/Berlin\",").Replace("\"timeZone\": \"UTC\"", "\"timeZone\": \"Europe/Berlinn\"", StringComparison.Ordinal);
+
+        Assert.Contains("timeZone: unknown time zone 'Europe/Berlinn'", Refused(json), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("../../../etc/passwd")]
+    [InlineData("UTC\u0000")]
+    public void A_time_zone_that_is_not_a_name_stops_start_up_with_a_message_not_a_stack_trace(string zone)
+    {
+        var json = Catalog(outletExtra: $"\"timeZone\": {System.Text.Json.JsonSerializer.Serialize(zone)},");
+
+        Assert.Contains("restaurants[r].outlets[k1].timeZone: ", Refused(json), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_bad_id_is_refused_with_what_an_id_may_hold()
+    {
+        var message = Refused(Catalog().Replace("\"id\": \"pizza\", \"priceCents\"", "\"id\": \"Pizza!\", \"priceCents\"", StringComparison.Ordinal));
+
+        Assert.Contains("restaurants[r].menu[Pizza!].id: 'Pizza!' is not a valid id (1 to 64 lowercase letters a-z, digits, '-' and '_')", message, StringComparison.Ordinal);
+        // The underscore the message promises is taken.
+        Assert.NotNull(CatalogLoader.Parse(Catalog().Replace("\"id\": \"pizza\", \"priceCents\"", "\"id\": \"pizza_large\", \"priceCents\"", StringComparison.Ordinal), "test.json"));
+    }
 }
