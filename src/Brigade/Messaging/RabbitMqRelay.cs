@@ -202,7 +202,8 @@ public sealed partial class RabbitMqRelay : BackgroundService
 
     public override void Dispose()
     {
-        _signal.Dispose();
+        // _signal is not disposed: the log, disposed after this relay, may still tell it of a batch, and
+        // releasing a disposed semaphore throws. It holds no handle: nothing waits on its wait handle.
         base.Dispose();
     }
 

@@ -38,12 +38,15 @@ public sealed partial class SummaryProjector : BackgroundService
         _store = store;
         _readModels = readModels;
         _log = log;
-        store.Subscribe(batch =>
-        {
-            // Never block the log's writer: past the limit, drop and catch up from the log later.
-            if (_live.Count < LiveQueueLimit) _live.Enqueue(batch);
-            if (_signal.CurrentCount == 0) _signal.Release();
-        });
+        store.Subscribe(OnCommitted);
+    }
+
+    /// <summary>Store listener, on the log's writer thread; it may still be called once this projector is disposed.</summary>
+    internal void OnCommitted(IReadOnlyList<CommittedEvent> batch)
+    {
+        // Never block the log's writer: past the limit, drop and catch up from the log later.
+        if (_live.Count < LiveQueueLimit) _live.Enqueue(batch);
+        if (_signal.CurrentCount == 0) _signal.Release();
     }
 
     /// <summary>The last log position reflected in the table.</summary>
@@ -229,7 +232,9 @@ public sealed partial class SummaryProjector : BackgroundService
 
     public override void Dispose()
     {
-        _signal.Dispose();
+        // _signal is not disposed: the log, disposed after this projector, may still tell it of a batch
+        // (a server that failed to start stops its services while the log writes), and releasing a
+        // disposed semaphore throws. It holds no handle: nothing waits on its wait handle.
         _running.Dispose();
         base.Dispose();
     }

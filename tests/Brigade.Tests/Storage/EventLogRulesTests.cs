@@ -39,6 +39,19 @@ public sealed class EventLogRulesTests : IAsyncLifetime
     private static EventToWrite Accepted(string orderId, string outlet, DateTimeOffset at) =>
         EventSerializer.ToWrite(new OrderAccepted(orderId, outlet, at.AddMinutes(20), at));
 
+    [Fact]
+    public void A_projector_disposed_before_the_log_still_takes_a_batch_the_log_tells_it_of()
+    {
+        // A server that fails to start (its address taken) disposes its services before the log, whose
+        // writer may be telling its listeners of a batch at that moment.
+        var projector = new SummaryProjector(_store, _store, NullLogger<SummaryProjector>.Instance);
+        projector.Dispose();
+
+        var ex = Record.Exception(() => projector.OnCommitted([new CommittedEvent(1, 1, Placed("o1", "ann"))]));
+
+        Assert.Null(ex);
+    }
+
     private static SummaryRow Row(string id, string? outlet, string customer, DateTimeOffset placedAt) =>
         new(id, "placed", outlet, customer, placedAt, placedAt, 1, "{}"u8.ToArray());
 
