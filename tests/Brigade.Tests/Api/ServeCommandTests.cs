@@ -14,19 +14,12 @@ public class ServeCommandTests
     [InlineData("http://127.0.0.1:5080/shop", "'http://127.0.0.1:5080/shop' has a path ('/shop')")]
     public async Task Serve_with_a_listen_address_it_cannot_use_says_which_and_exits_without_a_stack_trace(string url, string says)
     {
-        var dir = TempDir();
-        try
-        {
-            var (code, _, error) = await RunAsync("serve", "--urls", url, "--data-dir", dir);
+        using var dir = new TempDir("serve");
+        var (code, _, error) = await RunAsync("serve", "--urls", url, "--data-dir", dir);
 
-            Assert.Equal(2, code);
-            Assert.Contains("brigade serve: urls: " + says, error, StringComparison.Ordinal);
-            Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
-        }
-        finally
-        {
-            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
-        }
+        Assert.Equal(2, code);
+        Assert.Contains("brigade serve: urls: " + says, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -36,23 +29,16 @@ public class ServeCommandTests
     [InlineData("--verbose", "Unrecognized command or argument '--verbose'")]
     public async Task Serve_with_a_command_line_it_cannot_read_names_the_mistake_and_exits_with_code_2(string arguments, string says)
     {
-        var dir = TempDir();
-        try
-        {
-            var (code, output, error) = await RunAsync(["serve", "--data-dir", dir, .. arguments.Split(' ')]);
+        using var dir = new TempDir("serve");
+        var (code, output, error) = await RunAsync(["serve", "--data-dir", dir, .. arguments.Split(' ')]);
 
-            Assert.Equal(2, code);
-            Assert.Contains("brigade serve: " + says, error, StringComparison.Ordinal);
-            Assert.Contains("brigade serve --help", error, StringComparison.Ordinal);
-            // One message, not the whole help text, and no type names.
-            Assert.DoesNotContain("Usage:", output + error, StringComparison.Ordinal);
-            Assert.DoesNotContain("System.", error, StringComparison.Ordinal);
-            Assert.False(Directory.Exists(dir));
-        }
-        finally
-        {
-            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
-        }
+        Assert.Equal(2, code);
+        Assert.Contains("brigade serve: " + says, error, StringComparison.Ordinal);
+        Assert.Contains("brigade serve --help", error, StringComparison.Ordinal);
+        // One message, not the whole help text, and no type names.
+        Assert.DoesNotContain("Usage:", output + error, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dir));
     }
 
     [Fact]
@@ -78,64 +64,42 @@ public class ServeCommandTests
     public async Task Serve_on_an_address_this_machine_does_not_have_says_so_and_exits_without_a_stack_trace()
     {
         // 192.0.2.1 is reserved for documentation (RFC 5737): no machine has it.
-        var dir = TempDir();
-        try
-        {
-            var (code, _, error) = await RunAsync("serve", "--urls", "http://192.0.2.1:5080", "--data-dir", dir);
+        using var dir = new TempDir("serve");
+        var (code, _, error) = await RunAsync("serve", "--urls", "http://192.0.2.1:5080", "--data-dir", dir);
 
-            Assert.Equal(2, code);
-            Assert.Contains("brigade serve: cannot listen on http://192.0.2.1:5080: ", error, StringComparison.Ordinal);
-            Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
-        }
-        finally
-        {
-            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
-        }
+        Assert.Equal(2, code);
+        Assert.Contains("brigade serve: cannot listen on http://192.0.2.1:5080: ", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Serve_on_https_without_a_certificate_says_so_and_exits_without_a_stack_trace()
     {
         // A home directory of its own: no development certificate to fall back on.
-        var dir = TempDir();
-        var home = TempDir();
+        using var dir = new TempDir("serve");
+        using var home = new TempDir("serve-home");
         Directory.CreateDirectory(home);
-        try
-        {
-            var url = $"https://127.0.0.1:{ServerProcess.FreePort()}";
-            var (code, _, error) = await Processes.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "brigade.dll"), "serve", "--urls", url, "--data-dir", dir],
-                new Dictionary<string, string> { ["HOME"] = home, ["DOTNET_CLI_HOME"] = home });
+        var url = $"https://127.0.0.1:{ServerProcess.FreePort()}";
+        var (code, _, error) = await Processes.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "brigade.dll"), "serve", "--urls", url, "--data-dir", dir],
+            new Dictionary<string, string> { ["HOME"] = home, ["DOTNET_CLI_HOME"] = home });
 
-            Assert.Equal(2, code);
-            Assert.Contains($"brigade serve: cannot listen on {url}: Unable to configure HTTPS endpoint. No server certificate was specified", error, StringComparison.Ordinal);
-            Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
-        }
-        finally
-        {
-            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
-            try { Directory.Delete(home, recursive: true); } catch (IOException) { }
-        }
+        Assert.Equal(2, code);
+        Assert.Contains($"brigade serve: cannot listen on {url}: Unable to configure HTTPS endpoint. No server certificate was specified", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Serve_without_urls_listens_on_the_port_that_ASPNETCORE_HTTP_PORTS_names_as_container_images_set_it()
     {
-        var dir = TempDir();
+        using var dir = new TempDir("serve");
         var port = ServerProcess.FreePort();
-        try
-        {
-            // Ready within the start-up wait only if it listens on that port (the default would be 5080 on loopback).
-            await using var server = await ServerProcess.StartAsync(dir, port, [], new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        // Ready within the start-up wait only if it listens on that port (the default would be 5080 on loopback).
+        await using var server = await ServerProcess.StartAsync(dir, port, [], new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
 
-            using var client = server.Client();
-            using var ready = await client.GetAsync("/health/ready");
-            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-            await server.StopAsync();
-        }
-        finally
-        {
-            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
-        }
+        using var client = server.Client();
+        using var ready = await client.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        await server.StopAsync();
     }
 
     [Fact]
@@ -144,20 +108,13 @@ public class ServeCommandTests
         using var taken = new TcpListener(IPAddress.Loopback, 0);
         taken.Start();
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
-        var dir = TempDir();
-        try
-        {
-            var (code, _, error) = await RunAsync("serve", "--urls", $"http://127.0.0.1:{port}", "--data-dir", dir);
+        using var dir = new TempDir("serve");
+        var (code, _, error) = await RunAsync("serve", "--urls", $"http://127.0.0.1:{port}", "--data-dir", dir);
 
-            Assert.Equal(2, code);
-            Assert.Contains("brigade serve: ", error, StringComparison.Ordinal);
-            Assert.Contains("address already in use", error, StringComparison.OrdinalIgnoreCase);
-            Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
-        }
-        finally
-        {
-            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
-        }
+        Assert.Equal(2, code);
+        Assert.Contains("brigade serve: ", error, StringComparison.Ordinal);
+        Assert.Contains("address already in use", error, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -197,20 +154,13 @@ public class ServeCommandTests
     [InlineData("Host=db;Password=s3cret;Colour=blue")]
     public async Task Serve_with_a_postgres_connection_string_it_cannot_read_says_so_and_exits_without_a_stack_trace(string connection)
     {
-        var dir = TempDir();
-        try
-        {
-            var (code, _, error) = await RunAsync("serve", "--data-dir", dir, "--store", "postgres", "--postgres", connection);
+        using var dir = new TempDir("serve");
+        var (code, _, error) = await RunAsync("serve", "--data-dir", dir, "--store", "postgres", "--postgres", connection);
 
-            Assert.Equal(2, code);
-            Assert.Contains("brigade serve: Brigade:Postgres is not a PostgreSQL connection string", error, StringComparison.Ordinal);
-            Assert.DoesNotContain("s3cret", error, StringComparison.Ordinal);
-            Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
-        }
-        finally
-        {
-            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
-        }
+        Assert.Equal(2, code);
+        Assert.Contains("brigade serve: Brigade:Postgres is not a PostgreSQL connection string", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -218,24 +168,15 @@ public class ServeCommandTests
     {
         // A port nothing listens on: taken, then released.
         var port = ServerProcess.FreePort();
-        var dir = TempDir();
-        try
-        {
-            var (code, _, error) = await RunAsync("serve", "--data-dir", dir, "--store", "postgres",
-                "--postgres", $"Host=127.0.0.1;Port={port};Username=brigade;Password=s3cret;Database=orders;Timeout=5");
+        using var dir = new TempDir("serve");
+        var (code, _, error) = await RunAsync("serve", "--data-dir", dir, "--store", "postgres",
+            "--postgres", $"Host=127.0.0.1;Port={port};Username=brigade;Password=s3cret;Database=orders;Timeout=5");
 
-            Assert.Equal(2, code);
-            Assert.Contains($"brigade serve: cannot open the event log on PostgreSQL (database 'orders' on 127.0.0.1:{port})", error, StringComparison.Ordinal);
-            Assert.DoesNotContain("s3cret", error, StringComparison.Ordinal);
-            Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
-        }
-        finally
-        {
-            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
-        }
+        Assert.Equal(2, code);
+        Assert.Contains($"brigade serve: cannot open the event log on PostgreSQL (database 'orders' on 127.0.0.1:{port})", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
     }
-
-    private static string TempDir() => Path.Combine(Path.GetTempPath(), "brigade-serve-" + Guid.NewGuid().ToString("N"));
 
     private static Task<(int Code, string Output, string Error)> RunAsync(params string[] args) =>
         Processes.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "brigade.dll"), .. args]);
