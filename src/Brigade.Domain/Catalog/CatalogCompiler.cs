@@ -213,7 +213,12 @@ public static class CatalogCompiler
         {
             if (poly.Count < 3 || poly.Any(v => v is not { Length: 2 } || !GeoPoint.IsValid(v[0], v[1])))
                 problems.Add($"{path}.zone.polygon: needs at least 3 valid [lat, lon] vertices");
-            else polygon = poly.Select(v => new GeoPoint(v[0], v[1])).ToArray();
+            else
+            {
+                polygon = poly.Select(v => new GeoPoint(v[0], v[1])).ToArray();
+                // Point-in-polygon answers mean nothing for a shape that crosses itself or has no inside.
+                if (DeliveryZone.ShapeProblem(location, polygon) is { } shape) problems.Add($"{path}.zone.polygon: {shape}");
+            }
         }
         else if (o.Zone?.RadiusKm is { } km)
         {

@@ -240,7 +240,81 @@ public sealed class DeliveryZone
     public IReadOnlyList<GeoPoint>? Polygon => _polygon;
 
     /// <summary>The longitude on the same meridian as <paramref name="lon"/> that is within 180° of the outlet's (may be past ±180).</summary>
-    private double Unwrap(double lon) => _centre.Lon + GeoPoint.LonDelta(_centre.Lon, lon);
+    private double Unwrap(double lon) => Unwrap(_centre, lon);
+
+    private static double Unwrap(GeoPoint centre, double lon) => centre.Lon + GeoPoint.LonDelta(centre.Lon, lon);
+
+    // Vertices closer than this (in degrees, about 0.1 mm) to the line through the others make no area.
+    private const double CollinearDegrees = 1e-9;
+
+    /// <summary>
+    /// Why <paramref name="polygon"/> is not a simple polygon around <paramref name="centre"/>, or null:
+    /// a vertex that repeats the one before (the last may not repeat the first: the closing edge is
+    /// implied), vertices that all lie on one line, or two edges that cross or touch. Read in the
+    /// plane <see cref="Contains"/> reads it in (longitudes unwrapped around the outlet), so a zone
+    /// across the 180th meridian is judged by the shape it delivers to. Edge k joins vertex k to the next.
+    /// </summary>
+    internal static string? ShapeProblem(GeoPoint centre, IReadOnlyList<GeoPoint> polygon)
+    {
+        var n = polygon.Count;
+        var x = polygon.Select(v => Unwrap(centre, v.Lon)).ToArray();
+        var y = polygon.Select(v => v.Lat).ToArray();
+        for (var i = 0; i < n; i++)
+        {
+            var prev = (i + n - 1) % n;
+            // Compared as meridians, not unwrapped numbers: 180 and -180 are one point.
+            if (y[i] == y[prev] && GeoPoint.LonDelta(polygon[prev].Lon, polygon[i].Lon) == 0)
+                return i == 0 ? $"vertex {n - 1} repeats vertex 0 (the polygon closes by itself; do not repeat the first vertex at the end)" : $"vertex {i} repeats vertex {i - 1}";
+        }
+
+        // The vertex farthest from the first, and how far every vertex is from the line through the two.
+        var far = 0;
+        for (var i = 1; i < n; i++)
+            if (Square(x[i] - x[0]) + Square(y[i] - y[0]) > Square(x[far] - x[0]) + Square(y[far] - y[0])) far = i;
+        var length = Math.Sqrt(Square(x[far] - x[0]) + Square(y[far] - y[0]));
+        var offLine = false;
+        for (var i = 1; i < n && !offLine; i++)
+            offLine = Math.Abs(Cross(x[0], y[0], x[far], y[far], x[i], y[i])) / length > CollinearDegrees;
+        if (!offLine) return "encloses no area: its vertices lie on one line";
+
+        for (var i = 0; i < n; i++)
+            for (var j = i + 1; j < n; j++)
+            {
+                var (a, b, c, d) = (i, (i + 1) % n, j, (j + 1) % n);
+                // Neighbours share a vertex, which is not a crossing; they cross only if one turns back along the other.
+                var crosses = b == c ? TurnsBack(x, y, a, b, d)
+                    : d == a ? TurnsBack(x, y, c, d, b)
+                    : SegmentsMeet(x, y, a, b, c, d);
+                if (crosses) return $"crosses itself between edges {i} and {j} (edge k joins vertex k to the next, counting from 0)";
+            }
+        return null;
+    }
+
+    private static double Square(double v) => v * v;
+
+    /// <summary>Twice the signed area of the triangle (a, b, c): positive when c is left of a→b, 0 when on its line.</summary>
+    private static double Cross(double ax, double ay, double bx, double by, double cx, double cy) => ((bx - ax) * (cy - ay)) - ((by - ay) * (cx - ax));
+
+    /// <summary>Whether the edge shared→next runs back over the edge from → shared (or the other way round).</summary>
+    private static bool TurnsBack(double[] x, double[] y, int from, int shared, int next) =>
+        Cross(x[from], y[from], x[shared], y[shared], x[next], y[next]) == 0 &&
+        ((x[from] - x[shared]) * (x[next] - x[shared])) + ((y[from] - y[shared]) * (y[next] - y[shared])) > 0;
+
+    /// <summary>Whether the segments a-b and c-d have a point in common (crossing, touching or overlapping).</summary>
+    private static bool SegmentsMeet(double[] x, double[] y, int a, int b, int c, int d)
+    {
+        var d1 = Math.Sign(Cross(x[c], y[c], x[d], y[d], x[a], y[a]));
+        var d2 = Math.Sign(Cross(x[c], y[c], x[d], y[d], x[b], y[b]));
+        var d3 = Math.Sign(Cross(x[a], y[a], x[b], y[b], x[c], y[c]));
+        var d4 = Math.Sign(Cross(x[a], y[a], x[b], y[b], x[d], y[d]));
+        if (d1 * d2 < 0 && d3 * d4 < 0) return true;
+        return (d1 == 0 && OnSegment(x, y, c, d, a)) || (d2 == 0 && OnSegment(x, y, c, d, b))
+            || (d3 == 0 && OnSegment(x, y, a, b, c)) || (d4 == 0 && OnSegment(x, y, a, b, d));
+    }
+
+    /// <summary>Whether p, on the line through a and b, lies between them.</summary>
+    private static bool OnSegment(double[] x, double[] y, int a, int b, int p) =>
+        x[p] >= Math.Min(x[a], x[b]) && x[p] <= Math.Max(x[a], x[b]) && y[p] >= Math.Min(y[a], y[b]) && y[p] <= Math.Max(y[a], y[b]);
 
     public bool Contains(GeoPoint p)
     {

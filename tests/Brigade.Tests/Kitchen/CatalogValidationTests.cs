@@ -368,6 +368,52 @@ public class CatalogValidationTests
         Assert.Contains("outlets[k1]." + named, Refused(Catalog(outletExtra: $"\"zone\": {{ {zone} }},")), StringComparison.Ordinal);
     }
 
+    /// <summary>The test catalog with its outlet moved to <paramref name="lat"/>, <paramref name="lon"/> and delivering to <paramref name="polygon"/>.</summary>
+    private static string PolygonCatalog(string polygon, double lat = 52.52, double lon = 13.40) =>
+        Catalog(outletExtra: $"\"zone\": {{ \"polygon\": {polygon} }},").Replace("\"lat\": 52.52, \"lon\": 13.40",
+            FormattableString.Invariant($"\"lat\": {lat}, \"lon\": {lon}"), StringComparison.Ordinal);
+
+    [Theory]
+    // A bow-tie: the diagonals are edges.
+    [InlineData("[[52.5, 13.3], [52.6, 13.5], [52.6, 13.3], [52.5, 13.5]]", 52.52, 13.40, "crosses itself between edges 0 and 2")]
+    // A figure of eight pinched at one point: the third vertex comes round again as the sixth.
+    [InlineData("[[52.5, 13.3], [52.6, 13.3], [52.55, 13.4], [52.6, 13.5], [52.5, 13.5], [52.55, 13.4]]", 52.52, 13.40, "crosses itself between edges 1 and 4")]
+    // An edge that turns back along the one before it.
+    [InlineData("[[52.5, 13.3], [52.5, 13.5], [52.5, 13.4], [52.6, 13.4]]", 52.52, 13.40, "crosses itself between edges 0 and 1")]
+    // A bow-tie across the 180th meridian, read the short way as point-in-polygon reads it.
+    [InlineData("[[-16.75, 179.95], [-16.85, -179.95], [-16.85, 179.95], [-16.75, -179.95]]", -16.80, 179.99, "crosses itself between edges 0 and 2")]
+    public void A_zone_polygon_that_crosses_itself_stops_start_up_and_names_the_edges(string polygon, double lat, double lon, string named)
+    {
+        Assert.Contains("restaurants[r].outlets[k1].zone.polygon: " + named, Refused(PolygonCatalog(polygon, lat, lon)), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("[[52.5, 13.3], [52.5, 13.3], [52.6, 13.4], [52.5, 13.5]]", "vertex 1 repeats vertex 0")]
+    // Closed as a GeoJSON ring is: the closing edge is implied, so the repeat is an edge of no length.
+    [InlineData("[[52.5, 13.3], [52.6, 13.4], [52.5, 13.5], [52.5, 13.3]]", "vertex 3 repeats vertex 0")]
+    [InlineData("[[52.5, 13.3], [52.6, 13.4], [52.7, 13.5]]", "encloses no area: its vertices lie on one line")]
+    [InlineData("[[52.5, 13.3], [52.6, 13.4], [52.7, 13.5], [52.55, 13.35]]", "encloses no area: its vertices lie on one line")]
+    // The same meridian written both ways round is the same point.
+    [InlineData("[[-16.75, 180], [-16.75, -180], [-16.85, 179.95]]", "vertex 1 repeats vertex 0")]
+    public void A_zone_polygon_with_a_repeated_vertex_or_no_area_stops_start_up_and_names_it(string polygon, string named)
+    {
+        var (lat, lon) = polygon.Contains("-16.", StringComparison.Ordinal) ? (-16.80, 179.99) : (52.52, 13.40);
+
+        Assert.Contains("restaurants[r].outlets[k1].zone.polygon: " + named, Refused(PolygonCatalog(polygon, lat, lon)), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    // Concave, with a vertex in the middle of a straight edge: simple all the same.
+    [InlineData("[[52.5, 13.3], [52.5, 13.4], [52.5, 13.5], [52.6, 13.5], [52.55, 13.4], [52.6, 13.3]]", 52.52, 13.40, 52.52, 13.45)]
+    // Across the 180th meridian: simple the short way, though its longitudes read as numbers cross (edges 0 and 2).
+    [InlineData("[[0, 179.9], [1, -179.9], [0.9, -179.95], [0.95, 179.95]]", 0.5, 179.99, 0.7, -179.99)]
+    public void A_zone_polygon_that_does_not_cross_itself_is_taken_and_holds_the_points_inside_it(string polygon, double lat, double lon, double insideLat, double insideLon)
+    {
+        var outlet = CatalogLoader.Parse(PolygonCatalog(polygon, lat, lon), "test.json").Restaurants[0].Outlets[0];
+
+        Assert.True(outlet.Zone.Contains(new Brigade.Geo.GeoPoint(insideLat, insideLon)));
+    }
+
     [Theory]
     [InlineData("1e300")]
     [InlineData("0")]
