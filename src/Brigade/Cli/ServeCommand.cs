@@ -21,9 +21,14 @@ public static class ServeCommand
         var postgres = new Option<string>("--postgres") { Description = "PostgreSQL connection string for --store postgres, e.g. \"Host=db;Username=brigade;Password=...;Database=brigade\"" };
         var rabbitMq = new Option<string>("--rabbitmq") { Description = "Relay every event to RabbitMQ (exchange brigade.events), e.g. amqp://user:pass@host:5672/" };
 
-        var command = new Command("serve", "Run the Brigade server") { urls, dataDir, catalog, timeScale, store, postgres, rabbitMq, demo, demoRate };
+        var command = new Command("serve", "Run the Brigade server. Any setting can also be given as a configuration key: --Brigade:Limits:Burst=50 (or --Brigade:Limits:Burst 50)") { urls, dataDir, catalog, timeScale, store, postgres, rabbitMq, demo, demoRate };
+        // Configuration keys (--Brigade:Limits:Burst=50) are left unmatched and read by ConfigurationArguments;
+        // BrigadeCli.RunAsync refuses any other unmatched token as before.
+        command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (ParseResult parse, CancellationToken ct) =>
         {
+            var configuration = ConfigurationArguments.Read(command, parse.UnmatchedTokens);
+            if (configuration.Problems.Count > 0) return Fail(configuration.Problems[0]);
             var settings = new Dictionary<string, string?>();
             if (parse.GetValue(urls) is { } u) settings["urls"] = u;
             if (parse.GetValue(dataDir) is { } d) settings[$"{BrigadeOptions.Section}:DataDir"] = d;
@@ -45,7 +50,8 @@ public static class ServeCommand
             var listenOn = BrigadeOptions.DefaultUrls;
             try
             {
-                var app = BrigadeServer.Build(settings, args: parse.UnmatchedTokens.ToArray());
+                // As command-line arguments of the host: over appsettings and the environment, under the options above.
+                var app = BrigadeServer.Build(settings, args: [.. configuration.Arguments]);
                 listenOn = app.Configuration["urls"] ?? (app.Configuration["http_ports"] ?? app.Configuration["https_ports"]) switch
                 {
                     { } ports => $"port {ports}",

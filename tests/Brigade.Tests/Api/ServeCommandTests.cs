@@ -27,6 +27,10 @@ public class ServeCommandTests
     [InlineData("--demo-rate lots", "--demo-rate must be a number, not 'lots'")]
     [InlineData("--time-scal 600", "Unrecognized command or argument '--time-scal'")]
     [InlineData("--verbose", "Unrecognized command or argument '--verbose'")]
+    // Written the way configuration keys are, it is still a mistyped option, not a setting.
+    [InlineData("--time-scal:600", "Unrecognized command or argument '--time-scal:600'")]
+    [InlineData("--Brigade:Limits:Burst", "--Brigade:Limits:Burst needs a value")]
+    [InlineData("--Brigade:Limits:Burst=5 --verbose", "Unrecognized command or argument '--verbose'")]
     public async Task Serve_with_a_command_line_it_cannot_read_names_the_mistake_and_exits_with_code_2(string arguments, string says)
     {
         using var dir = new TempDir("serve");
@@ -39,6 +43,35 @@ public class ServeCommandTests
         Assert.DoesNotContain("Usage:", output + error, StringComparison.Ordinal);
         Assert.DoesNotContain("System.", error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(dir));
+    }
+
+    [Fact]
+    public async Task Configuration_keys_on_the_command_line_take_effect_over_the_environment_as_in_any_ASP_NET_Core_app()
+    {
+        using var dir = new TempDir("serve");
+        // The environment the server is started with allows 100000 requests a second; both forms of a key say 2 at most.
+        await using var server = await ServerProcess.StartAsync(dir, "--Brigade:Limits:Burst", "2", "--Brigade:Limits:RequestsPerSecond=0.01");
+        using var client = server.Client();
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var ok = await client.GetAsync("/api/restaurants");
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+        using var refused = await client.GetAsync("/api/restaurants");
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        await server.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_configuration_key_on_the_command_line_with_a_value_that_cannot_work_is_named_and_exits_with_code_2()
+    {
+        using var dir = new TempDir("serve");
+        var (code, _, error) = await RunAsync("serve", "--data-dir", dir, "--Brigade:Limits:Burst=0");
+
+        Assert.Equal(2, code);
+        Assert.Contains("brigade serve: Brigade:Limits:Burst must be at least 1, not 0", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
     }
 
     [Fact]

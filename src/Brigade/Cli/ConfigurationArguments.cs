@@ -1,0 +1,51 @@
+using System.CommandLine;
+
+namespace Brigade.Cli;
+
+/// <summary>
+/// Configuration keys on the command line, the way ASP.NET Core reads them: <c>--Brigade:Limits:Burst=50</c>
+/// or <c>--Brigade:Limits:Burst 50</c>. Only keys with a ':' are taken, so a mistyped option
+/// (<c>--time-scal</c>, or <c>--time-scal:600</c>) is still a mistake and not a setting that nothing reads.
+/// </summary>
+internal static class ConfigurationArguments
+{
+    /// <param name="Arguments">The keys as <c>--Key=value</c>, for the host's command-line configuration.</param>
+    /// <param name="Problems">The tokens that are neither an option nor a configuration key with its value.</param>
+    internal sealed record Reading(IReadOnlyList<string> Arguments, IReadOnlyList<string> Problems);
+
+    /// <summary>Reads the tokens <paramref name="command"/>'s options did not take.</summary>
+    public static Reading Read(Command command, IReadOnlyList<string> tokens)
+    {
+        var arguments = new List<string>();
+        var problems = new List<string>();
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            var token = tokens[i];
+            if (Key(command, token) is not { } key)
+            {
+                // The words System.CommandLine uses for a token no verb takes, so the message reads the same either way.
+                problems.Add($"Unrecognized command or argument '{token}'.");
+                continue;
+            }
+            var equals = token.IndexOf('=', StringComparison.Ordinal);
+            if (equals >= 0) arguments.Add($"--{key}={token[(equals + 1)..]}");
+            // The next token is the value unless it is another key or option (a negative number is a value).
+            else if (i + 1 < tokens.Count && !tokens[i + 1].StartsWith("--", StringComparison.Ordinal)) arguments.Add($"--{key}={tokens[++i]}");
+            else problems.Add($"{token} needs a value: {token}=VALUE or {token} VALUE");
+        }
+        return new(arguments, problems);
+    }
+
+    /// <summary>The configuration key <paramref name="token"/> names (<c>Brigade:Limits:Burst</c>), or null if it names none.</summary>
+    private static string? Key(Command command, string token)
+    {
+        if (!token.StartsWith("--", StringComparison.Ordinal)) return null;
+        var key = token[2..].Split('=', 2)[0];
+        var sections = key.Split(':');
+        if (sections.Length < 2 || sections.Any(string.IsNullOrWhiteSpace)) return null;
+        // An option of the verb, or one a slip away, written with a colon: a mistake, answered with "did you mean".
+        var first = "--" + sections[0];
+        if (command.Options.Any(o => o.Name == first || o.Aliases.Contains(first)) || BrigadeCli.ClosestOption(command, first) is not null) return null;
+        return key;
+    }
+}
