@@ -228,6 +228,8 @@ public sealed record WebhookAnswer(string Detail);
 /// </summary>
 public sealed partial class PaymentReleaser(IPaymentProvider provider, ILogger<PaymentReleaser> log)
 {
+    private readonly ResiliencePipeline _retry = PaymentCoordinator.ProviderRetry();
+
     public void OnCommitted(IReadOnlyList<CommittedEvent> batch)
     {
         foreach (var ce in batch)
@@ -241,7 +243,9 @@ public sealed partial class PaymentReleaser(IPaymentProvider provider, ILogger<P
             var orderId = order.Id;
             _ = Task.Run(async () =>
             {
-                try { await provider.VoidAsync(paymentId, PaymentWebhooks.VoidKey(paymentId), CancellationToken.None); }
+                // A provider that cannot be reached is asked again, as for an authorisation: the
+                // void's key makes a retry of one that did land change nothing.
+                try { await _retry.ExecuteAsync(async token => await provider.VoidAsync(paymentId, PaymentWebhooks.VoidKey(paymentId), token), CancellationToken.None); }
                 catch (Exception e) when (e is HttpRequestException or TimeoutException or IOException)
                 {
                     LogVoidFailed(e, paymentId, orderId);
@@ -257,7 +261,10 @@ public sealed partial class PaymentReleaser(IPaymentProvider provider, ILogger<P
 /// <summary>Asks the provider to authorise a new order's payment, retrying with the same idempotency key.</summary>
 public sealed partial class PaymentCoordinator(IPaymentProvider provider, BrigadeOptions options, ILogger<PaymentCoordinator> log)
 {
-    private readonly ResiliencePipeline _retry = new ResiliencePipelineBuilder()
+    private readonly ResiliencePipeline _retry = ProviderRetry();
+
+    /// <summary>Calls to the provider that fail to reach it are tried four more times, backing off from 200 ms.</summary>
+    internal static ResiliencePipeline ProviderRetry() => new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
             ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>().Handle<TimeoutException>().Handle<IOException>(),

@@ -195,8 +195,35 @@ public class PaymentTests
     {
         // Chefs who start only when told: the order stays cancellable once a kitchen has it.
         await using var app = await TestApp.StartAsync(catalogJson: OrderApiTests.HumanKitchen, extra: Payments(("LocalCallbacks", "false")));
-        var id = (await app.PlaceAsync("""{"restaurantId":"r","items":[{"menuItemId":"soup","quantity":1}]}""")).GetProperty("id").GetString()!;
         var provider = (LocalPaymentProvider)app.Service<IPaymentProvider>();
+        var charge = await PayThenCancelAsync(app, provider);
+
+        await VoidedAsync(charge);
+        Assert.Equal([(charge.PaymentId, "void-" + charge.PaymentId)], provider.Voids);
+    }
+
+    [Fact]
+    public async Task A_void_the_provider_could_not_take_is_asked_again_until_it_lands()
+    {
+        var provider = default(Unreachable);
+        await using var app = await TestApp.StartAsync(catalogJson: OrderApiTests.HumanKitchen, extra: Payments(("LocalCallbacks", "false")),
+            services: s =>
+            {
+                s.AddSingleton<LocalPaymentProvider>();
+                s.AddSingleton<IPaymentProvider>(sp => provider = new Unreachable(sp.GetRequiredService<LocalPaymentProvider>(), voidFailures: 2));
+            });
+        var local = app.Service<LocalPaymentProvider>();
+        var charge = await PayThenCancelAsync(app, local);
+
+        await VoidedAsync(charge);
+        Assert.Equal(3, provider!.VoidCalls);
+        Assert.Equal([(charge.PaymentId, "void-" + charge.PaymentId)], local.Voids);
+    }
+
+    /// <summary>Places an order, pays for it by webhook, then cancels it; answers its charge.</summary>
+    private static async Task<LocalPaymentProvider.Charge> PayThenCancelAsync(TestApp app, LocalPaymentProvider provider)
+    {
+        var id = (await app.PlaceAsync("""{"restaurantId":"r","items":[{"menuItemId":"soup","quantity":1}]}""")).GetProperty("id").GetString()!;
         var charge = Assert.Single(provider.Charges);
         var body = Body("evt_1", id, charge.PaymentId, charge.AmountCents);
         using (var paid = await SendAsync(app, body, WebhookSignature.Sign(app.Service<PaymentSecrets>().WebhookSecret, DateTimeOffset.UtcNow, body)))
@@ -205,12 +232,32 @@ public class PaymentTests
 
         using (var cancelled = await app.Client.PostAsync($"/api/orders/{id}/cancel", null))
             Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
+        return charge;
+    }
 
-        // The provider is called off the log's writer thread: give it a moment.
+    /// <summary>The provider is called off the log's writer thread: give it a moment (bounded).</summary>
+    private static async Task VoidedAsync(LocalPaymentProvider.Charge charge)
+    {
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (!charge.Voided && DateTime.UtcNow < deadline) await Task.Delay(20);
         Assert.True(charge.Voided, "the money held for a cancelled order was never released");
-        Assert.Equal([(charge.PaymentId, "void-" + charge.PaymentId)], provider.Voids);
+    }
+
+    /// <summary>The local provider behind a network that loses the first few voids.</summary>
+    private sealed class Unreachable(LocalPaymentProvider inner, int voidFailures) : IPaymentProvider
+    {
+        private int _voidCalls;
+
+        public int VoidCalls => Volatile.Read(ref _voidCalls);
+
+        public string Name => inner.Name;
+
+        public Task<PaymentAttempt> AuthorizeAsync(PaymentRequest request, CancellationToken ct = default) => inner.AuthorizeAsync(request, ct);
+
+        public Task VoidAsync(string paymentId, string idempotencyKey, CancellationToken ct = default) =>
+            Interlocked.Increment(ref _voidCalls) <= voidFailures
+                ? throw new HttpRequestException("the provider could not be reached")
+                : inner.VoidAsync(paymentId, idempotencyKey, ct);
     }
 
     [Fact]
