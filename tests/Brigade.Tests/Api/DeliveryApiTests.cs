@@ -369,6 +369,31 @@ public class DeliveryApiTests
         await ProblemAssert.IsProblem(await app.ClientAs("courier", "bo").PostAsJsonAsync($"/api/couriers/bo/orders/{id}/deliver", new { handoffCode = code }), 404);
     }
 
+    [Fact]
+    public async Task A_decline_sent_again_by_the_courier_who_declined_is_answered_204_and_recorded_once()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(catalogJson: Catalog, services: s => s.AddSingleton(new ScaledTimeProvider(1, clock)));
+        await app.Client.PostAsJsonAsync("/api/couriers/ann/shift/start", new { lat = 52.521, lon = 13.401 });
+        await app.PlaceAsync(Order);
+        var offer = (await app.GetJsonAsync("/api/couriers/ann")).GetProperty("offer");
+        for (var i = 0; i < 200 && offer.ValueKind != JsonValueKind.Object; i++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(5));
+            offer = (await app.GetJsonAsync("/api/couriers/ann")).GetProperty("offer");
+        }
+        var offerId = offer.GetProperty("id").GetString()!;
+
+        Assert.Equal(HttpStatusCode.NoContent, (await app.Client.PostAsync($"/api/couriers/ann/offers/{offerId}/decline", null)).StatusCode);
+        // The same decline again (a double tap, a retry after a lost answer) is done already.
+        Assert.Equal(HttpStatusCode.NoContent, (await app.Client.PostAsync($"/api/couriers/ann/offers/{offerId}/decline", null)).StatusCode);
+
+        Assert.Single(await app.Service<Brigade.Storage.IEventStore>().ReadStreamAsync("courier-ann"), e => e.Type == "OfferDeclined");
+        // Another courier cannot decline it.
+        await app.Client.PostAsJsonAsync("/api/couriers/bob/shift/start", new { lat = 52.521, lon = 13.401 });
+        await ProblemAssert.IsProblem(await app.Client.PostAsync($"/api/couriers/bob/offers/{offerId}/decline", null), 409);
+    }
+
     /// <summary>Wait for the courier's next offer and accept it; returns its order ids.</summary>
     private static async Task<List<string>> AcceptNextOfferAsync(TestApp app, string courierId)
     {
