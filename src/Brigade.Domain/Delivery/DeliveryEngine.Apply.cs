@@ -182,6 +182,7 @@ public sealed partial class DeliveryEngine
     {
         if (!_couriers.TryGetValue(d.CourierId, out var c)) return;
         if (c.Offer?.Id == d.OfferId) c.Offer = null;
+        if (d.Reason == OfferDeclined.ByCourier) c.DeclinedOfferId = d.OfferId;
         foreach (var job in _jobs.Values)
         {
             if (job.OfferId != d.OfferId || job.State != JobState.Offered) continue;

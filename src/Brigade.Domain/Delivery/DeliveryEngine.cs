@@ -343,6 +343,9 @@ public sealed partial class DeliveryEngine
     public DeliveryResult DeclineOffer(string courierId, string offerId, DateTimeOffset now, List<IDomainEvent> output)
     {
         if (!_couriers.TryGetValue(courierId, out var c)) return DeliveryResult.NotFound($"no courier {courierId}");
+        // The same decline again (a double tap, a retry after a lost answer): it is done and changes nothing.
+        // Answered as "not open", the courier's app would report a failure for a decline that went through.
+        if (c.DeclinedOfferId == offerId) return DeliveryResult.Ok();
         if (c.Offer?.Id != offerId) return DeliveryResult.Conflict($"offer {offerId} is not open for {courierId}");
         _emit(output, new OfferDeclined(courierId, offerId, OfferDeclined.ByCourier, now));
         RequestRound(now);

@@ -88,6 +88,8 @@ internal sealed class Courier
     public DateTimeOffset ArriveAt;
     public CourierPhase Phase;
     public Offer? Offer;
+    /// <summary>The last offer the courier turned down themselves: the same decline sent again is known as done.</summary>
+    public string? DeclinedOfferId;
     public readonly List<Job> Jobs = [];
     public string? OutletId;
     public DateTimeOffset FreeAt;

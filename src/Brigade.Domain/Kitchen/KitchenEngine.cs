@@ -771,7 +771,10 @@ public sealed partial class KitchenEngine
         var drain = s.BacklogTicks / capacity;
         for (var e = 0; e < _equipment.Length; e++)
         {
-            if (s.Queues[e + 1].Count == 0) continue;
+            // Only a live task waiting for the equipment ties the queue to it. Its queue deletes lazily: an
+            // entry of a task since started or withdrawn stays until it reaches the head, and counted,
+            // would make a queue with nothing waiting for the oven wait for the oven.
+            if (PeekLive(s.Queues[e + 1]) is null) continue;
             var slots = _equipment[e].WorkingSlots();
             if (slots == 0) return TimeSpan.FromMinutes(10);
             drain = Math.Max(drain, (double)EquipmentLoad(e, now) / slots);

@@ -55,7 +55,7 @@ public static class CourierEndpoints
         group.MapGet("/offers/stream", CourierStream.StreamAsync).WithName("StreamOffers")
             .WithSummary("Server-Sent Events: the courier's state (offer, job) now and after every change").Produces(200, contentType: "text/event-stream").DisableRequestTimeout();
         group.MapGet("/ws", CourierStream.WebSocketAsync).WithName("CourierSocket")
-            .WithSummary("WebSocket: send {lat, lon, at} messages; receive the courier's state (offers) as they change").DisableRequestTimeout();
+            .WithSummary("WebSocket: send {lat, lon, at} messages; receive the courier's state (offers) as they change, and {error} for a position refused (with retryAfterSeconds when it may be sent again)").DisableRequestTimeout();
 
         group.MapPost("/offers/{offerId}/accept", (string courierId, string offerId, EngineHost engine) =>
             Run(engine, (d, now, o) => d.AcceptOffer(courierId, offerId, now, o))).WithName("AcceptOffer");
@@ -182,6 +182,9 @@ public static class CourierStream
         catch (EngineUnavailableException) { } // the engine is stopping or rebuilding: end the stream; the client reconnects
     }
 
+    /// <summary>What a courier's socket is told of a position the engine could not take (rebuilding, stopping): send it again later.</summary>
+    private static readonly byte[] NotTaken = "{\"error\":\"position not taken: the server is unavailable for a moment; send it again\",\"retryAfterSeconds\":1}"u8.ToArray();
+
     public static async Task WebSocketAsync(string courierId, HttpContext http, EngineHost engine, CourierFeed feed, CourierLocationLimiter limiter, Observability.BrigadeMetrics metrics)
     {
         if (!http.WebSockets.IsWebSocketRequest)
@@ -241,7 +244,13 @@ public static class CourierStream
                 if (!limiter.TryAcquire(courierId, out _))
                     await socket.SendAsync("{\"error\":\"too many positions; slow down\"}"u8.ToArray(), WebSocketMessageType.Text, true, done.Token);
                 else if (point?.Lat is { } lat && point.Lon is { } lon && GeoPoint.IsValid(lat, lon))
-                    await engine.SendAsync((e, now, _) => { e.Delivery.ReportLocation(courierId, lat, lon, point.At ?? now, now); return EngineResult.Ok(); });
+                {
+                    var taken = await engine.SendAsync((e, now, _) => { e.Delivery.ReportLocation(courierId, lat, lon, point.At ?? now, now); return EngineResult.Ok(); });
+                    // The engine is rebuilding after a failed write (or stopping): the position was not
+                    // kept. Say so, as HTTP answers 503 with Retry-After, or the app believes it sent.
+                    if (taken.Outcome == Outcome.Unavailable)
+                        await socket.SendAsync(NotTaken, WebSocketMessageType.Text, true, done.Token);
+                }
                 else
                     await socket.SendAsync(Encoding.UTF8.GetBytes("{\"error\":\"send {\\\"lat\\\": .., \\\"lon\\\": .., \\\"at\\\": ..} with a valid position\"}"), WebSocketMessageType.Text, true, done.Token);
             }

@@ -246,6 +246,80 @@ public class DeliveryApiTests
     }
 
     [Fact]
+    public async Task A_position_sent_over_the_websocket_while_the_engine_rebuilds_is_answered_as_not_taken_and_the_socket_stays_open()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var moved = new CourierMovedTo("cy", 52.5123);
+        await using var app = await TestApp.StartAsync(catalogJson: Catalog, services: s =>
+        {
+            s.AddSingleton(new ScaledTimeProvider(1, clock));
+            s.AddSingleton<IEngineObserver>(moved);
+        });
+        await app.Client.PostAsJsonAsync("/api/couriers/cy/shift/start", new { lat = 52.5, lon = 13.4 });
+        clock.Advance(TimeSpan.FromMinutes(1)); // a position is taken only if newer than the shift's start
+        var client = app.App.GetTestServer().CreateWebSocketClient();
+        using var socket = await client.ConnectAsync(new Uri(app.App.GetTestServer().BaseAddress, "api/couriers/cy/ws?access_token=" + app.Token("courier", "cy")), CancellationToken.None);
+        var buffer = new byte[16 * 1024];
+        Assert.Equal(WebSocketMessageType.Text, (await socket.ReceiveAsync(buffer, CancellationToken.None)).MessageType);
+        var engine = app.Service<EngineHost>();
+        var store = app.Service<Brigade.Storage.SqliteEventStore>();
+        var position = Encoding.UTF8.GetBytes("""{"lat":52.5123,"lon":13.4321}""");
+
+        // Hold the log's writer inside a batch, so that the next commit, which will fail, is still
+        // pending when the position is decided: the position's answer waits for it, as reads do.
+        var armed = 1;
+        using var held = new SemaphoreSlim(0);
+        using var release = new SemaphoreSlim(0);
+        store.Subscribe(_ =>
+        {
+            if (Interlocked.Exchange(ref armed, 0) == 0) return;
+            held.Release();
+            release.Wait(TimeSpan.FromSeconds(30));
+        });
+        Task<HttpResponseMessage> trigger;
+        Task<EngineResult> failing;
+        try
+        {
+            trigger = app.Client.PostAsJsonAsync("/api/couriers/dee/shift/start", new { lat = 52.5, lon = 13.4 });
+            Assert.True(await held.WaitAsync(TimeSpan.FromSeconds(10)), "no batch reached the log's writer");
+            store.FailNextBatches = 1;
+            failing = engine.SendAsync((e, now, output) => e.AtDelivery(now, output, (d, o) => d.StartShift("eve", "Eve", 52.5, 13.4, now, o)));
+            await socket.SendAsync(position, WebSocketMessageType.Text, true, CancellationToken.None);
+            Assert.True(await moved.Seen.WaitAsync(TimeSpan.FromSeconds(10)), "the position never reached the engine");
+        }
+        finally
+        {
+            release.Release();
+        }
+        Assert.Equal(Outcome.Unavailable, (await failing).Outcome);
+        (await trigger).Dispose();
+
+        // The courier's app is told the position was not taken, and when to send it again.
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        WebSocketReceiveResult told;
+        try
+        {
+            told = await socket.ReceiveAsync(buffer, cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail("the position was dropped without a word to the courier's app");
+            return;
+        }
+        var answer = JsonDocument.Parse(buffer.AsMemory(0, told.Count)).RootElement;
+        Assert.Contains("not taken", answer.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.True(answer.GetProperty("retryAfterSeconds").GetInt32() >= 1);
+
+        // The socket is still open, and the position sent again is taken by the rebuilt engine.
+        Assert.Equal(WebSocketState.Open, socket.State);
+        Assert.Equal(52.5, (await app.GetJsonAsync("/api/couriers/cy")).GetProperty("lat").GetDouble(), 6); // the rebuilt engine has not got it
+        await socket.SendAsync(position, WebSocketMessageType.Text, true, CancellationToken.None);
+        Assert.True(await moved.Seen.WaitAsync(TimeSpan.FromSeconds(10)), "the position sent again was not taken");
+        Assert.Equal(52.5123, (await app.GetJsonAsync("/api/couriers/cy")).GetProperty("lat").GetDouble(), 6);
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+    }
+
+    [Fact]
     public async Task The_courier_of_an_order_never_sees_its_handoff_code_which_only_the_customer_can_give_them()
     {
         await using var app = await TestApp.StartAsync(timeScale: 60, catalogJson: Catalog);
@@ -369,6 +443,31 @@ public class DeliveryApiTests
         await ProblemAssert.IsProblem(await app.ClientAs("courier", "bo").PostAsJsonAsync($"/api/couriers/bo/orders/{id}/deliver", new { handoffCode = code }), 404);
     }
 
+    [Fact]
+    public async Task A_decline_sent_again_by_the_courier_who_declined_is_answered_204_and_recorded_once()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(catalogJson: Catalog, services: s => s.AddSingleton(new ScaledTimeProvider(1, clock)));
+        await app.Client.PostAsJsonAsync("/api/couriers/ann/shift/start", new { lat = 52.521, lon = 13.401 });
+        await app.PlaceAsync(Order);
+        var offer = (await app.GetJsonAsync("/api/couriers/ann")).GetProperty("offer");
+        for (var i = 0; i < 200 && offer.ValueKind != JsonValueKind.Object; i++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(5));
+            offer = (await app.GetJsonAsync("/api/couriers/ann")).GetProperty("offer");
+        }
+        var offerId = offer.GetProperty("id").GetString()!;
+
+        Assert.Equal(HttpStatusCode.NoContent, (await app.Client.PostAsync($"/api/couriers/ann/offers/{offerId}/decline", null)).StatusCode);
+        // The same decline again (a double tap, a retry after a lost answer) is done already.
+        Assert.Equal(HttpStatusCode.NoContent, (await app.Client.PostAsync($"/api/couriers/ann/offers/{offerId}/decline", null)).StatusCode);
+
+        Assert.Single(await app.Service<Brigade.Storage.IEventStore>().ReadStreamAsync("courier-ann"), e => e.Type == "OfferDeclined");
+        // Another courier cannot decline it.
+        await app.Client.PostAsJsonAsync("/api/couriers/bob/shift/start", new { lat = 52.521, lon = 13.401 });
+        await ProblemAssert.IsProblem(await app.Client.PostAsync($"/api/couriers/bob/offers/{offerId}/decline", null), 409);
+    }
+
     /// <summary>Wait for the courier's next offer and accept it; returns its order ids.</summary>
     private static async Task<List<string>> AcceptNextOfferAsync(TestApp app, string courierId)
     {
@@ -384,6 +483,22 @@ public class DeliveryApiTests
             Assert.True(DateTime.UtcNow < deadline, $"{courierId} was offered nothing within 30 s");
             await Task.Delay(50);
         }
+    }
+
+    /// <summary>Signals when a decision leaves the courier at the given latitude: on the engine's thread, so before its answer is given.</summary>
+    private sealed class CourierMovedTo(string courierId, double lat) : IEngineObserver
+    {
+        private bool _there;
+        public SemaphoreSlim Seen { get; } = new(0);
+
+        public void Decided(BrigadeEngine engine, IReadOnlyList<IDomainEvent> events, DateTimeOffset now)
+        {
+            var there = engine.Delivery.CourierOf(courierId, now) is { } c && Math.Abs(c.Lat - lat) < 1e-9;
+            if (there && !_there) Seen.Release();
+            _there = there;
+        }
+
+        public void Rebuilt(BrigadeEngine engine, long lastPosition) => _there = false; // positions are not in the log
     }
 
     private static async Task WaitForReadyAsync(TestApp app, string id)

@@ -332,6 +332,39 @@ public class DeliveryRulesTests
     }
 
     [Fact]
+    public void A_decline_sent_again_by_the_courier_who_declined_is_answered_as_done_and_changes_nothing()
+    {
+        // The courier's app declined, but the answer was lost (or the courier tapped twice); it sends the decline again.
+        var (e, log, offer, offeredAt) = OfferedToAnn();
+        Assert.True(e.AtDelivery(offeredAt, log, (d, o) => d.DeclineOffer("ann", offer.OfferId, offeredAt, o)).IsOk);
+        var before = log.Count;
+        var t = offeredAt.AddSeconds(2);
+
+        var again = e.AtDelivery(t, log, (d, o) => d.DeclineOffer("ann", offer.OfferId, t, o));
+
+        Assert.True(again.IsOk, again.Message);
+        Assert.Equal(before, log.Count);
+        Assert.Single(log.OfType<OfferDeclined>());
+        // Another courier's decline of it is still refused.
+        StartShift(e, log, "bob", 52.521, 13.401, t);
+        Assert.Equal(Outcome.Conflict, e.AtDelivery(t, log, (d, o) => d.DeclineOffer("bob", offer.OfferId, t, o)).Outcome);
+    }
+
+    [Fact]
+    public void A_decline_of_an_offer_the_courier_accepted_is_still_refused()
+    {
+        var (e, log, offer, offeredAt) = OfferedToAnn();
+        Assert.True(e.AtDelivery(offeredAt, log, (d, o) => d.AcceptOffer("ann", offer.OfferId, offeredAt, o)).IsOk);
+        var before = log.Count;
+
+        var declined = e.AtDelivery(offeredAt, log, (d, o) => d.DeclineOffer("ann", offer.OfferId, offeredAt, o));
+
+        Assert.Equal(Outcome.Conflict, declined.Outcome);
+        Assert.Equal(before, log.Count);
+        Assert.Equal(["o1"], e.Delivery.CourierOf("ann", offeredAt)!.Orders);
+    }
+
+    [Fact]
     public void A_simulated_courier_whose_offered_order_is_cancelled_before_it_answers_stays_free_for_the_next_order()
     {
         var e = OneKitchen(pizzaStation: """{ "id": "pizza", "mode": "human" }""",

@@ -271,6 +271,48 @@ public class KitchenRulesTests
     }
 
     [Fact]
+    public void A_full_station_queue_asks_to_retry_after_its_live_tasks_only_not_an_oven_step_withdrawn_from_it()
+    {
+        // People work the pizza station; its queue holds two tasks. A loaf is 10 s of hands-on work and
+        // 1200 s unattended in the one-slot oven; a salad is 60 s of work. The first loaf goes into the
+        // oven; a second waits for it, then its order is withdrawn, so nothing at the station waits for
+        // the oven any more. Two salads fill the queue: 120 s of chef work for a crew of one, so a third
+        // salad is told to retry after 120 / 1 / 4 = 30 s. The withdrawn loaf, still an entry in the
+        // oven's queue until it reaches the head, must not make it wait for the oven (about 300 s).
+        var catalog = CatalogLoader.Parse("""
+            {
+              "timeZone": "UTC",
+              "fleet": { "simulatedCouriers": 0 },
+              "restaurants": [{
+                "id": "r",
+                "menu": [
+                  { "id": "loaf", "priceCents": 400, "steps": [ { "name": "bake", "station": "pizza", "workSeconds": 10, "equipment": "oven", "equipmentSeconds": 1200 } ] },
+                  { "id": "salad", "priceCents": 400, "steps": [ { "name": "toss", "station": "pizza", "workSeconds": 60 } ] } ],
+                "outlets": [{
+                  "id": "k", "lat": 52.52, "lon": 13.40, "maxPromiseMinutes": 120, "leaseSeconds": 3000,
+                  "stations": [ { "id": "pizza", "mode": "human", "maxQueuedTasks": 2 } ],
+                  "equipment": [ { "id": "oven", "capacity": 1 } ],
+                  "staff": [ { "id": "a", "skills": ["pizza"] } ]
+                }]
+              }]
+            }
+            """, "loaves and salads");
+        var k = K(catalog);
+        Queue(k, "o1", 0, "loaf");
+        Assert.True(k.StartTask("a", null, T0, []).IsOk);
+        Queue(k, "o2", 1, "loaf");
+        Assert.True(k.Withdraw("o2", "cancelled by customer", T0.AddSeconds(2), []).IsOk);
+        Queue(k, "o3", 3, "salad");
+        Queue(k, "o4", 3, "salad");
+
+        var full = k.TryQueueOrder("o5", [new OrderLine("salad", 1)], T0.AddSeconds(4), []);
+
+        Assert.False(full.Accepted);
+        Assert.Equal("the pizza queue is full (2 tasks)", full.Reason);
+        Assert.Equal(TimeSpan.FromSeconds(30), full.RetryAfter);
+    }
+
+    [Fact]
     public void A_full_station_queue_with_nobody_to_work_it_asks_to_retry_after_five_minutes()
     {
         var k = K(TestCatalogs.Kitchen(pizzaStation: """{ "id": "pizza", "mode": "human", "maxQueuedTasks": 2 }"""));
