@@ -66,7 +66,9 @@ public sealed partial class RabbitMqEventSubscriber : IAsyncDisposable
         _last = options.AfterPosition;
         _retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException),
+            // A cancellation the subscriber did not ask for is a failure like any other: a callback that
+            // calls out reports a timeout as TaskCanceledException (HttpClient does). Only stopping ends the retries.
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException || !_stopping.IsCancellationRequested),
             MaxRetryAttempts = int.MaxValue,
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
@@ -178,7 +180,7 @@ public sealed partial class RabbitMqEventSubscriber : IAsyncDisposable
         {
             await _retry.ExecuteAsync(async token => await _handler(relayed, token), _stopping.Token);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
             return; // stopping: not acknowledged, so it is delivered again next time
         }
