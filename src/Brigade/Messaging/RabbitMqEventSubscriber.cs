@@ -105,6 +105,15 @@ public sealed partial class RabbitMqEventSubscriber : IAsyncDisposable
             UseJitter = true,
             Delay = TimeSpan.FromMilliseconds(100),
             MaxDelay = TimeSpan.FromSeconds(5),
+            OnRetry = args =>
+            {
+                // Down, not started yet, refusing the login: say where and why on every attempt, as the
+                // relay does, rather than wait in silence (never the password, no stack trace).
+                if (args.Outcome.Exception is { } e && RabbitMqRelay.IsConnectivity(e))
+                    LogBrokerUnreachable(RabbitMqRelay.Endpoint(_options.Uri), RabbitMqRelay.Reason(e), args.RetryDelay.TotalMilliseconds);
+                else LogConnectFailed(args.Outcome.Exception, args.RetryDelay.TotalMilliseconds);
+                return default;
+            },
         }).Build();
         await connect.ExecuteAsync(async token =>
         {
@@ -216,6 +225,12 @@ public sealed partial class RabbitMqEventSubscriber : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Handling a relayed event failed (attempt {Attempt}); retrying")]
     private partial void LogHandlerFailed(Exception? error, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event subscriber cannot reach RabbitMQ at {Endpoint}: {Reason}; trying again in {DelayMs:F0} ms")]
+    private partial void LogBrokerUnreachable(string endpoint, string reason, double delayMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event subscriber could not connect to RabbitMQ; trying again in {DelayMs:F0} ms")]
+    private partial void LogConnectFailed(Exception? error, double delayMs);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The subscriber's connection to RabbitMQ recovered")]
     private partial void LogRecovered();
