@@ -57,7 +57,7 @@ public static class Jwt
                 !header.RootElement.TryGetProperty("alg", out var alg) || alg.ValueKind != JsonValueKind.String || alg.GetString() != "HS256")
                 return (null, "the token must be signed with HS256");
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException || IsInvalidUtf8(e))
         {
             return (null, "the token's header is not JSON");
         }
@@ -87,11 +87,16 @@ public static class Jwt
             if (role == Roles.Staff && (outlet is null || !Ids.LooksLikeId(outlet))) return (null, "a staff token must name its outlet");
             return (new TokenClaims(subject, role, role == Roles.Staff ? outlet : null, iat ?? now, exp), null);
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException || IsInvalidUtf8(e))
         {
             return (null, "the token's payload is not JSON");
         }
     }
+
+    // JsonDocument checks the structure but leaves the bytes of strings to GetString, which throws
+    // InvalidOperationException on invalid UTF-8. The header is read before the signature is checked,
+    // so anyone could otherwise turn a refusal (401) into a server error.
+    private static bool IsInvalidUtf8(Exception e) => e is InvalidOperationException { InnerException: DecoderFallbackException };
 
     private static bool TryDecode(ReadOnlySpan<char> text, out byte[] bytes)
     {

@@ -139,6 +139,7 @@ public static class BrigadeServer
         services.AddSingleton<Payments.IPaymentProvider, Payments.LocalPaymentProvider>();
         services.AddSingleton<Payments.PaymentWebhooks>();
         services.AddSingleton<Payments.PaymentCoordinator>();
+        services.AddSingleton<Payments.PaymentReleaser>();
         services.AddSingleton<Alerts.AlertNotifier>();
         services.AddSingleton<Alerts.AlertMonitor>();
         if (!string.IsNullOrWhiteSpace(options.Telemetry.OtlpEndpoint)) services.AddSingleton(Observability.OtlpExport.Create(options.Telemetry));
@@ -202,8 +203,9 @@ public static class BrigadeServer
 
         configure?.Invoke(builder);
         var app = builder.Build();
-        // Followers of the durable events: metrics, structured logs, alert rules.
+        // Followers of the durable events: metrics, structured logs, alert rules, held payments of ended orders.
         var log = app.Services.GetRequiredService<IEventStore>();
+        log.Subscribe(app.Services.GetRequiredService<Payments.PaymentReleaser>().OnCommitted);
         log.Subscribe(app.Services.GetRequiredService<Observability.BrigadeMetrics>().OnCommitted);
         log.Subscribe(app.Services.GetRequiredService<Observability.DomainLog>().OnCommitted);
         log.Subscribe(app.Services.GetRequiredService<Alerts.AlertMonitor>().OnCommitted);

@@ -191,7 +191,7 @@ public sealed partial class PaymentWebhooks(EngineHost engine, IEventStore store
     }
 
     /// <summary>One void per payment, however often it is asked for (an order may see more than one payment).</summary>
-    private static string VoidKey(string paymentId) => "void-" + paymentId;
+    internal static string VoidKey(string paymentId) => "void-" + paymentId;
 
     public static void Map(IEndpointRouteBuilder app)
     {
@@ -219,6 +219,40 @@ public sealed partial class PaymentWebhooks(EngineHost engine, IEventStore store
 }
 
 public sealed record WebhookAnswer(string Detail);
+
+/// <summary>
+/// Releases the money held for an order that ends without being handed over: cancelled (the
+/// customer may cancel a paid order until cooking starts), rejected or failed in the kitchen after
+/// its payment was authorised. Nothing else voids such an authorisation, so the customer's money
+/// would stay held. A commit listener: it sees each order as it stands after every durable commit.
+/// </summary>
+public sealed partial class PaymentReleaser(IPaymentProvider provider, ILogger<PaymentReleaser> log)
+{
+    public void OnCommitted(IReadOnlyList<CommittedEvent> batch)
+    {
+        foreach (var ce in batch)
+        {
+            if (ce.Event.State is not Order { Payment: PaymentStatus.Authorized, PaymentId: { } paymentId } order ||
+                order.Status is not (OrderStatus.Cancelled or OrderStatus.Rejected or OrderStatus.Failed))
+                continue;
+            // Listeners run on the log's writer thread: the provider is called off it. The void's
+            // idempotency key makes a repeat (a later commit of the ended order, the webhook's own
+            // void of an authorisation no kitchen could use) change nothing at the provider.
+            var orderId = order.Id;
+            _ = Task.Run(async () =>
+            {
+                try { await provider.VoidAsync(paymentId, PaymentWebhooks.VoidKey(paymentId), CancellationToken.None); }
+                catch (Exception e) when (e is HttpRequestException or TimeoutException or IOException)
+                {
+                    LogVoidFailed(e, paymentId, orderId);
+                }
+            }, CancellationToken.None);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Payment {PaymentId} of ended order {OrderId} could not be voided at the provider")]
+    private partial void LogVoidFailed(Exception error, string paymentId, string orderId);
+}
 
 /// <summary>Asks the provider to authorise a new order's payment, retrying with the same idempotency key.</summary>
 public sealed partial class PaymentCoordinator(IPaymentProvider provider, BrigadeOptions options, ILogger<PaymentCoordinator> log)

@@ -191,6 +191,29 @@ public class PaymentTests
     }
 
     [Fact]
+    public async Task Cancelling_a_paid_order_voids_its_authorisation_so_no_money_stays_held()
+    {
+        // Chefs who start only when told: the order stays cancellable once a kitchen has it.
+        await using var app = await TestApp.StartAsync(catalogJson: OrderApiTests.HumanKitchen, extra: Payments(("LocalCallbacks", "false")));
+        var id = (await app.PlaceAsync("""{"restaurantId":"r","items":[{"menuItemId":"soup","quantity":1}]}""")).GetProperty("id").GetString()!;
+        var provider = (LocalPaymentProvider)app.Service<IPaymentProvider>();
+        var charge = Assert.Single(provider.Charges);
+        var body = Body("evt_1", id, charge.PaymentId, charge.AmountCents);
+        using (var paid = await SendAsync(app, body, WebhookSignature.Sign(app.Service<PaymentSecrets>().WebhookSecret, DateTimeOffset.UtcNow, body)))
+            Assert.Equal(HttpStatusCode.OK, paid.StatusCode);
+        Assert.Equal("accepted", (await app.GetJsonAsync($"/api/orders/{id}")).GetProperty("status").GetString());
+
+        using (var cancelled = await app.Client.PostAsync($"/api/orders/{id}/cancel", null))
+            Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
+
+        // The provider is called off the log's writer thread: give it a moment.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!charge.Voided && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.True(charge.Voided, "the money held for a cancelled order was never released");
+        Assert.Equal([(charge.PaymentId, "void-" + charge.PaymentId)], provider.Voids);
+    }
+
+    [Fact]
     public async Task The_provider_charges_once_per_idempotency_key()
     {
         await using var app = await TestApp.StartAsync(extra: Payments(("LocalCallbacks", "false")));

@@ -135,6 +135,32 @@ public class TokenTests
     }
 
     [Fact]
+    public void A_signed_token_whose_claims_are_not_valid_utf8_is_refused_rather_than_throwing()
+    {
+        var header = System.Buffers.Text.Base64Url.EncodeToString("""{"alg":"HS256","typ":"JWT"}"""u8);
+        byte[] claims = [.. "{\"sub\":\"ann"u8, 0xFF, .. Encoding.ASCII.GetBytes($"\",\"role\":\"customer\",\"iat\":{Now.ToUnixTimeSeconds()},\"exp\":{Now.AddHours(1).ToUnixTimeSeconds()}}}")];
+        var signingInput = header + "." + System.Buffers.Text.Base64Url.EncodeToString(claims);
+        var token = signingInput + "." + System.Buffers.Text.Base64Url.EncodeToString(System.Security.Cryptography.HMACSHA256.HashData(Key, Encoding.ASCII.GetBytes(signingInput)));
+
+        Assert.Equal("the token's payload is not JSON", Jwt.Validate(token, Key, Now, Skew).Error);
+    }
+
+    [Fact]
+    public async Task A_token_whose_header_is_not_valid_utf8_gets_a_401_problem_not_a_server_error()
+    {
+        await using var app = await TestApp.StartAsync();
+        var parts = app.Token("admin", "root").Split('.');
+        // The header is read before the signature is checked: anyone can send this one.
+        var header = System.Buffers.Text.Base64Url.EncodeToString([.. "{\"alg\":\""u8, 0xFF, .. "\"}"u8]);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/outlets") { Headers = { { "Authorization", $"Bearer {header}.{parts[1]}.{parts[2]}" } } };
+
+        using var response = await app.Anonymous.SendAsync(request);
+
+        var problem = await ProblemAssert.IsProblem(response, 401);
+        Assert.Contains("header", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Objects_are_visible_per_role_and_owner()
     {
         var order = new Order
