@@ -66,7 +66,9 @@ public sealed partial class RabbitMqEventSubscriber : IAsyncDisposable
         _last = options.AfterPosition;
         _retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException),
+            // A cancellation the subscriber did not ask for is a failure like any other: a callback that
+            // calls out reports a timeout as TaskCanceledException (HttpClient does). Only stopping ends the retries.
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException || !_stopping.IsCancellationRequested),
             MaxRetryAttempts = int.MaxValue,
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
@@ -103,6 +105,15 @@ public sealed partial class RabbitMqEventSubscriber : IAsyncDisposable
             UseJitter = true,
             Delay = TimeSpan.FromMilliseconds(100),
             MaxDelay = TimeSpan.FromSeconds(5),
+            OnRetry = args =>
+            {
+                // Down, not started yet, refusing the login: say where and why on every attempt, as the
+                // relay does, rather than wait in silence (never the password, no stack trace).
+                if (args.Outcome.Exception is { } e && RabbitMqRelay.IsConnectivity(e))
+                    LogBrokerUnreachable(RabbitMqRelay.Endpoint(_options.Uri), RabbitMqRelay.Reason(e), args.RetryDelay.TotalMilliseconds);
+                else LogConnectFailed(args.Outcome.Exception, args.RetryDelay.TotalMilliseconds);
+                return default;
+            },
         }).Build();
         await connect.ExecuteAsync(async token =>
         {
@@ -178,7 +189,7 @@ public sealed partial class RabbitMqEventSubscriber : IAsyncDisposable
         {
             await _retry.ExecuteAsync(async token => await _handler(relayed, token), _stopping.Token);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
             return; // stopping: not acknowledged, so it is delivered again next time
         }
@@ -214,6 +225,12 @@ public sealed partial class RabbitMqEventSubscriber : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Handling a relayed event failed (attempt {Attempt}); retrying")]
     private partial void LogHandlerFailed(Exception? error, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event subscriber cannot reach RabbitMQ at {Endpoint}: {Reason}; trying again in {DelayMs:F0} ms")]
+    private partial void LogBrokerUnreachable(string endpoint, string reason, double delayMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event subscriber could not connect to RabbitMQ; trying again in {DelayMs:F0} ms")]
+    private partial void LogConnectFailed(Exception? error, double delayMs);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The subscriber's connection to RabbitMQ recovered")]
     private partial void LogRecovered();

@@ -116,12 +116,12 @@ public sealed partial class RabbitMqRelay : BackgroundService
         return $"{uri.Host}:{port} (virtual host '{(vhost.Length == 0 ? "/" : vhost)}')";
     }
 
-    private static bool IsConnectivity(Exception e) => e is RabbitMQ.Client.Exceptions.BrokerUnreachableException
+    internal static bool IsConnectivity(Exception e) => e is RabbitMQ.Client.Exceptions.BrokerUnreachableException
         or RabbitMQ.Client.Exceptions.AlreadyClosedException or RabbitMQ.Client.Exceptions.OperationInterruptedException
         or RabbitMQ.Client.Exceptions.ConnectFailureException or System.Net.Sockets.SocketException or IOException or TimeoutException;
 
     /// <summary>The innermost cause: "Connection refused", "ACCESS_REFUSED - Login was refused ...".</summary>
-    private static string Reason(Exception e)
+    internal static string Reason(Exception e)
     {
         while (true)
         {

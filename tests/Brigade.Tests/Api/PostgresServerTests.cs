@@ -85,6 +85,23 @@ public sealed class PostgresServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_signed_webhook_whose_ids_hold_a_nul_character_is_a_404_problem_as_on_sqlite_not_a_500()
+    {
+        await using var app = await TestApp.StartAsync(extra: OnPostgres());
+        // JSON may escape U+0000; the provider's ids are looked up in the log before anything is decided.
+        var body = """{"id":"evt\u0000","type":"payment.declined","orderId":"gone\u0000","paymentId":"pay_1"}"""u8.ToArray();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/payments/webhook") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new("application/json");
+        request.Headers.Add(Brigade.Http.WebhookSignature.Header,
+            Brigade.Http.WebhookSignature.Sign(app.Service<Brigade.Payments.PaymentSecrets>().WebhookSecret, DateTimeOffset.UtcNow, body));
+
+        using var response = await app.Anonymous.SendAsync(request);
+
+        await ProblemAssert.IsProblem(response, 404);
+        await app.PlaceAsync(Espresso);
+    }
+
+    [Fact]
     public async Task An_idempotency_key_reused_after_the_gate_forgot_it_gets_its_order_or_a_422_not_a_503()
     {
         await using var app = await TestApp.StartAsync(extra: OnPostgres());

@@ -27,6 +27,29 @@ public sealed class RabbitMqRelayStartupTests
         Assert.Null(error);
     }
 
+    [Fact]
+    public async Task A_subscriber_that_cannot_reach_the_broker_says_so_while_it_keeps_trying_without_the_password()
+    {
+        var port = ServerProcess.FreePort(); // nothing listens there
+        var log = new RecordingLogger<RabbitMqEventSubscriber>();
+        await using var subscriber = new RabbitMqEventSubscriber(new RabbitMqSubscriberOptions(new Uri($"amqp://brigade:s3cret@127.0.0.1:{port}/orders")),
+            (_, _) => Task.CompletedTask, log);
+        using var stop = new CancellationTokenSource();
+
+        var starting = subscriber.StartAsync(stop.Token);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!log.Entries.Any(e => e.Level == LogLevel.Warning) && DateTime.UtcNow < deadline) await Task.Delay(20);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => starting);
+
+        Assert.Contains(log.Entries, e => e.Level == LogLevel.Warning);
+        var (_, message, error) = log.Entries.First(e => e.Level == LogLevel.Warning);
+        Assert.Contains($"cannot reach RabbitMQ at 127.0.0.1:{port} (virtual host 'orders')", message, StringComparison.Ordinal);
+        Assert.Contains("refused", message, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("s3cret", message, StringComparison.Ordinal);
+        Assert.Null(error);
+    }
+
     private sealed class RecordingLogger : ILogger<RabbitMqRelay>
     {
         private readonly List<(string Message, Exception? Error)> _warnings = [];

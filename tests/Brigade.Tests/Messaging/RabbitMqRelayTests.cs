@@ -204,6 +204,32 @@ public sealed class RabbitMqRelayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_handler_that_times_out_is_retried_and_no_event_is_skipped()
+    {
+        // A callback that calls out (an HTTP client, a database) fails with a timeout now and then,
+        // which .NET reports as a TaskCanceledException although nobody is stopping the subscriber.
+        var received = new Received();
+        var timedOut = 0;
+        var subscriber = new RabbitMqEventSubscriber(new RabbitMqSubscriberOptions(TestServers.RabbitMq) { Exchange = _exchange, Queue = _exchange + ".timeouts" },
+            (e, ct) =>
+            {
+                if (e.Position == 3 && Interlocked.Exchange(ref timedOut, 1) == 0)
+                    throw new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout of 100 seconds elapsing.");
+                return received.Add(e, ct);
+            });
+        await using var _ = subscriber;
+        await subscriber.StartAsync();
+        await StartRelayAsync();
+
+        for (var i = 0; i < 4; i++) await _store.CommitAsync(OrderCommit(i));
+        var last = await _store.LastPositionAsync();
+        await WaitUntil(() => subscriber.LastPosition == last, $"position {last} arrived");
+
+        Assert.Equal(1, timedOut);
+        Assert.Equal(Enumerable.Range(1, (int)last).Select(p => (long)p), received.Events.Select(e => e.Position));
+    }
+
+    [Fact]
     public async Task Events_of_a_server_killed_mid_burst_on_postgres_all_reach_the_subscriber_after_it_restarts()
     {
         await using var db = await PostgresDatabase.CreateAsync();

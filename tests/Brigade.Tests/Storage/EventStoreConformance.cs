@@ -159,6 +159,33 @@ public abstract class EventStoreConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Looking_up_an_id_or_key_holding_a_nul_character_finds_nothing()
+    {
+        // Ids and keys come from requests (a webhook's event and order ids, a query string): text the
+        // log holds nothing under is not there, whether or not the store could hold U+0000.
+        await Store.CommitAsync(new Commit([E("order-n", order: "n"), E("kitchen-n", order: "n")], Dedup: new DedupKey("webhook", "evt", "n")));
+        var at = DateTimeOffset.UnixEpoch.AddDays(3);
+        await ReadModels.SaveSummariesAsync([new SummaryRow("n", "placed", "k", "c", at, at, 1, "{}"u8.ToArray())], "p", 2);
+
+        Assert.Null(await Store.FindDedupAsync("webhook", "evt\0"));
+        Assert.Null(await Store.FindDedupAsync("webhook\0", "evt"));
+        Assert.Empty(await Store.ReadByOrderAsync("n\0"));
+        Assert.Empty(await Store.ReadStreamAsync("order-n\0"));
+        Assert.Empty(await Store.ReadStreamTailAsync("order-n\0", 10));
+        Assert.Empty(await Store.ReadByStreamPrefixAsync("kitchen-\0", null, 10));
+        Assert.Empty(await Store.ReadByStreamPrefixBeforeAsync("kitchen-\0", long.MaxValue, 10));
+        await foreach (var e in Store.ReadStreamsByPrefixAsync("kitchen-\0")) Assert.Fail($"read {e.StreamId}");
+        Assert.Null(await ReadModels.GetSummaryAsync("n\0"));
+        Assert.Empty(await ReadModels.ListSummariesAsync("c\0", null, 10));
+        Assert.Empty(await ReadModels.ListSummariesAsync(null, "k\0", 10));
+        Assert.Equal(0, await ReadModels.GetCheckpointAsync("p\0"));
+        // The same reads without the U+0000 find what is there.
+        Assert.Equal("n", await Store.FindDedupAsync("webhook", "evt"));
+        Assert.Equal(2, (await Store.ReadByOrderAsync("n")).Count);
+        Assert.Equal("n", (await ReadModels.GetSummaryAsync("n"))?.Id);
+    }
+
+    [Fact]
     public async Task After_a_chained_commit_fails_the_chained_commits_behind_it_are_refused_until_reset()
     {
         await Store.CommitAsync(new Commit([E("order-c")], Chained: true));

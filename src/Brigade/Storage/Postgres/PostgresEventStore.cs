@@ -689,7 +689,21 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
         return prefix[..^1] + (char)(prefix[^1] + 1);
     }
 
-    private Task<IReadOnlyList<StoredEvent>> QueryEvents(string sql, object[] args, CancellationToken ct) => Retried(() => QueryEventsOnce(sql, args, ct), ct);
+    private Task<IReadOnlyList<StoredEvent>> QueryEvents(string sql, object[] args, CancellationToken ct) =>
+        HasNulText(args) ? Task.FromResult<IReadOnlyList<StoredEvent>>([]) : Retried(() => QueryEventsOnce(sql, args, ct), ct);
+
+    /// <summary>
+    /// Whether a read's text holds U+0000. PostgreSQL's text cannot, so nothing is stored under such
+    /// an id or key, and sent as a parameter it fails the query (22021) instead of finding nothing.
+    /// Ids and keys come from requests (a webhook's event id, an order id): such a read finds nothing,
+    /// as it does on SQLite.
+    /// </summary>
+    private static bool HasNulText(params object?[] args)
+    {
+        foreach (var a in args)
+            if (a is string s && s.Contains('\0', StringComparison.Ordinal)) return true;
+        return false;
+    }
 
     private async Task<IReadOnlyList<StoredEvent>> QueryEventsOnce(string sql, object[] args, CancellationToken ct)
     {
@@ -705,7 +719,7 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
         return result;
     }
 
-    public Task<string?> FindDedupAsync(string scope, string key, CancellationToken ct = default) => Retried(async () =>
+    public Task<string?> FindDedupAsync(string scope, string key, CancellationToken ct = default) => HasNulText(scope, key) ? Task.FromResult<string?>(null) : Retried(async () =>
     {
         await using var cmd = _dataSource.CreateCommand("SELECT value FROM dedup_keys WHERE scope = $1 AND key = $2");
         cmd.Parameters.Add(new NpgsqlParameter { Value = scope });
@@ -735,7 +749,8 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
     /// The order placed with a customer's idempotency key and the hash of its request, however long
     /// ago: the unique index keeps a key for good, after the in-memory gate has let it go.
     /// </summary>
-    public Task<(string OrderId, string Hash)?> FindPlacedOrderAsync(string customerId, string key, CancellationToken ct = default) => Retried<(string OrderId, string Hash)?>(async () =>
+    public Task<(string OrderId, string Hash)?> FindPlacedOrderAsync(string customerId, string key, CancellationToken ct = default) =>
+        HasNulText(customerId, key) ? Task.FromResult<(string OrderId, string Hash)?>(null) : Retried<(string OrderId, string Hash)?>(async () =>
     {
         await using var cmd = _dataSource.CreateCommand("""
             SELECT data ->> 'orderId', data ->> 'requestHash' FROM events
@@ -769,7 +784,7 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
 
     // ------------------------------------------------------------------ read models
 
-    public Task<long> GetCheckpointAsync(string name, CancellationToken ct = default) => Retried(async () =>
+    public Task<long> GetCheckpointAsync(string name, CancellationToken ct = default) => HasNulText(name) ? Task.FromResult(0L) : Retried(async () =>
     {
         await using var cmd = _dataSource.CreateCommand("SELECT position FROM checkpoints WHERE name = $1");
         cmd.Parameters.Add(new NpgsqlParameter { Value = name });
@@ -803,7 +818,8 @@ public sealed class PostgresEventStore : IEventStore, IReadModelStore
         await batch.ExecuteNonQueryAsync(ct);
     }
 
-    private Task<IReadOnlyList<SummaryRow>> QuerySummaries(string sql, object[] args, CancellationToken ct) => Retried(() => QuerySummariesOnce(sql, args, ct), ct);
+    private Task<IReadOnlyList<SummaryRow>> QuerySummaries(string sql, object[] args, CancellationToken ct) =>
+        HasNulText(args) ? Task.FromResult<IReadOnlyList<SummaryRow>>([]) : Retried(() => QuerySummariesOnce(sql, args, ct), ct);
 
     private async Task<IReadOnlyList<SummaryRow>> QuerySummariesOnce(string sql, object[] args, CancellationToken ct)
     {
