@@ -91,7 +91,12 @@ public sealed class ServerProcess : IAsyncDisposable
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
-            if (_process.HasExited) throw new InvalidOperationException("brigade exited during start-up:\n" + Output);
+            if (_process.HasExited)
+            {
+                // Exited is not the end of its output: wait until the readers have had the last line.
+                await _process.WaitForExitAsync();
+                throw new InvalidOperationException("brigade exited during start-up:\n" + Output);
+            }
             try
             {
                 using var r = await client.GetAsync("/health/ready");
