@@ -52,7 +52,9 @@ public sealed class Simulator
         var orderSeq = 0;
         var collectDelay = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
 
-        void Push(DateTimeOffset at, Item item) => _agenda.Enqueue(item, (at.UtcTicks, _seq++));
+        // A shift or an incident that begins before the day does so at its start: the engine has
+        // already been advanced there, and its clock must never run backwards.
+        void Push(DateTimeOffset at, Item item) => _agenda.Enqueue(item, (Math.Max(at.UtcTicks, s.Start.UtcTicks), _seq++));
 
         void Drain()
         {
@@ -117,7 +119,9 @@ public sealed class Simulator
             if (!arrivalsPending && metrics.OpenOrders == 0 && now >= s.DemandEnd) break;
             if (engineDue.UtcTicks <= agendaAt)
             {
-                now = engineDue;
+                // The engine says "at once" with an instant in the past (an outlet whose power came back
+                // recovers at DateTimeOffset.MinValue): that is now, the virtual clock never runs backwards.
+                if (engineDue > now) now = engineDue;
                 engine.Advance(now, output);
                 Drain();
                 continue;

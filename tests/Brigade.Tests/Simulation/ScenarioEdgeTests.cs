@@ -1,0 +1,55 @@
+using Brigade.Delivery;
+using Brigade.Kitchen;
+using Brigade.Routing;
+using Brigade.Simulation;
+
+namespace Brigade.Tests.Simulation;
+
+public class ScenarioEdgeTests
+{
+    private static ScenarioDocument OneHour()
+    {
+        var doc = ScenarioLoader.Load("pizza-rush").Document with { From = "16:00", To = "17:00", DrainHours = 1, ChefShifts = [], Incidents = [] };
+        doc.Demand = doc.Demand! with { Curve = [new RatePointDocument { At = "16:00", OrdersPerHour = 20 }, new RatePointDocument { At = "17:00", OrdersPerHour = 20 }] };
+        return doc;
+    }
+
+    private static Scenario Compile(ScenarioDocument doc) => ScenarioCompiler.Compile(doc, ScenarioLoader.Load("pizza-rush").Catalogs);
+
+    [Fact]
+    public void Shifts_and_incidents_that_begin_before_the_day_starts_take_effect_at_its_start_and_time_never_runs_backwards()
+    {
+        var doc = OneHour();
+        doc.Couriers = [new ShiftDocument { Count = 3, From = "15:00", To = "18:00" }];
+        doc.Incidents = [new IncidentDocument { Kind = "chefSick", Outlet = "pizza-north", Chef = "marco", At = "15:30" }];
+        var scenario = Compile(doc);
+        var events = new List<IDomainEvent>();
+
+        var result = new Simulator(scenario) { OnEvent = events.Add }.Run();
+
+        Assert.All(events.Zip(events.Skip(1)), pair => Assert.True(pair.Second.At >= pair.First.At,
+            $"{pair.Second.GetType().Name} at {pair.Second.At:O} came after {pair.First.GetType().Name} at {pair.First.At:O}"));
+        Assert.All(events, e => Assert.True(e.At >= scenario.Start, $"{e.GetType().Name} at {e.At:O}, before the start"));
+        Assert.Equal(3, events.OfType<CourierShiftStarted>().Count(e => e.At == scenario.Start));
+        Assert.Equal(scenario.Start, Assert.Single(events.OfType<ChefFellSick>()).At);
+        Assert.True(result.Summary.OrdersPlaced > 5);
+    }
+
+    [Fact]
+    public void An_outlet_whose_power_comes_back_recovers_at_that_time_of_day_not_in_the_year_one()
+    {
+        var doc = OneHour();
+        doc.Incidents = [new IncidentDocument { Kind = "powerOut", Outlet = "pizza-south", At = "16:10", Until = "16:40" }];
+        var scenario = Compile(doc);
+        var events = new List<IDomainEvent>();
+
+        new Simulator(scenario) { OnEvent = events.Add }.Run();
+
+        var restored = Assert.Single(events.OfType<OutletPowerRestored>());
+        var recovered = Assert.Single(events.OfType<OutletRecovered>());
+        Assert.Equal(("pizza-south", restored.At), (recovered.OutletId, recovered.At));
+        Assert.Equal("16:40", scenario.TimeOfDay(recovered.At));
+        Assert.All(events.Zip(events.Skip(1)), pair => Assert.True(pair.Second.At >= pair.First.At,
+            $"{pair.Second.GetType().Name} at {pair.Second.At:O} came after {pair.First.GetType().Name} at {pair.First.At:O}"));
+    }
+}
