@@ -52,4 +52,18 @@ public class ScenarioEdgeTests
         Assert.All(events.Zip(events.Skip(1)), pair => Assert.True(pair.Second.At >= pair.First.At,
             $"{pair.Second.GetType().Name} at {pair.Second.At:O} came after {pair.First.GetType().Name} at {pair.First.At:O}"));
     }
+
+    [Theory]
+    [InlineData(95, 13.4, 3)]
+    [InlineData(52.5, 200, 3)]
+    [InlineData(52.5, 13.4, -2)]
+    public void A_courier_shift_area_that_is_not_a_valid_disk_is_refused_with_a_message_that_names_it(double lat, double lon, double radiusKm)
+    {
+        var doc = OneHour();
+        doc.Couriers = [new ShiftDocument { Count = 2, From = "16:00", To = "17:30", Area = new AreaDocument { Lat = lat, Lon = lon, RadiusKm = radiusKm } }];
+
+        var e = Assert.Throws<ScenarioException>(() => Compile(doc));
+
+        Assert.Contains(e.Problems, p => p.Contains("courier shift 16:00–17:30", StringComparison.Ordinal) && p.Contains("radiusKm", StringComparison.Ordinal));
+    }
 }
