@@ -78,7 +78,11 @@ public sealed class Simulator
             var t = after;
             while (true)
             {
-                t += TimeSpan.FromHours(-Math.Log(1 - arrivals.NextDouble()) / lambdaMax);
+                var gapHours = -Math.Log(1 - arrivals.NextDouble()) / lambdaMax;
+                // A tiny rate draws gaps no TimeSpan can hold: compare in hours first (an hour's
+                // margin leaves every gap that lands near the end to the exact test below).
+                if (gapHours > (s.DemandEnd - t).TotalHours + 1) return null;
+                t += TimeSpan.FromHours(gapHours);
                 if (t > s.DemandEnd) return null;
                 if (arrivals.NextDouble() * lambdaMax < s.RateAt(t)) return t;
             }

@@ -53,6 +53,17 @@ public class ScenarioEdgeTests
             $"{pair.Second.GetType().Name} at {pair.Second.At:O} came after {pair.First.GetType().Name} at {pair.First.At:O}"));
     }
 
+    [Fact]
+    public void A_demand_so_small_that_its_next_customer_is_beyond_any_date_places_no_order_and_ends_the_day()
+    {
+        var doc = OneHour();
+        doc.Demand = doc.Demand! with { Curve = [new RatePointDocument { At = "16:00", OrdersPerHour = 1e-12 }, new RatePointDocument { At = "17:00", OrdersPerHour = 1e-12 }] };
+
+        var result = new Simulator(Compile(doc)).Run();
+
+        Assert.Equal(0, result.Summary.OrdersPlaced);
+    }
+
     [Theory]
     [InlineData(95, 13.4, 3)]
     [InlineData(52.5, 200, 3)]
