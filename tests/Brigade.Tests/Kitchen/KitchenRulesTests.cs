@@ -127,6 +127,41 @@ public class KitchenRulesTests
         Assert.Equal(370, RoutingEstimateWithBases(2, new OrderLine("pizza", 1), new OrderLine("pizza", 1)), 6);
     }
 
+    [Fact]
+    public void An_order_the_stock_covers_entirely_is_ready_at_once_instead_of_waiting_for_ever()
+    {
+        // Fries are fried in batches ahead of time; a portion sold is one from the shelf. With portions
+        // in stock the order has no step left to cook: no task will ever complete to make it ready.
+        var catalog = CatalogLoader.Parse("""
+            {
+              "timeZone": "UTC",
+              "fleet": { "simulatedCouriers": 0 },
+              "restaurants": [{
+                "id": "r", "name": "Fry Shop",
+                "components": [ { "id": "portion", "batch": 10, "prep": [ { "station": "fryer", "workSeconds": 60 } ] } ],
+                "menu": [ { "id": "fries", "priceCents": 300, "steps": [ { "name": "fry", "station": "fryer", "workSeconds": 60, "produces": "portion" } ] } ],
+                "outlets": [ { "id": "k", "lat": 52.52, "lon": 13.40, "stock": [ { "component": "portion", "par": 0, "initial": 2 } ],
+                  "stations": [ { "id": "fryer" } ], "staff": [ { "id": "a", "skills": ["fryer"] } ] } ]
+              }]
+            }
+            """, "fry shop");
+        var engine = new BrigadeEngine(catalog);
+        var log = new List<IDomainEvent>();
+        engine.Advance(T0, log);
+
+        var placed = engine.PlaceOrder(new PlaceOrder("o", "r", null, [new OrderLine("fries", 2)], null, "c", "o", "h", null), T0, log);
+
+        Assert.True(placed.IsOk, placed.Message);
+        Assert.Equal(OrderStatus.Ready, engine.Orders["o"].Status);
+        Assert.Equal(T0, Assert.Single(log.OfType<OrderReady>()).At);
+        Assert.Empty(engine.KitchenOf("k")!.UnstartedOrders()); // nothing left there to move or wait for
+        // The log folds to the same state.
+        var replayed = new BrigadeEngine(catalog);
+        foreach (var e in log) replayed.Apply(e);
+        Assert.Equal(OrderStatus.Ready, replayed.Orders["o"].Status);
+        Assert.False(replayed.KitchenOf("k")!.HasOrder("o"));
+    }
+
     // ------------------------------------------------------------------ 2b. a chef in the middle of a task
 
     [Fact]
