@@ -203,18 +203,17 @@ public sealed class BrigadeEngine
             }
             // A kitchen that could never take it (no retry) passes it on like a full one: outlets differ in
             // their queues, and another may hold it. Only when none could ever is the order itself at fault.
+            spilled.Add(PassedOn(outlet.Id, admission));
             if (admission.RetryAfter <= TimeSpan.Zero)
             {
                 never ??= admission;
-                spilled.Add($"{outlet.Id} cannot take it ({admission.Reason})");
                 continue;
             }
-            spilled.Add($"{outlet.Id} is full ({admission.Reason})");
             if (refusal is null || admission.RetryAfter < refusal.RetryAfter) refusal = admission;
         }
         if (best is null)
             return refusal is not null ? new EngineResult(Outcome.Refused, refusal.Reason, refusal.RetryAfter) : new EngineResult(Outcome.Invalid, never!.Reason);
-        var routeReason = spilled.Count == 0 ? plan.Reason : $"spill-over: {string.Join("; ", spilled)}";
+        var routeReason = RouteReason(plan.Reason, spilled);
 
         var total = 0;
         foreach (var line in cmd.Lines) total += restaurant.FindItem(line.MenuItemId)!.PriceCents * line.Quantity;
@@ -258,12 +257,19 @@ public sealed class BrigadeEngine
             reason = plan.Reason;
             candidates = plan.Candidates;
         }
+        // Spill-over as for an order placed unpaid: a kitchen that refuses passes the order on, and the
+        // record says so (the first choice's reason would name an outlet the order did not go to).
+        var spilled = new List<string>();
         foreach (var o in ranked)
         {
             var kitchenEvents = new List<IDomainEvent>();
             var admission = _kitchens[o.Id].TryQueueOrder(orderId, order.Lines, now, kitchenEvents);
-            if (!admission.Accepted) continue;
-            EmitOrder(output, new OrderRouted(orderId, o.Id, reason, candidates, now));
+            if (!admission.Accepted)
+            {
+                spilled.Add(PassedOn(o.Id, admission));
+                continue;
+            }
+            EmitOrder(output, new OrderRouted(orderId, o.Id, RouteReason(reason, spilled), candidates, now));
             EmitOrder(output, new OrderAccepted(orderId, o.Id, admission.EstimatedReadyAt, now));
             output.AddRange(kitchenEvents);
             React(output, start, now);
@@ -272,6 +278,14 @@ public sealed class BrigadeEngine
         EmitOrder(output, new OrderRejected(orderId, "no outlet can take the order now", now));
         return EngineResult.Ok(_orders[orderId]);
     }
+
+    /// <summary>Why a kitchen tried for an order passed it on: full for now, or unable ever to take it.</summary>
+    private static string PassedOn(string outletId, Admission refusal) =>
+        refusal.RetryAfter <= TimeSpan.Zero ? $"{outletId} cannot take it ({refusal.Reason})" : $"{outletId} is full ({refusal.Reason})";
+
+    /// <summary>The reason <see cref="OrderRouted"/> records: the router's, unless kitchens before the chosen one passed the order on.</summary>
+    private static string RouteReason(string planned, List<string> spilled) =>
+        spilled.Count == 0 ? planned : $"spill-over: {string.Join("; ", spilled)}";
 
     /// <summary>The provider declined an order's payment: the order is rejected.</summary>
     public EngineResult DeclinePayment(string orderId, string paymentId, string reason, DateTimeOffset now, List<IDomainEvent> output)

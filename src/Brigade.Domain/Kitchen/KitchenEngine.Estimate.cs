@@ -16,7 +16,7 @@ public sealed partial class KitchenEngine
     /// </summary>
     private sealed class ItemProfile
     {
-        public required int Component;                 // index of the component a step can be skipped with, or -1
+        public required int[] Components;              // the components whose steps the "with stock" variant skips (one entry per step)
         public required long[] ChainEquipment;         // [full, with stock]: equipment time along one unit's steps
         public required long[][] ChainWork;            // [variant][station]: hands-on work along one unit's steps
         public required long[][] WorkByStation;        // [variant][station]: chef time (hands-on, plus attended equipment)
@@ -32,7 +32,7 @@ public sealed partial class KitchenEngine
         var profiles = new Dictionary<string, ItemProfile>(StringComparer.Ordinal);
         foreach (var item in Outlet.Restaurant.Menu)
         {
-            var component = -1;
+            var components = new List<int>();
             var chainEquipment = new long[2];
             var chainWork = new[] { new long[_stations.Length], new long[_stations.Length] };
             var work = new[] { new long[_stations.Length], new long[_stations.Length] };
@@ -44,7 +44,7 @@ public sealed partial class KitchenEngine
                 {
                     if (variant == 1 && step.Produces is not null && _componentIndex.TryGetValue(step.Produces, out var ci))
                     {
-                        component = ci;
+                        components.Add(ci);
                         continue;
                     }
                     var s = _stationIndex[step.Station];
@@ -57,7 +57,7 @@ public sealed partial class KitchenEngine
             }
             profiles[item.Id] = new ItemProfile
             {
-                Component = component,
+                Components = components.ToArray(),
                 ChainEquipment = chainEquipment,
                 ChainWork = chainWork,
                 WorkByStation = work,
@@ -87,8 +87,18 @@ public sealed partial class KitchenEngine
         foreach (var line in lines)
         {
             if (!profiles.TryGetValue(line.MenuItemId, out var p)) return null;
-            var variant = p.Component >= 0 && spare[p.Component] >= line.Quantity ? 1 : 0;
-            if (variant == 1) spare[p.Component] -= line.Quantity;
+            // The "with stock" variant skips every step a component can replace, so it holds only when the
+            // stock covers each of them for the whole line: an item of two components with one of them on
+            // the shelf still has the other's step to cook, and admission will count it.
+            var variant = 0;
+            if (p.Components.Length > 0)
+            {
+                var covered = true;
+                foreach (var c in p.Components)
+                    if ((spare[c] -= line.Quantity) < 0) covered = false;
+                if (covered) variant = 1;
+                else foreach (var c in p.Components) spare[c] += line.Quantity;
+            }
             var work = p.WorkByStation[variant];
             for (var s = 0; s < n; s++) own[s] += work[s] * line.Quantity;
             var start = t;

@@ -166,6 +166,9 @@ public sealed partial class KitchenEngine
         Emit(output, new OrderQueued(OutletId, orderId, _nextSeq, tasks, admission.EstimatedReadyAt, now));
         foreach (var ci in stockUse)
             Emit(output, new StockUsed(OutletId, _components[ci].Id, orderId, _stock[ci] - 1, now));
+        // Every step replaced by stock: nothing is left to cook, and no task will ever complete to say
+        // the order is done, so it is cooked now (else it would wait in the kitchen for ever).
+        if (plan.Count == 0) Emit(output, new OrderCooked(OutletId, orderId, now));
         Dispatch(ticks, output);
         return admission;
     }

@@ -138,5 +138,25 @@ public class RouterRulesTests
         Assert.Equal(before, log.Count);
     }
 
+    [Fact]
+    public void An_order_routed_once_its_payment_is_authorised_records_that_it_spilled_over_not_the_first_choice_s_reason()
+    {
+        // A huge margin keeps k1, next to the customer, the router's choice; its 20-minute promise is
+        // full, so the paid order goes to k2, and its OrderRouted must say so, as for an unpaid one.
+        var e = new BrigadeEngine(RouterTests.TwoOutlets(marginMinutes: 600, maxPromiseMinutes: 20));
+        var log = new List<IDomainEvent>();
+        e.Advance(T0, log);
+        var pizza = new List<OrderLine> { new("pizza", 1) };
+        for (var i = 0; e.PlaceOrder(new PlaceOrder($"fill{i}", "r", "k1", pizza, NearK1, "c", $"fill{i}", "h", "1234"), T0, log).IsOk; i++) { }
+        Assert.True(e.PlaceOrder(new PlaceOrder("paid", "r", null, pizza, NearK1, "c", "paid", "h", "1234", RequiresPayment: true), T0, log).IsOk);
+        Assert.Equal("k1", e.Route(e.Catalog.FindRestaurant("r")!, NearK1, pizza, T0).Ranked[0].Id);
+
+        Assert.True(e.AuthorizePayment("paid", "pay-1", e.Orders["paid"].TotalCents, T0, log).IsOk);
+
+        var routed = log.OfType<Brigade.Routing.OrderRouted>().Single(r => r.OrderId == "paid");
+        Assert.Equal("k2", routed.OutletId);
+        Assert.StartsWith("spill-over: k1 is full", routed.Reason, StringComparison.Ordinal);
+    }
+
     private static readonly GeoPoint NearK1 = new(52.521, 13.401);
 }
