@@ -50,6 +50,11 @@ public static class OutletEndpoints
             var lines = (items ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ParseLine).ToList();
             if (lines.Count == 0 || lines.Any(l => l is null))
                 return Task.FromResult(Problems.Invalid(new Dictionary<string, string[]> { ["items"] = ["Give items as item:quantity, comma-separated, e.g. items=margherita:1,garlic-bread:2."] }));
+            // The limits of placing the order: a preview is weighed on the engine thread, and anyone may ask for one.
+            if (lines.Count > OrderRequestValidator.MaxLines)
+                return Task.FromResult(Problems.Invalid(new Dictionary<string, string[]> { ["items"] = [$"At most {OrderRequestValidator.MaxLines} lines per order, not {lines.Count}."] }));
+            if (lines.Sum(l => l!.Quantity) is var units && units > OrderRequestValidator.MaxUnits)
+                return Task.FromResult(Problems.Invalid(new Dictionary<string, string[]> { ["items"] = [$"At most {OrderRequestValidator.MaxUnits} items in one order, not {units}."] }));
             GeoPoint? to = null;
             if (lat is not null || lon is not null)
             {

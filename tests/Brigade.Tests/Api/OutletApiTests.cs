@@ -70,6 +70,18 @@ public class OutletApiTests
         Assert.All(outlets.EnumerateArray(), o => Assert.Equal("open", o.GetProperty("health").GetProperty("status").GetString()));
     }
 
+    [Theory]
+    [InlineData(51, 1, "At most 50 lines per order, not 51.")]
+    [InlineData(3, 99, "At most 200 items in one order, not 297.")]
+    public async Task A_route_preview_bigger_than_any_order_may_be_is_a_422_problem_as_placing_it_would_be(int lines, int quantity, string says)
+    {
+        await using var app = await TestApp.StartAsync();
+        var items = string.Join(',', Enumerable.Repeat($"margherita:{quantity}", lines));
+        using var response = await app.Client.GetAsync($"/api/restaurants/pizza-parlor/route?items={items}");
+        var problem = await ProblemAssert.IsProblem(response, 422);
+        Assert.Contains(says, problem.GetProperty("errors").GetProperty("items")[0].GetString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_route_preview_for_an_item_not_on_the_menu_is_a_422_problem_not_a_busy_kitchen()
     {
