@@ -265,8 +265,14 @@ public sealed partial class KitchenEngine
         }
         else
         {
+            // Customers' tasks at any of the chef's stations first, prep only when there are none:
+            // prep is low priority, as it is for simulated chefs, so a batch of stock waiting at the
+            // home station must not go before an order waiting at a station the chef is trained for.
             foreach (var s in chef.Skills)
-                if ((task = PeekStartable(_stations[s], includePrep: true)) is not null) break;
+                if ((task = PeekStartable(_stations[s], includePrep: false)) is not null) break;
+            if (task is null)
+                foreach (var s in chef.Skills)
+                    if ((task = PeekStartable(_stations[s], includePrep: true)) is not null) break;
             if (task is null) return KitchenResult.NotFound($"nothing startable for {chefId}");
         }
         if (_stations[task.Station].Spec.Mode == StationMode.Simulated)

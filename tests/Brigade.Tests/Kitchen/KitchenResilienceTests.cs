@@ -378,6 +378,34 @@ public class KitchenResilienceTests
     }
 
     [Fact]
+    public void A_chef_starting_their_next_task_takes_an_order_at_a_station_they_are_trained_for_before_prep_at_home()
+    {
+        // Staff work both stations. a's home is pizza, where a batch of bases (below par) waits to be
+        // prepped; a customer's bread waits at the bread station, which a is trained for too. Prep is
+        // low priority: the bread goes first, and the prep once nothing else is waiting.
+        var k = K(TestCatalogs.Kitchen(pizzaStation: HumanPizza, breadStation: """{ "id": "bread", "mode": "human" }""",
+            pizzaChefs: """{ "id": "a", "skills": ["pizza", "bread"] }""",
+            components: """{ "id": "base", "prep": [ { "station": "pizza", "workSeconds": 60 } ] }""",
+            stock: """{ "component": "base", "par": 1, "initial": 0 }"""));
+        var prep = Do(o => { k.Advance(T0, o); return 0; });
+        Queue(k, "o1", 1, "bread");
+
+        var first = k.StartTask("a", null, T0.AddSeconds(2), []);
+
+        var prepTask = Assert.Single(Assert.Single(prep.OfType<PrepQueued>()).Tasks).Id;
+        Assert.True(first.IsOk, first.Message);
+        var ticket = Assert.Single(k.Snapshot(T0.AddSeconds(2)).Stations.Single(s => s.Id == "bread").Tickets);
+        Assert.Equal(("o1", "working", "a"), (ticket.OrderId, ticket.Tasks[0].Phase, ticket.Tasks[0].ChefId));
+        Assert.Equal(ticket.Tasks[0].Id, first.TaskId);
+        // Then the bread's bake (an order's task again), and only then the prep.
+        Assert.True(k.CompleteTask(first.TaskId, first.Token, T0.AddSeconds(62), []).IsOk);
+        var bake = k.StartTask("a", null, T0.AddSeconds(63), []);
+        Assert.Equal(first.TaskId + 1, bake.TaskId);
+        Assert.True(k.CompleteTask(bake.TaskId, bake.Token, T0.AddSeconds(73), []).IsOk);
+        Assert.Equal(prepTask, k.StartTask("a", null, T0.AddSeconds(74), []).TaskId);
+    }
+
+    [Fact]
     public void An_order_that_exactly_fills_a_station_queue_is_taken_and_the_next_is_refused()
     {
         // Each pizza puts two tasks at the station; the bake waits for the topping, so one of them queues.
