@@ -479,6 +479,26 @@ public class KitchenResilienceTests
     }
 
     [Fact]
+    public void Scaling_down_stands_down_the_regular_paid_longest_so_far_counting_the_stretch_they_are_on_now()
+    {
+        // Two regulars, nothing to cook: the crew steps down from two to one after ten quiet minutes.
+        // a has been paid the whole 600 s; b was off sick from 60 s to 120 s, so has been paid 540 s.
+        // The one paid longest, a, goes; counting only b's finished stretch (60 s) against none for a
+        // would send b, the one paid less, to the bench.
+        var k = K(TestCatalogs.Kitchen(
+            pizzaStation: """{ "id": "pizza", "autoscale": { "min": 1, "max": 2, "targetWaitSeconds": 120, "cooldownSeconds": 600 } }"""));
+        k.Advance(T0, []);
+        Assert.True(k.MarkSick("b", T0.AddSeconds(60), []).IsOk);
+        Assert.True(k.MarkRecovered("b", T0.AddSeconds(120), []).IsOk);
+
+        var events = Do(o => { k.Advance(T0.AddSeconds(900), o); return 0; });
+
+        Assert.Equal(["StationScaled pizza 2->1"], Events(events.OfType<StationScaled>()));
+        Assert.Equal("a", Assert.Single(events.OfType<ChefStoodDown>()).ChefId);
+        Assert.Equal(["standby", "idle"], k.Snapshot(T0.AddSeconds(900)).Chefs.Where(c => c.Id is "a" or "b").Select(c => c.State));
+    }
+
+    [Fact]
     public void Scaling_up_calls_in_a_regular_on_the_bench_before_a_standby()
     {
         // The standby is listed first, so only the rule puts a regular ahead of them.
