@@ -239,6 +239,24 @@ public class KitchenResilienceTests
     }
 
     [Fact]
+    public void A_chef_mid_task_when_another_ticket_fails_the_order_keeps_the_time_they_worked_on_it()
+    {
+        // Two pizzas; a tops the first, b the second. a's lease runs out at 60 s, the last attempt,
+        // so the order fails and b's topping is dropped with it: b worked on it for 60 s, as a did.
+        var k = K(TestCatalogs.Kitchen(pizzaStation: HumanPizza, outletExtra: "\"leaseSeconds\": 60, \"maxAttempts\": 1,"));
+        Queue(k, "o1", 0, qty: 2);
+        Assert.True(k.StartTask("a", 1, T0, []).IsOk);
+        var b = k.StartTask("b", 3, T0, []);
+        Assert.True(k.Heartbeat(b.TaskId, b.Token, T0.AddSeconds(50), []).IsOk);
+
+        var failed = Do(o => { k.Advance(T0.AddSeconds(61), o); return 0; });
+
+        Assert.Single(failed.OfType<OrderCookingFailed>());
+        var busy = k.Snapshot(T0.AddSeconds(61)).Chefs.Where(c => c.Id is "a" or "b").Select(c => (c.Id, c.State, Seconds: Math.Round(c.BusyHours * 3600, 6)));
+        Assert.Equal([("a", "idle", 60.0), ("b", "idle", 60.0)], busy);
+    }
+
+    [Fact]
     public void After_its_last_attempt_a_ticket_fails_its_order_with_a_reason_and_an_alert()
     {
         var catalog = TestCatalogs.Kitchen(pizzaStation: HumanPizza, outletExtra: "\"leaseSeconds\": 60, \"maxAttempts\": 2,");
