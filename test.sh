@@ -12,6 +12,7 @@ log() { printf '\n== %s\n' "$*"; }
 started=$(date +%s)
 
 . scripts/servers.sh
+. scripts/node.sh
 trap stop_servers EXIT
 trap 'exit 130' INT TERM
 
@@ -45,10 +46,8 @@ fi
 
 if [ $# -eq 0 ]; then
     log "Preparing the browser tests"
-    if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)'; then
-        echo "The browser tests need Node.js 20 or later, not $(node --version)" >&2
-        exit 1
-    fi
+    # playwright-core needs Node.js 20; Debian 12 packages 18 (scripts/node.sh fetches 20 then).
+    use_node 20
     (
         cd tests/browser
         # npm ci (from the lockfile) only when playwright-core is missing or not the locked version.

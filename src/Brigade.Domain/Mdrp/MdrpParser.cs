@@ -34,8 +34,15 @@ public static class MdrpParser
         var courierList = new List<MdrpCourier>();
         foreach (var (line, f) in Rows(couriers, "couriers.txt", 5))
         {
-            courierList.Add(new MdrpCourier(
-                f[0], Number(f[1], "couriers.txt", line), Number(f[2], "couriers.txt", line), Number(f[3], "couriers.txt", line), Number(f[4], "couriers.txt", line)));
+            var courier = new MdrpCourier(
+                f[0], Number(f[1], "couriers.txt", line), Number(f[2], "couriers.txt", line), Number(f[3], "couriers.txt", line), Number(f[4], "couriers.txt", line));
+            // A shift of negative length would be paid a negative guarantee and count as idle time below zero.
+            if (courier.OffTime < courier.OnTime)
+            {
+                throw new FormatException($"couriers.txt line {line}: courier '{f[0]}' goes off at {f[4]} before coming on at {f[3]}.");
+            }
+
+            courierList.Add(courier);
         }
 
         const string ParametersFile = "instance_parameters.txt";

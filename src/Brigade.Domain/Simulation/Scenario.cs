@@ -214,6 +214,9 @@ public static class ScenarioCompiler
             if (s.Count < 0) problems.Add("a courier shift's count must not be negative");
             if (from is null || to is null) continue;
             if (to <= from) { problems.Add($"courier shift {s.From}–{s.To} ends before it starts"); continue; }
+            // The engine refuses a courier starting off the globe, so such a shift would silently never ride.
+            if (s.Area is { } bad && (!GeoPoint.IsValid(bad.Lat, bad.Lon) || !(bad.RadiusKm >= 0)))
+            { problems.Add($"courier shift {s.From}–{s.To}: its area needs a valid lat/lon and a radiusKm of zero or more"); continue; }
             var centre = s.Area is { } sa ? new GeoPoint(sa.Lat, sa.Lon) : catalog.Fleet.Centre;
             var radius = s.Area is { } sb ? sb.RadiusKm * 1000 : catalog.Fleet.RadiusMetres;
             for (var i = 0; i < count; i++)

@@ -52,7 +52,9 @@ public sealed class Simulator
         var orderSeq = 0;
         var collectDelay = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
 
-        void Push(DateTimeOffset at, Item item) => _agenda.Enqueue(item, (at.UtcTicks, _seq++));
+        // A shift or an incident that begins before the day does so at its start: the engine has
+        // already been advanced there, and its clock must never run backwards.
+        void Push(DateTimeOffset at, Item item) => _agenda.Enqueue(item, (Math.Max(at.UtcTicks, s.Start.UtcTicks), _seq++));
 
         void Drain()
         {
@@ -76,7 +78,11 @@ public sealed class Simulator
             var t = after;
             while (true)
             {
-                t += TimeSpan.FromHours(-Math.Log(1 - arrivals.NextDouble()) / lambdaMax);
+                var gapHours = -Math.Log(1 - arrivals.NextDouble()) / lambdaMax;
+                // A tiny rate draws gaps no TimeSpan can hold: compare in hours first (an hour's
+                // margin leaves every gap that lands near the end to the exact test below).
+                if (gapHours > (s.DemandEnd - t).TotalHours + 1) return null;
+                t += TimeSpan.FromHours(gapHours);
                 if (t > s.DemandEnd) return null;
                 if (arrivals.NextDouble() * lambdaMax < s.RateAt(t)) return t;
             }
@@ -117,7 +123,9 @@ public sealed class Simulator
             if (!arrivalsPending && metrics.OpenOrders == 0 && now >= s.DemandEnd) break;
             if (engineDue.UtcTicks <= agendaAt)
             {
-                now = engineDue;
+                // The engine says "at once" with an instant in the past (an outlet whose power came back
+                // recovers at DateTimeOffset.MinValue): that is now, the virtual clock never runs backwards.
+                if (engineDue > now) now = engineDue;
                 engine.Advance(now, output);
                 Drain();
                 continue;

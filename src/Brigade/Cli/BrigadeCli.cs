@@ -20,7 +20,8 @@ public static class BrigadeCli
     /// <summary>
     /// Runs the verb that <paramref name="args"/> name. A command line that does not parse (an
     /// unknown option, a word where a number belongs) is a mistake like any setting a verb refuses:
-    /// one line that names it on standard error and exit code 2, not the whole help text and 1.
+    /// a short message that names it on standard error (with the option most likely meant, for a
+    /// misspelt one) and exit code 2, not the whole help text and 1.
     /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {

@@ -86,8 +86,19 @@ public sealed class BrigadeOptions
             if (!address.Scheme.Equals("http", StringComparison.OrdinalIgnoreCase) && !address.Scheme.Equals("https", StringComparison.OrdinalIgnoreCase))
                 return $"urls: '{url}' is not an http:// or https:// address";
             if (!string.IsNullOrEmpty(address.PathBase)) return $"urls: '{url}' has a path ('{address.PathBase}'); give only scheme, host and port";
+            // Kestrel takes a host that is not an IP address for a name and listens on every
+            // interface, so a mistyped loopback address would open the server to the network.
+            if (address.Host.All(c => char.IsAsciiDigit(c) || c == '.') && !IsDottedQuad(address.Host))
+                return $"urls: '{url}' has host '{address.Host}', which is not an IP address (Kestrel would listen on every interface)";
         }
         return null;
+    }
+
+    /// <summary>Four numbers of 0 to 255 joined by dots: the one form of IPv4 address Kestrel reads as one.</summary>
+    private static bool IsDottedQuad(string host)
+    {
+        var parts = host.Split('.');
+        return parts.Length == 4 && parts.All(p => p.Length is > 0 and <= 3 && int.Parse(p, System.Globalization.CultureInfo.InvariantCulture) <= 255);
     }
 
     /// <summary>The first entry of the <c>;</c>-separated http_ports and https_ports that is not a port, or null.</summary>

@@ -12,6 +12,8 @@ public class ServeCommandTests
     [InlineData("http://127.0.0.1:99999", "'http://127.0.0.1:99999' has port 99999")]
     [InlineData("ftp://127.0.0.1:2121", "'ftp://127.0.0.1:2121' is not an http:// or https:// address")]
     [InlineData("http://127.0.0.1:5080/shop", "'http://127.0.0.1:5080/shop' has a path ('/shop')")]
+    [InlineData("http://256.1.1.1:5080", "'http://256.1.1.1:5080' has host '256.1.1.1', which is not an IP address")]
+    [InlineData("http://127.0.0:5080", "'http://127.0.0:5080' has host '127.0.0', which is not an IP address")]
     public async Task Serve_with_a_listen_address_it_cannot_use_says_which_and_exits_without_a_stack_trace(string url, string says)
     {
         using var dir = new TempDir("serve");

@@ -173,6 +173,18 @@ public class MdrpCommandBadInstanceTests
         Assert.Contains("'soon' is not a number", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_courier_who_goes_off_before_coming_on_is_named_with_its_line_and_code_2()
+    {
+        var (code, text) = RunOn(dir => File.WriteAllText(
+            Path.Combine(dir, "couriers.txt"),
+            TinyInstance.Couriers.Replace("c2\t1000\t300\t0\t100", "c2\t1000\t300\t60\t30", StringComparison.Ordinal)));
+
+        Assert.Equal(2, code);
+        Assert.Contains("couriers.txt line 3", text, StringComparison.Ordinal);
+        Assert.Contains("goes off at 30 before coming on at 60", text, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("0")]
     [InlineData("-320")]
