@@ -34,8 +34,8 @@ public sealed partial class KitchenEngine
             case TaskLeaseExtended l: ApplyLeaseExtended(l); break;
             case TicketCompleted: break;
             case OrderCooked c: _orders.Remove(c.OrderId); break;
-            case OrderCookingFailed f: DropOrder(f.OrderId); break;
-            case OrderWithdrawn w: DropOrder(w.OrderId); break;
+            case OrderCookingFailed f: DropOrder(f.OrderId, f.At.UtcTicks); break;
+            case OrderWithdrawn w: DropOrder(w.OrderId, w.At.UtcTicks); break;
             case KitchenAlertRaised: break;
             case StockUsed u: ApplyStockUsed(u); break;
             case StockReturned r: ApplyStockReturned(r); break;
@@ -270,7 +270,7 @@ public sealed partial class KitchenEngine
         Schedule(TimerKind.Lease, task, task.LeaseUntil);
     }
 
-    private void DropOrder(string orderId)
+    private void DropOrder(string orderId, long at)
     {
         if (!_orders.Remove(orderId, out var order)) return;
         foreach (var task in order.Tasks)
@@ -280,7 +280,8 @@ public sealed partial class KitchenEngine
                 case TaskPhase.Done or TaskPhase.Dropped:
                     continue;
                 case TaskPhase.Working or TaskPhase.HandsFree:
-                    ReleaseChef(task, task.StartedAt, done: false);
+                    // The chef worked on it until now: that time is theirs, though the task is not done.
+                    ReleaseChef(task, at, done: false);
                     ReleaseUnit(task);
                     break;
                 case TaskPhase.Queued or TaskPhase.Blocked:

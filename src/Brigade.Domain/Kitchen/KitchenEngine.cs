@@ -268,8 +268,14 @@ public sealed partial class KitchenEngine
         }
         else
         {
+            // Customers' tasks at any of the chef's stations first, prep only when there are none:
+            // prep is low priority, as it is for simulated chefs, so a batch of stock waiting at the
+            // home station must not go before an order waiting at a station the chef is trained for.
             foreach (var s in chef.Skills)
-                if ((task = PeekStartable(_stations[s], includePrep: true)) is not null) break;
+                if ((task = PeekStartable(_stations[s], includePrep: false)) is not null) break;
+            if (task is null)
+                foreach (var s in chef.Skills)
+                    if ((task = PeekStartable(_stations[s], includePrep: true)) is not null) break;
             if (task is null) return KitchenResult.NotFound($"nothing startable for {chefId}");
         }
         if (_stations[task.Station].Spec.Mode == StationMode.Simulated)
@@ -573,6 +579,10 @@ public sealed partial class KitchenEngine
         Dispatch(now, output);
     }
 
+    /// <summary>A chef's paid time up to <paramref name="now"/>: finished stretches, and the one they are on.</summary>
+    private long PaidTicksAt(KChef c, long now) =>
+        c.PaidTicks + (c.Paid ? Math.Max(0, now - Math.Max(c.PaidSince, _epoch == 0 ? now : _epoch)) : 0);
+
     /// <summary>Is there a chef on duty, not sick, not active, who could join this station's crew?</summary>
     private bool HasBench(int station)
     {
@@ -612,7 +622,9 @@ public sealed partial class KitchenEngine
             foreach (var c in _chefs)
             {
                 if (c.Home != station || !c.Available || c.Task is not null) continue;
-                if (pick is null || (!pick.Standby && c.Standby) || (pick.Standby == c.Standby && c.PaidTicks > pick.PaidTicks)) pick = c;
+                // Every candidate is being paid right now: the stretch they are on counts, or a chef on
+                // since the start (no stretch finished yet) would look paid less than one back from sick leave.
+                if (pick is null || (!pick.Standby && c.Standby) || (pick.Standby == c.Standby && PaidTicksAt(c, now) > PaidTicksAt(pick, now))) pick = c;
             }
             if (pick is null) break;
             // A standby chef still busy covering goes first, once free (at a later review). Benching a

@@ -127,7 +127,7 @@ public sealed partial class KitchenEngine
 
         var chefs = _chefs.Select(c =>
         {
-            var paid = c.PaidTicks + (c.Paid ? Math.Max(0, t - Math.Max(c.PaidSince, _epoch == 0 ? t : _epoch)) : 0);
+            var paid = PaidTicksAt(c, t);
             var busy = c.BusyTicks + (c.Task is { Phase: TaskPhase.Working } w ? Math.Max(0, t - w.StartedAt) : 0);
             var state = !c.OnDuty ? "off" : c.Sick ? "sick" : !c.Active ? "standby" : c.Task is not null ? "busy" : "idle";
             return new ChefView(c.Id, c.Name, c.Skills.Select(i => _stations[i].Spec.Id).ToList(), c.Speed, c.Standby, state, c.Task?.Id,

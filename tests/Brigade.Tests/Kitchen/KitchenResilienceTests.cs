@@ -239,6 +239,24 @@ public class KitchenResilienceTests
     }
 
     [Fact]
+    public void A_chef_mid_task_when_another_ticket_fails_the_order_keeps_the_time_they_worked_on_it()
+    {
+        // Two pizzas; a tops the first, b the second. a's lease runs out at 60 s, the last attempt,
+        // so the order fails and b's topping is dropped with it: b worked on it for 60 s, as a did.
+        var k = K(TestCatalogs.Kitchen(pizzaStation: HumanPizza, outletExtra: "\"leaseSeconds\": 60, \"maxAttempts\": 1,"));
+        Queue(k, "o1", 0, qty: 2);
+        Assert.True(k.StartTask("a", 1, T0, []).IsOk);
+        var b = k.StartTask("b", 3, T0, []);
+        Assert.True(k.Heartbeat(b.TaskId, b.Token, T0.AddSeconds(50), []).IsOk);
+
+        var failed = Do(o => { k.Advance(T0.AddSeconds(61), o); return 0; });
+
+        Assert.Single(failed.OfType<OrderCookingFailed>());
+        var busy = k.Snapshot(T0.AddSeconds(61)).Chefs.Where(c => c.Id is "a" or "b").Select(c => (c.Id, c.State, Seconds: Math.Round(c.BusyHours * 3600, 6)));
+        Assert.Equal([("a", "idle", 60.0), ("b", "idle", 60.0)], busy);
+    }
+
+    [Fact]
     public void After_its_last_attempt_a_ticket_fails_its_order_with_a_reason_and_an_alert()
     {
         var catalog = TestCatalogs.Kitchen(pizzaStation: HumanPizza, outletExtra: "\"leaseSeconds\": 60, \"maxAttempts\": 2,");
@@ -378,6 +396,34 @@ public class KitchenResilienceTests
     }
 
     [Fact]
+    public void A_chef_starting_their_next_task_takes_an_order_at_a_station_they_are_trained_for_before_prep_at_home()
+    {
+        // Staff work both stations. a's home is pizza, where a batch of bases (below par) waits to be
+        // prepped; a customer's bread waits at the bread station, which a is trained for too. Prep is
+        // low priority: the bread goes first, and the prep once nothing else is waiting.
+        var k = K(TestCatalogs.Kitchen(pizzaStation: HumanPizza, breadStation: """{ "id": "bread", "mode": "human" }""",
+            pizzaChefs: """{ "id": "a", "skills": ["pizza", "bread"] }""",
+            components: """{ "id": "base", "prep": [ { "station": "pizza", "workSeconds": 60 } ] }""",
+            stock: """{ "component": "base", "par": 1, "initial": 0 }"""));
+        var prep = Do(o => { k.Advance(T0, o); return 0; });
+        Queue(k, "o1", 1, "bread");
+
+        var first = k.StartTask("a", null, T0.AddSeconds(2), []);
+
+        var prepTask = Assert.Single(Assert.Single(prep.OfType<PrepQueued>()).Tasks).Id;
+        Assert.True(first.IsOk, first.Message);
+        var ticket = Assert.Single(k.Snapshot(T0.AddSeconds(2)).Stations.Single(s => s.Id == "bread").Tickets);
+        Assert.Equal(("o1", "working", "a"), (ticket.OrderId, ticket.Tasks[0].Phase, ticket.Tasks[0].ChefId));
+        Assert.Equal(ticket.Tasks[0].Id, first.TaskId);
+        // Then the bread's bake (an order's task again), and only then the prep.
+        Assert.True(k.CompleteTask(first.TaskId, first.Token, T0.AddSeconds(62), []).IsOk);
+        var bake = k.StartTask("a", null, T0.AddSeconds(63), []);
+        Assert.Equal(first.TaskId + 1, bake.TaskId);
+        Assert.True(k.CompleteTask(bake.TaskId, bake.Token, T0.AddSeconds(73), []).IsOk);
+        Assert.Equal(prepTask, k.StartTask("a", null, T0.AddSeconds(74), []).TaskId);
+    }
+
+    [Fact]
     public void An_order_that_exactly_fills_a_station_queue_is_taken_and_the_next_is_refused()
     {
         // Each pizza puts two tasks at the station; the bake waits for the topping, so one of them queues.
@@ -448,6 +494,26 @@ public class KitchenResilienceTests
         var downs = events.OfType<StationScaled>().Where(e => e.To < e.From).ToList();
         Assert.Equal(["3->2", "2->1"], downs.Select(e => $"{e.From}->{e.To}"));
         Assert.All(downs, d => Assert.Matches(@"under half the 1m00s target for ([5-9]m\d\ds|\d+h\d\dm)$", d.Reason));
+    }
+
+    [Fact]
+    public void Scaling_down_stands_down_the_regular_paid_longest_so_far_counting_the_stretch_they_are_on_now()
+    {
+        // Two regulars, nothing to cook: the crew steps down from two to one after ten quiet minutes.
+        // a has been paid the whole 600 s; b was off sick from 60 s to 120 s, so has been paid 540 s.
+        // The one paid longest, a, goes; counting only b's finished stretch (60 s) against none for a
+        // would send b, the one paid less, to the bench.
+        var k = K(TestCatalogs.Kitchen(
+            pizzaStation: """{ "id": "pizza", "autoscale": { "min": 1, "max": 2, "targetWaitSeconds": 120, "cooldownSeconds": 600 } }"""));
+        k.Advance(T0, []);
+        Assert.True(k.MarkSick("b", T0.AddSeconds(60), []).IsOk);
+        Assert.True(k.MarkRecovered("b", T0.AddSeconds(120), []).IsOk);
+
+        var events = Do(o => { k.Advance(T0.AddSeconds(900), o); return 0; });
+
+        Assert.Equal(["StationScaled pizza 2->1"], Events(events.OfType<StationScaled>()));
+        Assert.Equal("a", Assert.Single(events.OfType<ChefStoodDown>()).ChefId);
+        Assert.Equal(["standby", "idle"], k.Snapshot(T0.AddSeconds(900)).Chefs.Where(c => c.Id is "a" or "b").Select(c => c.State));
     }
 
     [Fact]
