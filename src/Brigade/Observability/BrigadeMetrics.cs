@@ -34,7 +34,7 @@ public sealed class BrigadeMetrics : IDisposable
         var matchDuration = _meter.CreateHistogram<double>("brigade.dispatch.match.duration", "s", "Wall time of one matcher run: the optimal assignment of a round's waiting orders to couriers");
         dispatch.Measured += (elapsed, _, _) => matchDuration.Record(elapsed.TotalSeconds);
         _http = _meter.CreateHistogram<double>("brigade.http.request.duration", "s", "HTTP request duration by method, route and status code");
-        _sse = _meter.CreateUpDownCounter<long>("brigade.sse.subscribers", "{subscriber}", "Open live streams (SSE and WebSocket) by kind");
+        _sse = _meter.CreateUpDownCounter<long>("brigade.sse.subscribers", "{subscriber}", "Open live connections the server pushes to (every SSE stream and WebSocket) by kind");
         _meter.CreateObservableGauge("brigade.orders.open", () => sampler.Current.OpenOrders.Select(p => new Measurement<long>(p.Value, new KeyValuePair<string, object?>("status", p.Key))),
             "{order}", "Orders in the engine by current status");
         _meter.CreateObservableGauge("brigade.station.queue.depth", () => sampler.Current.Stations.Select(s => new Measurement<long>(s.Queued, Tags(s))),

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Brigade.Engine;
 using Brigade.Http;
+using Brigade.Observability;
 
 namespace Brigade.Operations;
 
@@ -25,14 +26,14 @@ public static class OpsEndpoints
             .WithTags("Dispatch").WithName("ListRoutingDecisions")
             .WithSummary($"The router's latest decisions, newest first: which outlet took each order, and why (limit 1–{DispatchDecisions.Capacity}, default {DefaultDecisions})")
             .Produces<List<RoutingDecision>>().ProducesProblem(422);
-        admin.MapGet("/api/dispatch/decisions/stream", async (string? limit, HttpContext http, DispatchDecisions decisions) =>
+        admin.MapGet("/api/dispatch/decisions/stream", async (string? limit, HttpContext http, DispatchDecisions decisions, BrigadeMetrics meters) =>
             {
                 if (!QueryLimit.TryParse(limit, DefaultDecisions, DispatchDecisions.Capacity, out var n, out var problem))
                 {
                     await problem.ExecuteAsync(http);
                     return;
                 }
-                await StreamAsync(http, "decisions", () => decisions.Changed.Next, () => decisions.Latest(n), ApiJsonContext.Default.ListRoutingDecision);
+                await StreamAsync(http, meters, "dispatch-decisions", "decisions", () => decisions.Changed.Next, () => decisions.Latest(n), ApiJsonContext.Default.ListRoutingDecision);
             })
             .WithTags("Dispatch").WithName("StreamRoutingDecisions")
             .WithSummary("Server-Sent Events: the latest decisions now, then again whenever the router decides").Produces(200, contentType: "text/event-stream").DisableRequestTimeout();
@@ -46,11 +47,11 @@ public static class OpsEndpoints
             })
             .WithName("GetOpsSummary")
             .WithSummary("Orders per minute over the last hour of kitchen time, and recent samples of station waits and courier utilisation").Produces<OpsSummary>();
-        ops.MapGet("/summary/stream", async (HttpContext http, OpsMetrics metrics, EngineHost engine) =>
+        ops.MapGet("/summary/stream", async (HttpContext http, OpsMetrics metrics, EngineHost engine, BrigadeMetrics meters) =>
             {
                 using var watching = metrics.Watch();
                 if (!metrics.HasSamples) metrics.Add(await metrics.SampleAsync(engine));
-                await StreamAsync(http, "summary", () => metrics.Changed.Next, metrics.Summary, ApiJsonContext.Default.OpsSummary);
+                await StreamAsync(http, meters, "ops-summary", "summary", () => metrics.Changed.Next, metrics.Summary, ApiJsonContext.Default.OpsSummary);
             })
             .WithName("StreamOpsSummary")
             .WithSummary($"Server-Sent Events: the summary now, then after every sample (every {OpsMetrics.SampleEvery.TotalSeconds:0} s while watched)")
@@ -60,10 +61,12 @@ public static class OpsEndpoints
 
     /// <summary>
     /// The current value now, then again after each change (at most twice a second); a keep-alive
-    /// comment while nothing changes, never the same value again.
+    /// comment while nothing changes, never the same value again. Counted in
+    /// <c>brigade_sse_subscribers</c> (label <paramref name="kind"/>) while open, like every other live stream.
     /// </summary>
-    private static async Task StreamAsync<T>(HttpContext http, string name, Func<Task> nextChange, Func<T> current, JsonTypeInfo<T> type)
+    private static async Task StreamAsync<T>(HttpContext http, BrigadeMetrics meters, string kind, string name, Func<Task> nextChange, Func<T> current, JsonTypeInfo<T> type)
     {
+        using var counted = meters.Subscribed(kind);
         var ct = http.RequestAborted;
         var response = http.Response;
         response.ContentType = "text/event-stream";

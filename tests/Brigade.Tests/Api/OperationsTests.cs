@@ -86,6 +86,36 @@ public partial class OperationsTests
     private static partial Regex SampleLine();
 
     [Fact]
+    public async Task The_decisions_and_ops_summary_streams_count_as_open_subscribers_until_they_close()
+    {
+        await using var app = await TestApp.StartAsync(timeScale: 60);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var (decisionsResponse, decisionsBody) = await Sse.OpenAsync(app.Client, "/api/dispatch/decisions/stream");
+        var (summaryResponse, summaryBody) = await Sse.OpenAsync(app.Client, "/api/ops/summary/stream");
+        var decisions = Sse.ReadAsync(decisionsBody, cts.Token).GetAsyncEnumerator(cts.Token);
+        var summary = Sse.ReadAsync(summaryBody, cts.Token).GetAsyncEnumerator(cts.Token);
+        Assert.True(await decisions.MoveNextAsync());
+        Assert.True(await summary.MoveNextAsync());
+
+        var text = await app.Anonymous.GetStringAsync("/metrics");
+        Assert.Contains("brigade_sse_subscribers{kind=\"dispatch-decisions\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("brigade_sse_subscribers{kind=\"ops-summary\"} 1\n", text, StringComparison.Ordinal);
+
+        // Closed by the client: the server notices the abort and stops counting them (bounded wait).
+        await decisions.DisposeAsync();
+        await summary.DisposeAsync();
+        decisionsResponse.Dispose();
+        summaryResponse.Dispose();
+        for (var i = 0; i < 300 && !(text.Contains("{kind=\"dispatch-decisions\"} 0\n", StringComparison.Ordinal) && text.Contains("{kind=\"ops-summary\"} 0\n", StringComparison.Ordinal)); i++)
+        {
+            await Task.Delay(100);
+            text = await app.Anonymous.GetStringAsync("/metrics");
+        }
+        Assert.Contains("brigade_sse_subscribers{kind=\"dispatch-decisions\"} 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("brigade_sse_subscribers{kind=\"ops-summary\"} 0\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_matcher_is_timed_once_an_order_waits_for_a_courier()
     {
         await using var app = await TestApp.StartAsync(timeScale: 60);
