@@ -89,7 +89,26 @@ public sealed class BrigadeMetrics : IDisposable
     };
 
     public void HttpRequest(string method, string route, int status, TimeSpan duration) =>
-        _http.Record(duration.TotalSeconds, new("method", method), new("route", route), new("status", Boxed(status)));
+        _http.Record(duration.TotalSeconds, new("method", MethodLabel(method)), new("route", route), new("status", Boxed(status)));
+
+    /// <summary>
+    /// The method as a label: one of the standard methods, or <c>_OTHER</c> (as OpenTelemetry's HTTP
+    /// conventions do). A client may send any token as its method, and each label value is a series kept
+    /// for the life of the process: made-up methods would grow memory and /metrics without bound.
+    /// </summary>
+    private static string MethodLabel(string method) => method switch
+    {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        "TRACE" => "TRACE",
+        "CONNECT" => "CONNECT",
+        _ => "_OTHER",
+    };
 
     // Status codes boxed once: a tag value is an object, and boxing per request is garbage per request.
     private static readonly object[] StatusCodes = [.. Enumerable.Range(0, 600).Select(i => (object)i)];

@@ -73,6 +73,26 @@ public partial class OperationsTests
         Assert.DoesNotContain("route=\"/api/orders/\",status=\"200\"", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Requests_with_made_up_methods_share_one_series_instead_of_adding_one_per_method()
+    {
+        await using var app = await TestApp.StartAsync();
+        for (var i = 0; i < 20; i++)
+        {
+            using var request = new HttpRequestMessage(new HttpMethod($"BREW{i}"), "/api/orders");
+            using var _ = await app.Anonymous.SendAsync(request);
+        }
+        using (var get = await app.Anonymous.GetAsync("/health/live")) Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+
+        // Anyone can send any method token: as a label value it would grow /metrics (and memory) without bound.
+        var text = await app.Anonymous.GetStringAsync("/metrics");
+        Assert.DoesNotContain("method=\"BREW", text, StringComparison.Ordinal);
+        var other = text.Split('\n').Where(l => l.StartsWith("brigade_http_request_duration_seconds_count{method=\"_OTHER\"", StringComparison.Ordinal))
+            .Sum(l => long.Parse(l.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(20, other);
+        Assert.Contains("brigade_http_request_duration_seconds_count{method=\"GET\",route=\"/health/live\",status=\"200\"} 1\n", text, StringComparison.Ordinal);
+    }
+
     /// <summary>A payment provider whose client has a bug: every request throws.</summary>
     private sealed class BrokenProvider : Brigade.Payments.IPaymentProvider
     {
