@@ -39,36 +39,64 @@ public static class AlertKinds
 }
 
 /// <summary>
+/// When orders failed, as far back as the longest <c>failedOrders</c> window looks: from the log at
+/// start-up (so a restart forgets none of a window's failures, and an alert they hold up stays
+/// firing), then from each durable commit.
+/// </summary>
+public sealed class RecentFailures(BrigadeOptions options) : IEngineObserver
+{
+    private readonly ConcurrentQueue<DateTimeOffset> _failures = new();
+
+    /// <summary>How far back the longest failedOrders window looks; zero when no rule counts failures.</summary>
+    public TimeSpan Kept { get; } = options.Alerts.Rules.Where(r => r.Kind == AlertKinds.FailedOrders)
+        .Select(AlertMonitor.FailureWindow).DefaultIfEmpty(TimeSpan.Zero).Max();
+
+    public void Replayed(IDomainEvent e)
+    {
+        if (e is not OrderFailed f || Kept == TimeSpan.Zero) return;
+        _failures.Enqueue(f.At);
+        // The log replays in order: a failure older than the window before this one is older than it now,
+        // so a long log leaves no more than a window's worth of failures behind.
+        Forget(f.At);
+    }
+
+    public void OnCommitted(IReadOnlyList<CommittedEvent> batch)
+    {
+        if (Kept == TimeSpan.Zero) return; // no rule counts failures: keep none
+        foreach (var ce in batch)
+            if (ce.Event.Source is OrderFailed f) _failures.Enqueue(f.At);
+    }
+
+    /// <summary>Drop the failures that no window reaching back from <paramref name="now"/> counts.</summary>
+    public void Forget(DateTimeOffset now)
+    {
+        while (_failures.TryPeek(out var t) && t < now - Kept) _failures.TryDequeue(out _);
+    }
+
+    public int CountSince(DateTimeOffset since) => _failures.Count(t => t >= since);
+}
+
+/// <summary>
 /// Evaluates the configured rules continuously against the engine's picture and the log's latency.
 /// A condition that becomes true fires an alert, one that stops being true resolves it; both are
 /// events in the log (stream <c>alerts-{rule}</c>), so the state survives restarts, and both are
 /// delivered to the configured webhooks.
 /// </summary>
 public sealed partial class AlertMonitor(BrigadeOptions options, OperationsSampler sampler, StoreMetrics storeMetrics, EngineHost engine, IEventStore store,
-    AlertNotifier notifier, ILogger<AlertMonitor> log) : BackgroundService
+    AlertNotifier notifier, RecentFailures failures, ILogger<AlertMonitor> log) : BackgroundService
 {
-    private readonly ConcurrentQueue<DateTimeOffset> _failures = new();
     private readonly Dictionary<(string Rule, string Subject), AlertView> _active = [];
     private readonly SemaphoreSlim _evaluating = new(1, 1);
     private bool _loaded;
 
-    // Failures are kept as long as the longest failedOrders window looks back.
-    private readonly TimeSpan _keepFailures = options.Alerts.Rules.Where(r => r.Kind == AlertKinds.FailedOrders)
-        .Select(FailureWindow).DefaultIfEmpty(TimeSpan.Zero).Max();
-
-    private static TimeSpan FailureWindow(AlertRuleOptions rule) => TimeSpan.FromMinutes(rule.WindowMinutes > 0 ? rule.WindowMinutes : 5);
+    internal static TimeSpan FailureWindow(AlertRuleOptions rule) => TimeSpan.FromMinutes(rule.WindowMinutes > 0 ? rule.WindowMinutes : 5);
 
     public IReadOnlyList<AlertView> Active
     {
         get { lock (_active) return _active.Values.OrderBy(a => a.FiredAt).ToList(); }
     }
 
-    public void OnCommitted(IReadOnlyList<CommittedEvent> batch)
-    {
-        if (_keepFailures == TimeSpan.Zero) return; // no rule counts failures: keep none
-        foreach (var ce in batch)
-            if (ce.Event.Source is OrderFailed f) _failures.Enqueue(f.At);
-    }
+    public void OnCommitted(IReadOnlyList<CommittedEvent> batch) => failures.OnCommitted(batch);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -105,7 +133,7 @@ public sealed partial class AlertMonitor(BrigadeOptions options, OperationsSampl
             var snapshot = await sampler.RefreshAsync();
             if (snapshot.At == DateTimeOffset.MinValue) return [];
             var now = snapshot.At;
-            while (_failures.TryPeek(out var t) && t < now - _keepFailures) _failures.TryDequeue(out _);
+            failures.Forget(now);
 
             var events = new List<IDomainEvent>();
             foreach (var rule in options.Alerts.Rules)
@@ -162,7 +190,7 @@ public sealed partial class AlertMonitor(BrigadeOptions options, OperationsSampl
             case AlertKinds.FailedOrders:
                 var window = FailureWindow(rule);
                 var since = s.At - window;
-                var failed = _failures.Count(t => t >= since);
+                var failed = failures.CountSince(since);
                 if (failed > rule.Threshold) holding["orders"] = (failed, $"{failed} orders failed in the last {window.TotalMinutes} minutes (more than {rule.Threshold})");
                 break;
             case AlertKinds.StationWaitP90:

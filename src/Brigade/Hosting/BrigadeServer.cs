@@ -142,6 +142,9 @@ public static class BrigadeServer
         services.AddSingleton<Payments.PaymentReleaser>();
         services.AddSingleton<Alerts.AlertNotifier>();
         services.AddSingleton<Alerts.AlertMonitor>();
+        // Failures come from the log at start-up too, so a failedOrders window survives a restart (the monitor itself needs the engine).
+        services.AddSingleton<Alerts.RecentFailures>();
+        services.AddSingleton<IEngineObserver>(sp => sp.GetRequiredService<Alerts.RecentFailures>());
         if (!string.IsNullOrWhiteSpace(options.Telemetry.OtlpEndpoint)) services.AddSingleton(Observability.OtlpExport.Create(options.Telemetry));
 
         // Start order matters: the log opens, the engine recovers from it, then the rest follows.

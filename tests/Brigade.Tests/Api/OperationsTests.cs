@@ -286,6 +286,70 @@ public partial class OperationsTests
     }
 
     [Fact]
+    public async Task A_failed_orders_alert_keeps_firing_across_a_restart_while_its_failures_are_still_in_the_window()
+    {
+        // Soup made by hand, one attempt: a task whose lease runs out fails its order. The clock moves only when the test moves it.
+        const string oneAttempt = """
+            {
+              "timeZone": "UTC",
+              "restaurants": [{
+                "id": "r", "name": "Soup Kitchen",
+                "menu": [ { "id": "soup", "priceCents": 500, "steps": [ { "station": "stove", "workSeconds": 300 } ] } ],
+                "outlets": [{
+                  "id": "k", "lat": 52.52, "lon": 13.40, "maxAttempts": 1, "leaseSeconds": 30,
+                  "stations": [ { "id": "stove", "mode": "human" } ],
+                  "staff": [ { "id": "cook", "skills": ["stove"] } ]
+                }]
+              }]
+            }
+            """;
+        var rules = new Dictionary<string, string?>
+        {
+            ["Brigade:Alerts:EvaluateEverySeconds"] = "3600",
+            ["Brigade:Alerts:Rules:0:Name"] = "any-failure",
+            ["Brigade:Alerts:Rules:0:Kind"] = "failedOrders",
+            ["Brigade:Alerts:Rules:0:Threshold"] = "0",
+            ["Brigade:Alerts:Rules:0:WindowMinutes"] = "10",
+        };
+        var start = DateTimeOffset.UtcNow;
+        var dir = Path.Combine(Path.GetTempPath(), "brigade-test-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var clock = new ManualClock(start);
+            await using (var before = await TestApp.StartAsync(catalogJson: oneAttempt, dataDir: dir, extra: rules, services: s => s.AddSingleton(new ScaledTimeProvider(1, clock))))
+            {
+                var id = (await before.PlaceAsync("""{"restaurantId":"r","items":[{"menuItemId":"soup","quantity":1}]}""")).GetProperty("id").GetString()!;
+                using (var started = await before.Client.PostAsync("/api/outlets/k/kitchen/chefs/cook/next", null))
+                    Assert.Equal(HttpStatusCode.OK, started.StatusCode);
+                clock.Advance(TimeSpan.FromMinutes(2));
+                await before.WaitForStatusAsync(id, "failed");
+                await before.Service<AlertMonitor>().EvaluateAsync();
+                Assert.Contains(before.Service<AlertMonitor>().Active, a => a.Rule == "any-failure");
+            }
+
+            // Restarted moments later: the failure is well within the rule's ten minutes.
+            var later = new ManualClock(start + TimeSpan.FromMinutes(3));
+            await using var after = await TestApp.StartAsync(catalogJson: oneAttempt, dataDir: dir, extra: rules, services: s => s.AddSingleton(new ScaledTimeProvider(1, later)));
+            var monitor = after.Service<AlertMonitor>();
+            await monitor.EvaluateAsync();
+            Assert.Contains(monitor.Active, a => a.Rule == "any-failure");
+            var logged = await after.Service<IEventStore>().ReadByStreamPrefixAsync("alerts-any-failure", null, 100);
+            Assert.Equal(["AlertFired"], logged.Select(e => e.Type));
+
+            // Once the failure is older than the window, the alert resolves, as it would have without the restart.
+            later.Advance(TimeSpan.FromMinutes(10));
+            await monitor.EvaluateAsync(); // (or the round the server ran at start-up, if it ran only now)
+            Assert.DoesNotContain(monitor.Active, a => a.Rule == "any-failure");
+            logged = await after.Service<IEventStore>().ReadByStreamPrefixAsync("alerts-any-failure", null, 100);
+            Assert.Equal(["AlertFired", "AlertResolved"], logged.Select(e => e.Type));
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    [Fact]
     public async Task An_alert_whose_rule_was_taken_out_of_the_configuration_resolves_after_a_restart()
     {
         var dir = Path.Combine(Path.GetTempPath(), "brigade-test-" + Guid.NewGuid().ToString("N"));
