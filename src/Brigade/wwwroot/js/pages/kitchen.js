@@ -159,7 +159,7 @@ function updateChefSelect(select, station) {
   if (!same) replace(select, options.map(([v, t]) => h('option', { value: v }, t)));
   select.value = options.some(([v]) => v === current) ? current : '';
   const button = select.closest('.station').querySelector('.start-next');
-  button.disabled = !select.value;
+  button.disabled = !select.value || holdsTask(select.value);
 }
 
 const chefKey = station => `brigade.kitchen.${outletId}.chef.${station}`;
@@ -212,7 +212,7 @@ function createTask(task) {
   if (task.station.mode === 'human') {
     li.append(h('div', { class: 'row' },
       h('button', { type: 'button', class: 'small start', onclick: () => startTask(li.__task) }, 'Start'),
-      h('button', { type: 'button', class: 'small primary bump', onclick: () => bump(li.__task) }, 'Bump')));
+      h('button', { type: 'button', class: 'small primary bump', onclick: () => bump(li.__task, li) }, 'Bump')));
   }
   return li;
 }
@@ -242,15 +242,22 @@ function updateTask(li, task) {
     setAttr(start, 'title', start.disabled ? 'Choose the chef first' : null);
   }
   if (bumpButton) {
-    bumpButton.hidden = task.phase !== 'working';
+    bumpButton.hidden = task.phase !== 'working' || li.__bumped === task.token;
     setAttr(bumpButton, 'aria-label', `Bump ${label}`);
   }
 }
 
 // ------------------------------------------------------------------ actions
 
-/** A staff action; the stream brings its effect. Resolves with { ok, answer } or { ok: false, error }. */
+const pending = new Set(); // actions on their way: a second click on the same one is not sent again
+
+/**
+ * A staff action; the stream brings its effect. Resolves with { ok, answer } or { ok: false, error },
+ * or with { ok: false, pending: true } when the same action is still on its way (a double click).
+ */
 async function act(path, body, success) {
+  if (pending.has(path)) return { ok: false, pending: true };
+  pending.add(path);
   try {
     const answer = await api(`${base}${path}`, { method: 'POST', body });
     problem.replaceChildren();
@@ -260,12 +267,17 @@ async function act(path, body, success) {
   } catch (error) {
     showProblem(problem, error, { focus: false });
     return { ok: false, error };
+  } finally {
+    pending.delete(path);
   }
 }
 
+/** Whether a chef works a task started on this screen: they cannot start another until it is bumped. */
+const holdsTask = chefId => [...leases.values()].some(l => l.chefId === chefId);
+
 function startNext(stationId) {
   const chefId = chefAt(stationId);
-  if (!chefId) return;
+  if (!chefId || holdsTask(chefId)) return; // a second click, before the view shows the chef busy
   return act(`/chefs/${encodeURIComponent(chefId)}/next`, undefined, lease => {
     hold(lease, chefId);
     announce(said, `${chefId} started task ${lease.taskId}.`);
@@ -274,16 +286,20 @@ function startNext(stationId) {
 
 function startTask(task) {
   const chefId = chefAt(task.station.id);
-  if (!chefId) return;
+  if (!chefId || holdsTask(chefId)) return;
   return act(`/tasks/${task.id}/start`, { chefId }, lease => {
     hold(lease, chefId);
     announce(said, `${chefId} started ${taskLabel(task)}.`);
   });
 }
 
-function bump(task) {
+function bump(task, li) {
+  // Bumped already, and the view saying so is still on its way: a second click would be refused.
+  if (li.__bumped === task.token) return;
   const token = leases.get(task.id)?.token ?? task.token;
   return act(`/tasks/${task.id}/bump`, { token }, () => {
+    li.__bumped = task.token;
+    li.querySelector('.bump').hidden = true;
     release(task.id);
     announce(said, `Bumped ${taskLabel(task)}.`);
   }).then(result => {
