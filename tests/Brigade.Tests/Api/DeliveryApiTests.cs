@@ -267,21 +267,13 @@ public class DeliveryApiTests
 
         // Hold the log's writer inside a batch, so that the next commit, which will fail, is still
         // pending when the position is decided: the position's answer waits for it, as reads do.
-        var armed = 1;
-        using var held = new SemaphoreSlim(0);
-        using var release = new SemaphoreSlim(0);
-        store.Subscribe(_ =>
-        {
-            if (Interlocked.Exchange(ref armed, 0) == 0) return;
-            held.Release();
-            release.Wait(TimeSpan.FromSeconds(30));
-        });
+        using var hold = new WriterHold(store);
         Task<HttpResponseMessage> trigger;
         Task<EngineResult> failing;
         try
         {
             trigger = app.Client.PostAsJsonAsync("/api/couriers/dee/shift/start", new { lat = 52.5, lon = 13.4 });
-            Assert.True(await held.WaitAsync(TimeSpan.FromSeconds(10)), "no batch reached the log's writer");
+            await hold.HeldAsync();
             store.FailNextBatches = 1;
             failing = engine.SendAsync((e, now, output) => e.AtDelivery(now, output, (d, o) => d.StartShift("eve", "Eve", 52.5, 13.4, now, o)));
             await socket.SendAsync(position, WebSocketMessageType.Text, true, CancellationToken.None);
@@ -289,7 +281,7 @@ public class DeliveryApiTests
         }
         finally
         {
-            release.Release();
+            hold.Release();
         }
         Assert.Equal(Outcome.Unavailable, (await failing).Outcome);
         (await trigger).Dispose();

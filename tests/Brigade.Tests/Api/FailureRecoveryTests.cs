@@ -135,20 +135,12 @@ public class FailureRecoveryTests
         var store = app.Service<SqliteEventStore>();
 
         // Hold the log's writer inside the next durable batch, so that the commits after it queue up.
-        var armed = 1;
-        using var held = new SemaphoreSlim(0);
-        using var release = new SemaphoreSlim(0);
-        store.Subscribe(_ =>
-        {
-            if (Interlocked.Exchange(ref armed, 0) == 0) return;
-            held.Release();
-            release.Wait(TimeSpan.FromSeconds(30));
-        });
+        using var hold = new WriterHold(store);
         var trigger = app.PostOrderAsync(soup, "trigger");
         Task<EngineResult> first, second;
         try
         {
-            Assert.True(await held.WaitAsync(TimeSpan.FromSeconds(10)), "no batch reached the log's writer");
+            await hold.HeldAsync();
             store.FailNextBatches = 1;
 
             // Two cancels of the same order (a double tap): the first writes, the second is decided on
@@ -166,7 +158,7 @@ public class FailureRecoveryTests
         }
         finally
         {
-            release.Release();
+            hold.Release();
         }
 
         var both = Task.WhenAll(first, second);

@@ -210,19 +210,12 @@ public class KitchenApiTests
     {
         await using var app = await TestApp.StartAsync(catalogJson: OrderApiTests.HumanKitchen);
         var engine = app.Service<EngineHost>();
-        using var held = new ManualResetEventSlim();
-        using var release = new ManualResetEventSlim();
         // Holds the log's writer inside one batch, so that the changes after it queue up and become durable together.
-        app.Service<IEventStore>().Subscribe(batch =>
-        {
-            if (!batch.Any(ce => ce.Event.Source is ChefAdded { ChefId: "hold" })) return;
-            held.Set();
-            release.Wait(TimeSpan.FromSeconds(30));
-        });
+        using var hold = new WriterHold(app.Service<IEventStore>(), batch => batch.Any(ce => ce.Event.Source is ChefAdded { ChefId: "hold" }));
         try
         {
             _ = AddChef(engine, "hold");
-            Assert.True(held.Wait(TimeSpan.FromSeconds(10)), "the log never wrote the first change");
+            await hold.HeldAsync("the log never wrote the first change");
             // Decided, not yet durable: the stream's first view waits for it (an answer includes earlier decisions).
             _ = AddChef(engine, "early");
             await EngineTurn(engine);
@@ -233,7 +226,7 @@ public class KitchenApiTests
             // Decided after the stream opened; durable in the same batch as "early", before the first view is sent.
             _ = AddChef(engine, "late");
             await EngineTurn(engine);
-            release.Set();
+            hold.Release();
 
             var (_, body) = await opening;
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -254,7 +247,7 @@ public class KitchenApiTests
         }
         finally
         {
-            release.Set();
+            hold.Release();
         }
     }
 
