@@ -113,3 +113,36 @@ test('without an outlet the kitchen page offers the outlets', async () => {
   await page.locator('#live[data-state="live"]').waitFor();
   assert.deepEqual(unexpectedProblems(page), []);
 });
+
+test('a double click on start or bump sends the action once and shows no refusal', async () => {
+  const id = await placePizza();
+  const page = await browser.newPage();
+  const posts = [];
+  page.on('request', r => { if (r.method() === 'POST') posts.push(new URL(r.url()).pathname); });
+  await page.goto(`${server.url}/kitchen.html?outlet=staff-kitchen`);
+  await page.locator('#live[data-state="live"]').waitFor();
+  const station = page.getByRole('region', { name: /^Pizza/ });
+  const ticket = station.getByRole('article', { name: `Order …${id.slice(-6)}` });
+  const top = ticket.locator('.task', { hasText: 'Pizza 1 · top' });
+  await top.waitFor();
+  await station.getByLabel('Chef at Pizza').selectOption('ana');
+
+  // Two clicks as a hurried hand makes them, a moment apart, on whatever is under the pointer.
+  const doubleClick = async locator => {
+    const box = await locator.boundingBox();
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.waitForTimeout(120);
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  };
+  await doubleClick(station.getByRole('button', { name: 'Start next task at Pizza' }));
+  await top.locator('.phase', { hasText: 'Ana working' }).waitFor();
+  await doubleClick(top.getByRole('button', { name: 'Bump Pizza 1 · top' }));
+  await top.waitFor({ state: 'detached' });
+  await page.locator('#said', { hasText: 'Bumped Pizza 1 · top.' }).waitFor();
+  await page.waitForTimeout(500); // a second answer, had there been one, would be in by now
+
+  assert.equal(posts.filter(p => p.endsWith('/chefs/ana/next')).length, 1);
+  assert.equal(posts.filter(p => p.endsWith('/bump')).length, 1);
+  assert.equal(await page.locator('#problem').textContent(), '');
+  assert.deepEqual(unexpectedProblems(page), []);
+});

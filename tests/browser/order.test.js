@@ -165,3 +165,51 @@ test('a courier position in a stream message puts the courier on the tracking ma
   await screenshot(page, 'track-courier');
   assert.deepEqual(unexpectedProblems(page), []);
 });
+
+test('the tracking page reconnects by itself after the connection drops and a gateway refuses it for a while', async () => {
+  const placed = await server.api('/api/orders', {
+    method: 'POST',
+    headers: { 'Idempotency-Key': `drop-${Date.now()}` },
+    body: { restaurantId: 'corner-coffee', outletId: 'coffee-central', items: [{ menuItemId: 'latte', quantity: 1 }] },
+  });
+  assert.equal(placed.status, 201, JSON.stringify(placed.body));
+  const id = placed.body.id;
+  let order = placed.body;
+  while (order.status !== 'ready') {
+    await new Promise(r => setTimeout(r, 200));
+    order = (await server.api(`/api/orders/${id}`)).body;
+  }
+
+  const page = await browser.newPage();
+  await page.addInitScript(t => localStorage.setItem('brigade.token', t), server.adminToken);
+  // The first stream sends the order as it is, then the connection drops; while the network is
+  // down, the gateway in front answers 502 to everything (which an EventSource never retries).
+  let down = true;
+  let streams = 0;
+  await page.route(`**/api/orders/${id}**`, route => {
+    const path = new URL(route.request().url()).pathname;
+    if (!down) return route.continue();
+    if (path.endsWith('/stream') && ++streams === 1) {
+      return route.fulfill({
+        status: 200,
+        headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' },
+        body: `retry: 100\n\nid: ${order.version}\nevent: ready\ndata: ${JSON.stringify({ change: 'snapshot', version: order.version, at: order.timeline.readyAt, order })}\n\n`,
+      });
+    }
+    return route.fulfill({ status: 502, contentType: 'text/plain', body: 'Bad gateway' });
+  });
+  await page.goto(`${server.url}/track.html?id=${id}`);
+  await page.locator('#status-now', { hasText: 'Ready' }).waitFor();
+  await page.locator('#live[data-state="failed"], #live[data-state="reconnecting"]').waitFor();
+  await page.getByRole('alert').getByText('Bad Gateway (502)').waitFor();
+  // The page still knows the order: an unreachable server is not an unknown order.
+  assert.equal(await page.locator('#status-now').textContent(), 'Ready');
+
+  // The network is back: the page follows the order again, without a reload.
+  down = false;
+  await page.locator('#live[data-state="live"]').waitFor({ timeout: 30_000 });
+  assert.equal((await server.api(`/api/orders/${id}/collect`, { method: 'POST' })).status, 200);
+  await page.locator('#status-now', { hasText: 'Collected' }).waitFor();
+  assert.equal(await page.locator('#problem').textContent(), '', 'the outage notice is gone');
+  assert.deepEqual(page.problems.filter(p => !/status of 502/.test(p)), []);
+});

@@ -11,7 +11,12 @@ public sealed record TokenRequest(long? Token);
 
 public sealed record AddChefRequest(string? Id, string? Name, List<string>? Skills, double? Speed, bool? Standby);
 
-public sealed record TaskLease(long TaskId, long Token, DateTimeOffset? LeaseUntil);
+/// <summary>
+/// A started task's lease. <c>At</c> is the kitchen clock when it started and <c>TimeScale</c> how
+/// many times real time that clock runs, so a display knows how long the lease lasts in real time
+/// (<c>(LeaseUntil - At) / TimeScale</c>) and can heartbeat in time even when that is well under a second.
+/// </summary>
+public sealed record TaskLease(long TaskId, long Token, DateTimeOffset? LeaseUntil, DateTimeOffset At, double TimeScale);
 
 /// <summary>
 /// The kitchen display API (outlet staff): the kitchen's state, live; chefs starting, heartbeating
@@ -29,10 +34,10 @@ public static class KitchenEndpoints
         group.MapGet("/stream", KitchenStream.StreamAsync).WithName("StreamKitchen")
             .WithSummary("Server-Sent Events: the kitchen view, again after every change").Produces(200, contentType: "text/event-stream").DisableRequestTimeout();
 
-        group.MapPost("/tasks/{taskId:long}/start", (string outletId, long taskId, StartTaskRequest body, EngineHost engine) =>
-                Start(outletId, body.ChefId, taskId, engine))
+        group.MapPost("/tasks/{taskId:long}/start", (string outletId, long taskId, StartTaskRequest body, EngineHost engine, ScaledTimeProvider clock) =>
+                Start(outletId, body.ChefId, taskId, engine, clock))
             .WithName("StartTask").WithSummary("A chef starts this task; answers the lease and its fencing token").Produces<TaskLease>();
-        group.MapPost("/chefs/{chefId}/next", (string outletId, string chefId, EngineHost engine) => Start(outletId, chefId, null, engine))
+        group.MapPost("/chefs/{chefId}/next", (string outletId, string chefId, EngineHost engine, ScaledTimeProvider clock) => Start(outletId, chefId, null, engine, clock))
             .WithName("StartNextTask").WithSummary("A chef starts the next task their skills allow, FIFO").Produces<TaskLease>();
         group.MapPost("/tasks/{taskId:long}/bump", (string outletId, long taskId, TokenRequest body, EngineHost engine) =>
                 WithToken(body, token => Run(outletId, engine, (k, now, o) => k.CompleteTask(taskId, token, now, o))))
@@ -71,18 +76,20 @@ public static class KitchenEndpoints
         return view is null ? Problems.NotFound($"There is no outlet '{outletId}'.") : TypedResults.Ok(view);
     }
 
-    private static async Task<IResult> Start(string outletId, string? chefId, long? taskId, EngineHost engine)
+    private static async Task<IResult> Start(string outletId, string? chefId, long? taskId, EngineHost engine, ScaledTimeProvider clock)
     {
         if (string.IsNullOrWhiteSpace(chefId))
             return Problems.Invalid(new Dictionary<string, string[]> { ["chefId"] = ["Name the chef who starts the task."] });
         DateTimeOffset? leaseUntil = null;
+        var at = default(DateTimeOffset);
         var result = await engine.SendAsync((e, now, output) =>
         {
+            at = now;
             var r = e.AtKitchen(outletId, now, output, (k, o) => k.StartTask(chefId, taskId, now, o));
             if (r.IsOk) leaseUntil = output.OfType<TaskStarted>().LastOrDefault(s => s.TaskId == r.TaskId)?.LeaseUntil;
             return r;
         });
-        return result.IsOk ? TypedResults.Ok(new TaskLease(result.TaskId, result.Token, leaseUntil)) : Problems.NotDone(result, "kitchen");
+        return result.IsOk ? TypedResults.Ok(new TaskLease(result.TaskId, result.Token, leaseUntil, at, clock.Scale)) : Problems.NotDone(result, "kitchen");
     }
 
     private static Task<IResult> WithToken(TokenRequest body, Func<long, Task<IResult>> run) =>

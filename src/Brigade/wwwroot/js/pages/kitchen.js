@@ -19,10 +19,11 @@ const clock = new KitchenClock();
 const itemNames = new Map();
 let view = null;
 
-// Leases this screen holds: task id → { token, chefId, leaseMs (kitchen), label }. Kept across reloads.
+// Leases this screen holds: task id → { token, chefId, leaseMs (kitchen), realMs, heldAt }. Kept across reloads.
 const leaseKey = `brigade.kitchen.${outletId}.leases`;
 const leases = new Map(loadJson(leaseKey, []));
 const beats = new Map(); // task id → { at: real ms of the last heartbeat, busy }
+const HEARTBEAT_CHECK_MS = 50; // how often to see whether a lease is due a heartbeat
 
 if (!outletId) chooseOutlet();
 else startDisplay();
@@ -63,7 +64,7 @@ function startDisplay() {
     },
   });
   setInterval(tick, 1000);
-  setInterval(heartbeats, 250);
+  setInterval(heartbeats, HEARTBEAT_CHECK_MS);
 }
 
 async function loadItemNames() {
@@ -158,7 +159,7 @@ function updateChefSelect(select, station) {
   if (!same) replace(select, options.map(([v, t]) => h('option', { value: v }, t)));
   select.value = options.some(([v]) => v === current) ? current : '';
   const button = select.closest('.station').querySelector('.start-next');
-  button.disabled = !select.value;
+  button.disabled = !select.value || holdsTask(select.value);
 }
 
 const chefKey = station => `brigade.kitchen.${outletId}.chef.${station}`;
@@ -211,7 +212,7 @@ function createTask(task) {
   if (task.station.mode === 'human') {
     li.append(h('div', { class: 'row' },
       h('button', { type: 'button', class: 'small start', onclick: () => startTask(li.__task) }, 'Start'),
-      h('button', { type: 'button', class: 'small primary bump', onclick: () => bump(li.__task) }, 'Bump')));
+      h('button', { type: 'button', class: 'small primary bump', onclick: () => bump(li.__task, li) }, 'Bump')));
   }
   return li;
 }
@@ -241,15 +242,22 @@ function updateTask(li, task) {
     setAttr(start, 'title', start.disabled ? 'Choose the chef first' : null);
   }
   if (bumpButton) {
-    bumpButton.hidden = task.phase !== 'working';
+    bumpButton.hidden = task.phase !== 'working' || li.__bumped === task.token;
     setAttr(bumpButton, 'aria-label', `Bump ${label}`);
   }
 }
 
 // ------------------------------------------------------------------ actions
 
-/** A staff action; the stream brings its effect. Resolves with { ok, answer } or { ok: false, error }. */
+const pending = new Set(); // actions on their way: a second click on the same one is not sent again
+
+/**
+ * A staff action; the stream brings its effect. Resolves with { ok, answer } or { ok: false, error },
+ * or with { ok: false, pending: true } when the same action is still on its way (a double click).
+ */
 async function act(path, body, success) {
+  if (pending.has(path)) return { ok: false, pending: true };
+  pending.add(path);
   try {
     const answer = await api(`${base}${path}`, { method: 'POST', body });
     problem.replaceChildren();
@@ -259,12 +267,17 @@ async function act(path, body, success) {
   } catch (error) {
     showProblem(problem, error, { focus: false });
     return { ok: false, error };
+  } finally {
+    pending.delete(path);
   }
 }
 
+/** Whether a chef works a task started on this screen: they cannot start another until it is bumped. */
+const holdsTask = chefId => [...leases.values()].some(l => l.chefId === chefId);
+
 function startNext(stationId) {
   const chefId = chefAt(stationId);
-  if (!chefId) return;
+  if (!chefId || holdsTask(chefId)) return; // a second click, before the view shows the chef busy
   return act(`/chefs/${encodeURIComponent(chefId)}/next`, undefined, lease => {
     hold(lease, chefId);
     announce(said, `${chefId} started task ${lease.taskId}.`);
@@ -273,16 +286,20 @@ function startNext(stationId) {
 
 function startTask(task) {
   const chefId = chefAt(task.station.id);
-  if (!chefId) return;
+  if (!chefId || holdsTask(chefId)) return;
   return act(`/tasks/${task.id}/start`, { chefId }, lease => {
     hold(lease, chefId);
     announce(said, `${chefId} started ${taskLabel(task)}.`);
   });
 }
 
-function bump(task) {
+function bump(task, li) {
+  // Bumped already, and the view saying so is still on its way: a second click would be refused.
+  if (li.__bumped === task.token) return;
   const token = leases.get(task.id)?.token ?? task.token;
   return act(`/tasks/${task.id}/bump`, { token }, () => {
+    li.__bumped = task.token;
+    li.querySelector('.bump').hidden = true;
     release(task.id);
     announce(said, `Bumped ${taskLabel(task)}.`);
   }).then(result => {
@@ -291,10 +308,15 @@ function bump(task) {
 }
 
 function hold(lease, chefId) {
-  const leaseMs = lease.leaseUntil ? Math.max(1000, Date.parse(lease.leaseUntil) - clock.now()) : null;
+  // The server says when the lease ends, what its clock read at the start and how fast that clock
+  // runs: the lease in real time, known at once. Guessing it from the views' clock (which may not
+  // know the rate yet, and lags while nothing changes) lets a short lease run out between beats.
+  const startedAt = lease.at ? Date.parse(lease.at) : null;
+  const leaseMs = lease.leaseUntil ? Date.parse(lease.leaseUntil) - (startedAt ?? clock.now()) : null;
+  const realMs = leaseMs != null && startedAt != null && lease.timeScale > 0 ? leaseMs / lease.timeScale : null;
   // Views from before this start may still be on their way: they do not count against the lease.
-  const heldAt = clock.now() + 500 * (clock.scale ?? 1);
-  leases.set(lease.taskId, { token: lease.token, chefId, leaseMs, heldAt });
+  const heldAt = startedAt ?? clock.now() + 500 * (clock.scale ?? 1);
+  leases.set(lease.taskId, { token: lease.token, chefId, leaseMs, realMs, heldAt });
   beats.set(lease.taskId, { at: performance.now(), busy: false });
   saveLeases();
 }
@@ -308,7 +330,7 @@ function release(taskId) {
 function pruneLeases() {
   const at = Date.parse(view.at);
   for (const [taskId, lease] of leases) {
-    if (lease.heldAt && at < lease.heldAt) continue;
+    if (lease.heldAt && at <= lease.heldAt) continue;
     const task = view.stations.flatMap(st => st.tickets).flatMap(t => t.tasks).find(t => t.id === taskId);
     if (!task || task.phase !== 'working' || task.token !== lease.token) {
       if (task && task.token !== lease.token) announce(said, `${lease.chefId} lost task ${taskId}: it went back to the queue.`);
@@ -323,13 +345,15 @@ function heartbeats() {
   for (const [taskId, lease] of leases) {
     const beat = beats.get(taskId) ?? { at: 0, busy: false };
     beats.set(taskId, beat);
-    const real = lease.leaseMs ? clock.toReal(lease.leaseMs) : null;
-    // A third of the lease, in real time; every second while the kitchen's rate is not known yet.
-    const every = real ? Math.min(30_000, Math.max(500, real / 3)) : 1000;
+    const real = lease.realMs ?? (lease.leaseMs ? clock.toReal(lease.leaseMs) : null);
+    // A third of the lease, in real time (a fast kitchen clock can make that a fraction of a
+    // second); every second while it is not known.
+    const every = real ? Math.min(30_000, Math.max(HEARTBEAT_CHECK_MS, real / 3)) : 1000;
     if (beat.busy || now - beat.at < every) continue;
+    // Counted from when the beat is sent: the lease is extended from the server's receipt, not our answer.
+    beat.at = now;
     beat.busy = true;
     api(`${base}/tasks/${taskId}/heartbeat`, { method: 'POST', body: { token: lease.token } })
-      .then(() => { beat.at = performance.now(); })
       .catch(e => {
         if (e.status === 409 || e.status === 404) {
           release(taskId);
