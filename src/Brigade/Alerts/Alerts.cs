@@ -98,28 +98,38 @@ public sealed partial class AlertMonitor(BrigadeOptions options, OperationsSampl
 
     public void OnCommitted(IReadOnlyList<CommittedEvent> batch) => failures.OnCommitted(batch);
 
+    private readonly TaskCompletionSource _firstRound = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Done once the round at start-up has run (or failed, or the server stopped first).</summary>
+    public Task FirstRound => _firstRound.Task;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (options.Alerts.Rules.Count == 0)
-        {
-            // No rules: one round resolves what rules configured before may have left firing.
-            try { await EvaluateAsync(stoppingToken); }
-            catch (Exception e) when (e is not OperationCanceledException) { LogEvaluationFailed(e); }
-            return;
-        }
-        var every = TimeSpan.FromSeconds(Math.Max(0.05, options.Alerts.EvaluateEverySeconds));
-        using var timer = new PeriodicTimer(every);
         try
         {
+            if (options.Alerts.Rules.Count == 0)
+            {
+                // No rules: one round resolves what rules configured before may have left firing.
+                try { await EvaluateAsync(stoppingToken); }
+                catch (Exception e) when (e is not OperationCanceledException) { LogEvaluationFailed(e); }
+                return;
+            }
+            var every = TimeSpan.FromSeconds(Math.Max(0.05, options.Alerts.EvaluateEverySeconds));
+            using var timer = new PeriodicTimer(every);
             do
             {
                 try { await EvaluateAsync(stoppingToken); }
                 catch (Exception e) when (e is not OperationCanceledException) { LogEvaluationFailed(e); }
+                _firstRound.TrySetResult();
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
         }
         catch (OperationCanceledException)
         {
+        }
+        finally
+        {
+            _firstRound.TrySetResult();
         }
     }
 
