@@ -194,6 +194,8 @@ public static class BrigadeServer
             };
             p.Type ??= "urn:brigade:problem:" + (p.Status switch { 404 => "not-found", 405 => "method-not-allowed", 415 => "unsupported-media-type", 413 => "body-too-large", _ => "http-" + p.Status });
         });
+        // After the default writer: answers, as problem+json, the clients whose Accept that one declines.
+        services.AddSingleton<IProblemDetailsWriter, Http.ProblemJsonWriter>();
         services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
             doc.Info.Title = "Brigade";

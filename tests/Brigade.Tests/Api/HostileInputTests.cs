@@ -99,6 +99,32 @@ public partial class HostileInputTests
         Assert.Contains(where, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("text/event-stream")]
+    [InlineData("text/html")]
+    [InlineData("image/png")]
+    public async Task A_problem_the_framework_raises_is_problem_json_whatever_the_client_accepts(string accept)
+    {
+        await using var app = await TestApp.StartAsync();
+        var requests = new (HttpMethod Method, string Url, string? Body, string? ContentType, int Status)[]
+        {
+            (HttpMethod.Post, "/api/couriers/ann/shift/start", """{"lat":52.5}""", "text/plain", 415),
+            (HttpMethod.Post, "/api/couriers/ann/shift/start", """{"lat":52.5""", "application/json", 400),
+            (HttpMethod.Get, "/api/no-such-thing", null, null, 404),
+            (HttpMethod.Delete, "/api/restaurants", null, null, 405),
+        };
+        foreach (var (method, url, body, contentType, status) in requests)
+        {
+            using var request = new HttpRequestMessage(method, url);
+            request.Headers.Accept.ParseAdd(accept);
+            if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, contentType!);
+
+            using var response = await app.Client.SendAsync(request);
+
+            await ProblemAssert.IsProblem(response, status);
+        }
+    }
+
     private static async Task<(int? Status, string? MediaType)> SendAsync(HttpClient client, string method, string url, string? body, string? contentType)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), url);
