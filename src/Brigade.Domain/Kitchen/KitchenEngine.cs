@@ -723,6 +723,11 @@ public sealed partial class KitchenEngine
         }
 
         long ready = now;
+        // The same estimate for an idle kitchen: the order's own work on the crew as it stands, every
+        // chain starting at once and every equipment slot free. It leaves out the order's own units
+        // contending for the oven, so it is optimistic; only when even it breaks the promise does no
+        // wait make room.
+        long idle = now;
         for (var s = 0; s < n; s++)
         {
             if (count[s] == 0) continue;
@@ -736,10 +741,12 @@ public sealed partial class KitchenEngine
             if (capacity <= 0)
                 return (Admission.Refused($"no chef is available at the {st.Spec.Id} station", TimeSpan.FromMinutes(5), At(now)), plan);
             ready = Math.Max(ready, now + (long)((StationLoad(s, now) + own[s]) / capacity));
+            idle = Math.Max(idle, now + (long)(own[s] / capacity));
         }
 
         var chainEnd = now;
         var chainStart = now;
+        var idleChainEnd = now;
         var lastUnitKey = (string?)null;
         for (var i = 0; i < plan.Count; i++)
         {
@@ -749,6 +756,7 @@ public sealed partial class KitchenEngine
             {
                 chainStart = now + (long)(StationLoad(p.Station, now) / Math.Max(CachedCapacity(p.Station), 1e-9));
                 chainEnd = chainStart;
+                idleChainEnd = now;
                 lastUnitKey = key;
             }
             var work = (long)(p.Recipe.Work.Ticks / CachedMeanSpeed(p.Station));
@@ -760,13 +768,22 @@ public sealed partial class KitchenEngine
                 if (slots == 0)
                     return (Admission.Refused($"every {eq.Spec.Id} is broken", TimeSpan.FromMinutes(10), At(now)), plan);
                 chainEnd = Math.Max(chainEnd, now + EquipmentLoad(p.Equipment, now) / slots) + work + p.Recipe.EquipmentTime.Ticks;
+                idleChainEnd += work + p.Recipe.EquipmentTime.Ticks;
             }
-            else chainEnd += work;
+            else
+            {
+                chainEnd += work;
+                idleChainEnd += work;
+            }
             ready = Math.Max(ready, chainEnd);
+            idle = Math.Max(idle, idleChainEnd);
         }
 
         var estimate = At(ready);
         var wait = TimeSpan.FromTicks(ready - now);
+        if (plan.Count > 0 && idle - now > Outlet.MaxPromise.Ticks)
+            return (Admission.Refused($"it needs {Format(idle - now)} even in an idle kitchen, beyond the {Format(Outlet.MaxPromise.Ticks)} promise",
+                TimeSpan.Zero, estimate), plan);
         if (plan.Count > 0 && wait > Outlet.MaxPromise)
             return (Admission.Refused($"would be ready in {Format(wait.Ticks)}, beyond the {Format(Outlet.MaxPromise.Ticks)} promise",
                 wait - Outlet.MaxPromise, estimate), plan);

@@ -427,6 +427,31 @@ public class KitchenRulesTests
         Assert.Equal(before, events.Count);
     }
 
+    [Fact]
+    public void An_order_too_big_to_cook_within_the_promise_in_an_idle_kitchen_is_refused_for_good_not_asked_to_retry()
+    {
+        // One pizza chef, a 30-minute promise. Forty pizzas need 40 x 70 s = 46m40s of topping and
+        // baking work from that chef alone, so no wait for the kitchen to empty makes room: 422, not a
+        // 429 whose Retry-After would send the customer back to the same answer. One more pizza when the
+        // kitchen's backlog fills the promise still gets a retry.
+        var engine = new BrigadeEngine(TestCatalogs.Kitchen(pizzaChefs: """{ "id": "a", "skills": ["pizza"] }""", outletExtra: "\"maxPromiseMinutes\": 30,"));
+        var events = new List<IDomainEvent>();
+        engine.Advance(T0, events);
+
+        var huge = engine.PlaceOrder(new PlaceOrder("huge", "r", "k", [new OrderLine("pizza", 40)], null, "c", "key-huge", "h"), T0, events);
+
+        Assert.Equal(Outcome.Invalid, huge.Outcome);
+        Assert.Contains("even in an idle kitchen", huge.Message, StringComparison.Ordinal);
+
+        var placed = 0;
+        EngineResult behind;
+        while ((behind = engine.PlaceOrder(new PlaceOrder($"o{placed}", "r", "k", [new OrderLine("pizza", 1)], null, "c", $"key{placed}", "h"), T0, events)).IsOk) placed++;
+
+        Assert.True(placed > 5, $"{placed} placed");
+        Assert.Equal(Outcome.Refused, behind.Outcome);
+        Assert.True(behind.RetryAfter > TimeSpan.Zero, $"retry after {behind.RetryAfter}");
+    }
+
     // ------------------------------------------------------------------ 4. the backlog after a returned task
 
     [Fact]

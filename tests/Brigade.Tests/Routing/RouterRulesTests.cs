@@ -45,9 +45,13 @@ public class RouterRulesTests
         var e = new BrigadeEngine(ThreeOutlets());
         var log = new List<IDomainEvent>();
         e.Advance(T0, log);
+        // Each kitchen takes single pizzas until one more would break its promise; then three more
+        // pizzas overrun ka's 10, kb's 20 and kc's 15 minutes by different margins.
+        foreach (var outlet in new[] { "ka", "kb", "kc" })
+            for (var i = 0; e.PlaceOrder(new PlaceOrder($"{outlet}-{i}", "r", outlet, [new OrderLine("pizza", 1)], null, "c", $"{outlet}-{i}", "h"), T0, log).IsOk; i++)
+                Assert.Equal(outlet, e.Orders[$"{outlet}-{i}"].OutletId);
         var before = log.Count;
-        // Thirty pizzas are over half an hour of one chef's work: beyond every outlet's promise.
-        var lines = new List<OrderLine> { new("pizza", 30) };
+        var lines = new List<OrderLine> { new("pizza", 3) };
         var ranked = e.Route(e.Catalog.FindRestaurant("r")!, NearKa, lines, T0).Ranked.Select(o => o.Id).ToList();
         var refusals = ranked.ToDictionary(id => id, id => e.KitchenOf(id)!.Evaluate(lines, T0));
         Assert.Equal(["ka", "kb", "kc"], ranked);
