@@ -15,17 +15,20 @@ public sealed partial class KitchenEngine
     /// <summary>Fold one event of this kitchen's stream into its state (also used to replay the log).</summary>
     public void Apply(IKitchenEvent e)
     {
-        if (_epoch == 0) _epoch = e.At.UtcTicks;
-        if (_dozing)
-        {
-            // Woken by an event: resume reviews on the interval grid, from now.
-            _dozing = false;
-            var interval = _options.ReviewInterval.Ticks;
-            var at = e.At.UtcTicks;
-            if (_nextReviewAt < at) _nextReviewAt = at + interval - (at - _nextReviewAt) % interval;
-        }
+        var at = e.At.UtcTicks;
+        if (_epoch == 0) _epoch = _nextQuietSampleAt = at;
+        // The review instants up to this event saw the kitchen as it was before it.
+        SampleQuiet(at);
+        // Reviews run on the instants the first event opens. Every review up to an event's moment is
+        // behind it (the server runs the kitchen up to now before each command), so a kitchen woken
+        // from a doze, or rebuilt from its log, reviews next at the first instant after its last
+        // event and never in its past. The opening instant's review, the first, is still to come.
+        _dozing = false;
+        if (_nextReviewAt == long.MinValue) _nextReviewAt = _epoch;
+        else if (_nextReviewAt <= at && at > _epoch) _nextReviewAt = ReviewInstantAfter(at);
         switch (e)
         {
+            case KitchenStarted: break;
             case TaskStarted s: ApplyStarted(s); break;
             case TaskCompleted c: ApplyCompleted(c); break;
             case TaskHandsFree h: ApplyHandsFree(h); break;
@@ -51,13 +54,43 @@ public sealed partial class KitchenEngine
             case StationScaled s:
                 var station = _stations[_stationIndex[s.Station]];
                 station.TargetActive = s.To;
-                station.LastScaledAt = s.At.UtcTicks;
+                station.LastScaledAt = at;
+                // A step down starts a new quiet spell: the next step down waits a whole cooldown of quiet again.
+                station.QuietSince = s.To < s.From ? at : long.MinValue;
                 break;
             case EquipmentBroke b: _equipment[_equipmentIndex[b.Equipment]].Broken[b.Unit] = true; break;
             case EquipmentFixed f: _equipment[_equipmentIndex[f.Equipment]].Broken[f.Unit] = false; break;
             default: throw new InvalidOperationException($"Unknown kitchen event {e.GetType().Name}");
         }
         Version++;
+    }
+
+    /// <summary>The first review instant (the epoch plus whole review intervals) after <paramref name="at"/>.</summary>
+    private long ReviewInstantAfter(long at)
+    {
+        var interval = _options.ReviewInterval.Ticks;
+        return at < _epoch ? _epoch : at + interval - (at - _epoch) % interval;
+    }
+
+    /// <summary>
+    /// Bring the stations' quiet spells up to <paramref name="at"/>: at each review instant not yet
+    /// sampled, a station whose projected wait is at most half its target is quiet (since that
+    /// instant, unless it already was), and any other is not. The wait changes only with events, so
+    /// the instants since the last sample all saw the state as it is now, and one look covers them.
+    /// The fold keeps this, not the review, so a kitchen rebuilt from its log knows how long each
+    /// station has been quiet and steps its crew down when the live kitchen would have. It samples
+    /// the state after every event before the instant, whether or not a review ran then (a dozing
+    /// kitchen skips reviews; a rebuilt one replays none), so the live and the rebuilt kitchen agree.
+    /// </summary>
+    private void SampleQuiet(long at)
+    {
+        if (at < _nextQuietSampleAt) return;
+        foreach (var s in _stations)
+        {
+            if (ProjectedWaitTicks(s) > s.Spec.TargetWait.Ticks / 2) s.QuietSince = long.MinValue;
+            else if (s.QuietSince == long.MinValue) s.QuietSince = _nextQuietSampleAt;
+        }
+        _nextQuietSampleAt = ReviewInstantAfter(at);
     }
 
     private void ApplyQueued(OrderQueued q)
@@ -327,7 +360,7 @@ public sealed partial class KitchenEngine
     {
         var ci = _componentIndex[u.Component];
         _stock[ci] = u.Level;
-        if (_orders.TryGetValue(u.OrderId, out var order)) (order.ReservedStock ??= []).Add(u.Component);
+        if (_orders.TryGetValue(u.OrderId, out var order)) (order.ReservedStock ??= []).Add(new Reservation(u.Component, u.TakenBy));
     }
 
     private void ApplyStockReturned(StockReturned r) => _stock[_componentIndex[r.Component]] = r.Level;

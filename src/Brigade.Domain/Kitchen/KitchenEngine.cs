@@ -61,8 +61,11 @@ public sealed partial class KitchenEngine
     private long _nextSeq = 1;
     private long _nextToken = 1;
     private long _nextReviewAt = long.MinValue;
-    // The first moment the kitchen saw: paid time of chefs on duty from the start counts from here.
+    // The first moment the kitchen saw (KitchenStarted, or an older log's first event): paid time of
+    // chefs on duty from the start counts from here, and reviews fall on whole intervals from here.
     private long _epoch;
+    // The next review instant whose quiet spells the fold has yet to sample (see SampleQuiet).
+    private long _nextQuietSampleAt = long.MinValue;
     // An idle kitchen skips its periodic reviews until an event arrives (see Advance).
     private bool _dozing;
 
@@ -164,8 +167,8 @@ public sealed partial class KitchenEngine
                 p.AfterIndex >= 0 ? firstId + p.AfterIndex : 0);
         }
         Emit(output, new OrderQueued(OutletId, orderId, _nextSeq, tasks, admission.EstimatedReadyAt, now));
-        foreach (var ci in stockUse)
-            Emit(output, new StockUsed(OutletId, _components[ci].Id, orderId, _stock[ci] - 1, now));
+        foreach (var (ci, takenBy) in stockUse)
+            Emit(output, new StockUsed(OutletId, _components[ci].Id, orderId, _stock[ci] - 1, now, takenBy < 0 ? 0 : firstId + takenBy));
         // Every step replaced by stock: nothing is left to cook, and no task will ever complete to say
         // the order is done, so it is cooked now (else it would wait in the kitchen for ever).
         if (plan.Count == 0) Emit(output, new OrderCooked(OutletId, orderId, now));
@@ -178,10 +181,10 @@ public sealed partial class KitchenEngine
     {
         if (!_orders.TryGetValue(orderId, out var order)) return KitchenResult.NotFound($"order {orderId} is not in kitchen {OutletId}");
         if (order.Started) return KitchenResult.Conflict($"order {orderId} is already being prepared");
-        foreach (var component in order.ReservedStock ?? [])
+        foreach (var reserved in order.ReservedStock ?? [])
         {
-            var ci = _componentIndex[component];
-            Emit(output, new StockReturned(OutletId, component, orderId, _stock[ci] + 1, now));
+            var ci = _componentIndex[reserved.Component];
+            Emit(output, new StockReturned(OutletId, reserved.Component, orderId, _stock[ci] + 1, now));
         }
         Emit(output, new OrderWithdrawn(OutletId, orderId, reason, now));
         Dispatch(now.UtcTicks, output);
@@ -198,8 +201,9 @@ public sealed partial class KitchenEngine
     public void Advance(DateTimeOffset now, List<IDomainEvent> output)
     {
         var limit = now.UtcTicks;
-        if (_epoch == 0) _epoch = limit;
-        if (_nextReviewAt == long.MinValue) _nextReviewAt = _epoch;
+        // The kitchen's clock starts here. Recorded, so a kitchen rebuilt from its log pays its chefs
+        // from the same moment and reviews on the same instants, though nothing else happened then.
+        if (_epoch == 0) Emit(output, new KitchenStarted(OutletId, now));
         var interval = _options.ReviewInterval.Ticks;
         while (true)
         {
@@ -532,10 +536,30 @@ public sealed partial class KitchenEngine
         {
             var station = _stations[task.Station].Spec.Id;
             var why = $"'{task.Step.Name}' for {task.Step.Item} failed {attempts} times (last: {reason})";
+            // Stock taken for steps that never started goes back on the shelf, as for a withdrawn
+            // order; what a started step has worked on is spoiled with the order.
+            foreach (var reserved in order.ReservedStock ?? [])
+            {
+                if (!IsUnused(reserved)) continue;
+                var ci = _componentIndex[reserved.Component];
+                Emit(output, new StockReturned(OutletId, reserved.Component, order.Id, _stock[ci] + 1, At(at)));
+            }
             Emit(output, new OrderCookingFailed(OutletId, order.Id, station, why, At(at)));
             Emit(output, new KitchenAlertRaised(OutletId, "ticket-failed", $"Ticket {order.Id}/{station} failed: {why}", order.Id, At(at)));
         }
     }
+
+    /// <summary>
+    /// A component taken from stock that no step has worked on: no step of its unit follows it, or
+    /// the one that does has never started (a task handed back has). Not known for an older log's
+    /// reservation, which is then taken as used.
+    /// </summary>
+    private bool IsUnused(Reservation reserved) => reserved.TakenBy switch
+    {
+        null => false,
+        0 => true,
+        { } id => _tasks.TryGetValue(id, out var t) && t.Phase is (TaskPhase.Blocked or TaskPhase.Queued) && t.Attempts == 0,
+    };
 
     // ------------------------------------------------------------------ staffing and stock
 
@@ -546,6 +570,8 @@ public sealed partial class KitchenEngine
     /// </summary>
     private void Review(long now, List<IDomainEvent> output)
     {
+        // Quiet spells as of this instant, before anything the review does: a decision only reads them.
+        SampleQuiet(now);
         foreach (var s in _stations)
         {
             var spec = s.Spec;
@@ -554,24 +580,16 @@ public sealed partial class KitchenEngine
             var cooledDown = s.LastScaledAt == long.MinValue || now - s.LastScaledAt >= spec.Cooldown.Ticks;
             if (wait > target)
             {
-                s.QuietSince = long.MinValue;
                 if (s.TargetActive < spec.MaxChefs && cooledDown && HasBench(s.Index))
                     Emit(output, new StationScaled(OutletId, spec.Id, s.TargetActive, s.TargetActive + 1,
                         $"projected wait {Format(wait)} exceeds the {Format(target)} target", At(now)));
             }
-            else if (wait <= target / 2)
+            else if (wait <= target / 2 && s.QuietSince != long.MinValue)
             {
-                if (s.QuietSince == long.MinValue) s.QuietSince = now;
+                // Stepping down starts a new quiet spell (StationScaled's fold).
                 if (s.TargetActive > spec.MinChefs && cooledDown && now - s.QuietSince >= spec.Cooldown.Ticks)
-                {
                     Emit(output, new StationScaled(OutletId, spec.Id, s.TargetActive, s.TargetActive - 1,
                         $"projected wait {Format(wait)} stayed under half the {Format(target)} target for {Format(now - s.QuietSince)}", At(now)));
-                    s.QuietSince = now;
-                }
-            }
-            else
-            {
-                s.QuietSince = long.MinValue;
             }
             Reconcile(s.Index, now, output);
             if (spec.Mode == StationMode.Human && s.Queued == 0) TryQueuePrep(s, now, output);
@@ -678,7 +696,8 @@ public sealed partial class KitchenEngine
     /// (working slots) per second. The order is ready when its slowest unit is, and no earlier than
     /// its own work spread over the crew.
     /// </summary>
-    private (Admission Admission, List<PlannedTask> Plan) Plan(IReadOnlyList<OrderLine> lines, long now, out List<int> stockUse)
+    /// <param name="stockUse">Each component taken from stock, with the plan index of the task that works on it (the next step of its unit; -1 if none).</param>
+    private (Admission Admission, List<PlannedTask> Plan) Plan(IReadOnlyList<OrderLine> lines, long now, out List<(int Component, int TakenBy)> stockUse)
     {
         stockUse = [];
         var plan = new List<PlannedTask>();
@@ -694,18 +713,20 @@ public sealed partial class KitchenEngine
             for (var unit = 0; unit < line.Quantity; unit++)
             {
                 var previous = -1;
+                var untaken = stockUse.Count; // this unit's stock uses not yet given the task that works on them
                 for (var si = 0; si < item.Steps.Count; si++)
                 {
                     var step = item.Steps[si];
                     if (step.Produces is not null && _componentIndex.TryGetValue(step.Produces, out var ci) && spare[ci] > 0)
                     {
                         spare[ci]--;
-                        stockUse.Add(ci);
+                        stockUse.Add((ci, -1));
                         continue;
                     }
                     var eq = step.Equipment is null ? -1 : _equipmentIndex[step.Equipment];
                     plan.Add(new PlannedTask(_stationIndex[step.Station], eq, item.Id, unit, si, step, previous));
                     previous = plan.Count - 1;
+                    for (; untaken < stockUse.Count; untaken++) stockUse[untaken] = (stockUse[untaken].Component, previous);
                 }
                 if (plan.Count > _options.MaxTasksPerOrder)
                     return (Admission.Refused($"the order needs more than {_options.MaxTasksPerOrder} kitchen tasks", TimeSpan.Zero, At(now)), plan);

@@ -17,6 +17,13 @@ public sealed record QueuedTask(
     bool Attended,
     long After);
 
+/// <summary>
+/// The kitchen's clock started (its first <c>Advance</c>): chefs on duty from the start are paid from
+/// here, and its staffing reviews run every review interval from here. A kitchen rebuilt from its
+/// log starts from this event; in a log without it, from its first event.
+/// </summary>
+public sealed record KitchenStarted(string OutletId, DateTimeOffset At) : IKitchenEvent;
+
 /// <summary>The kitchen accepted an order: its tasks, one ticket per station involved, join the station queues.</summary>
 public sealed record OrderQueued(
     string OutletId,
@@ -82,7 +89,10 @@ public sealed record OrderCooked(string OutletId, string OrderId, DateTimeOffset
     string? IConcernsOrder.ConcernedOrderId => OrderId;
 }
 
-/// <summary>A ticket ran out of attempts; the kitchen gives up on the order and drops its remaining tasks.</summary>
+/// <summary>
+/// A ticket ran out of attempts; the kitchen gives up on the order and drops its remaining tasks.
+/// Stock the order took and no started step has worked on was returned just before (<see cref="StockReturned"/>).
+/// </summary>
 public sealed record OrderCookingFailed(string OutletId, string OrderId, string Station, string Reason, DateTimeOffset At) : IKitchenEvent, IConcernsOrder
 {
     string? IConcernsOrder.ConcernedOrderId => OrderId;
@@ -117,7 +127,12 @@ public sealed record EquipmentBroke(string OutletId, string Equipment, int Unit,
 public sealed record EquipmentFixed(string OutletId, string Equipment, int Unit, DateTimeOffset At) : IKitchenEvent;
 
 /// <summary>An order's recipe skipped a step by taking a prepped component from stock.</summary>
-public sealed record StockUsed(string OutletId, string Component, string OrderId, int Level, DateTimeOffset At) : IKitchenEvent, IConcernsOrder
+/// <param name="TakenBy">
+/// The task that works on the component, the next step of the same unit; 0 if no step follows it.
+/// Until that task starts the component is unused, and goes back to stock if the order fails. Null
+/// in logs written before this was recorded: such a component is not given back.
+/// </param>
+public sealed record StockUsed(string OutletId, string Component, string OrderId, int Level, DateTimeOffset At, long? TakenBy = null) : IKitchenEvent, IConcernsOrder
 {
     string? IConcernsOrder.ConcernedOrderId => OrderId;
 }

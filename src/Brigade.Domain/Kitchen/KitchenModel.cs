@@ -75,13 +75,16 @@ internal sealed class KOrder
     /// <summary>The order's tasks in recipe order, exactly as many as it queued.</summary>
     public required KTask[] Tasks;
     /// <summary>Prepped components taken from stock for this order; null while there are none (most orders).</summary>
-    public List<string>? ReservedStock;
+    public List<Reservation>? ReservedStock;
     /// <summary>Unfinished tasks per station index: a ticket is done when its count reaches zero.</summary>
     public required int[] RemainingByStation;
     public int Remaining;
     public bool Started;
     public bool Finished;
 }
+
+/// <summary>A component an order took from stock, and the task that works on it (0: none; null: not recorded, an older log).</summary>
+internal readonly record struct Reservation(string Component, long? TakenBy);
 
 internal sealed class KPrep
 {
@@ -128,6 +131,10 @@ internal sealed class KStation
     public long BacklogTicks;
     public int TargetActive;
     public long LastScaledAt = long.MinValue;
+    /// <summary>
+    /// The first review instant of the current quiet spell (projected wait at most half the target),
+    /// or <see cref="long.MinValue"/> outside one. Kept by the fold (see <c>SampleQuiet</c>).
+    /// </summary>
     public long QuietSince = long.MinValue;
     public long CompletedTasks;
     public long WaitTicksTotal;

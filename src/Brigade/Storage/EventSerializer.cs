@@ -84,6 +84,7 @@ public static class EventSerializer
 [JsonSerializable(typeof(OrderRejected))]
 [JsonSerializable(typeof(OrderFailed))]
 // Kitchen
+[JsonSerializable(typeof(KitchenStarted))]
 [JsonSerializable(typeof(OrderQueued))]
 [JsonSerializable(typeof(OrderWithdrawn))]
 [JsonSerializable(typeof(TaskStarted))]

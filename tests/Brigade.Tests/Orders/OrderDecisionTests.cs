@@ -54,12 +54,15 @@ public class OrderDecisionTests
     /// <summary>No command: only the clock moves.</summary>
     private static readonly Command TimePasses = (_, _, _) => EngineResult.Ok();
 
+    /// <summary>What a server records as it starts at <see cref="T0"/>, before any order: its kitchens' clocks start.</summary>
+    private static List<IDomainEvent> Opened(RestaurantCatalog catalog) => History(catalog, (0, TimePasses));
+
     private static List<string> OrderEvents(IEnumerable<IDomainEvent> events) => Events(events.Where(e => e is IOrderEvent));
 
     [Fact]
     public void Placing_an_order_records_it_routes_it_accepts_it_and_queues_its_tickets()
     {
-        var engine = Given(TestCatalogs.Kitchen(), []);
+        var engine = Given(TestCatalogs.Kitchen(), Opened(TestCatalogs.Kitchen()));
 
         var (result, events) = When(engine, 0, (e, now, output) => e.PlaceOrder(Place("o1") with { Lines = [new("pizza", 1), new("bread", 1)] }, now, output));
 
@@ -171,7 +174,7 @@ public class OrderDecisionTests
     [InlineData("pizza", "r", -2, "must be at least 1")]
     public void An_order_the_catalog_cannot_make_is_invalid_and_records_nothing(string item, string restaurant, int quantity, string why)
     {
-        var engine = Given(TestCatalogs.Kitchen(), []);
+        var engine = Given(TestCatalogs.Kitchen(), Opened(TestCatalogs.Kitchen()));
 
         var (result, events) = When(engine, 0, (e, now, o) => e.PlaceOrder(Place("o1", item, quantity) with { RestaurantId = restaurant }, now, o));
 
@@ -185,7 +188,7 @@ public class OrderDecisionTests
     public void Rejects_order_when_kitchen_is_closed()
     {
         var catalog = TestCatalogs.Kitchen(outletExtra: """ "hours": [ { "days": ["daily"], "open": "18:00", "close": "23:00" } ], """);
-        var engine = Given(catalog, []);
+        var engine = Given(catalog, Opened(catalog));
 
         var (result, events) = When(engine, 0, (e, now, o) => e.PlaceOrder(Place("o1"), now, o)); // 12:00
 

@@ -407,7 +407,7 @@ public class RouterTests
     {
         var e = new BrigadeEngine(TwoOutlets());
         var log = new List<IDomainEvent>();
-        e.Advance(T0, log);
+        e.Advance(T0, []);
 
         // Each pizza is several kitchen tasks: 5,000 of them are more than any one order may hold.
         var result = Place(e, "huge", T0, log, qty: 5_000);
