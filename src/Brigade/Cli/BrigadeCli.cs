@@ -33,16 +33,17 @@ public static class BrigadeCli
             return 2;
         }
         var parse = root.Parse(args);
-        // A verb that takes configuration keys (serve) leaves its unmatched tokens to be read as such; the rest are mistakes.
+        // A verb that takes configuration keys (serve) takes every word its options do not; those that are not keys are mistakes.
         var command = parse.CommandResult.Command;
-        var unread = command.TreatUnmatchedTokensAsErrors ? [] : ConfigurationArguments.Read(command, parse.UnmatchedTokens).Problems;
+        var keys = ConfigurationArguments.Tokens(parse);
+        var unread = ConfigurationArguments.Read(command, keys).Problems;
         if (parse.Action is not ParseErrorAction && unread.Count == 0) return await parse.InvokeAsync();
         var names = new List<string>();
         for (var c = parse.CommandResult; c is not null; c = c.Parent as System.CommandLine.Parsing.CommandResult)
             names.Insert(0, c.Parent is null ? "brigade" : c.Command.Name);
         var prefix = string.Join(' ', names);
         foreach (var error in parse.Errors.Select(e => e.Message).Concat(unread)) Console.Error.WriteLine($"{prefix}: {error}");
-        foreach (var token in parse.UnmatchedTokens)
+        foreach (var token in parse.UnmatchedTokens.Concat(keys))
             if (ClosestOption(parse.CommandResult.Command, token) is { } meant)
                 Console.Error.WriteLine($"{prefix}: did you mean {meant} rather than {token}?");
         Console.Error.WriteLine($"Run '{prefix} --help' to see what it takes.");

@@ -77,6 +77,17 @@ public class ServeCommandTests
     }
 
     [Fact]
+    public async Task Serve_help_shows_the_configuration_keys_it_takes_rather_than_arguments_for_another_application()
+    {
+        var (code, output, _) = await RunAsync("serve", "--help");
+
+        Assert.Equal(0, code);
+        Assert.Contains("brigade serve [<--Section:Key=VALUE>...] [options]", output, StringComparison.Ordinal);
+        Assert.Contains("--Brigade:Limits:Burst=50", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("additional arguments", output, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task A_mistyped_option_is_answered_with_the_option_it_most_likely_meant()
     {
         var (code, _, error) = await RunAsync(["serve", "--time-scal", "600"]);
