@@ -60,29 +60,10 @@ public static class BrigadeCli
         foreach (var option in command.Options)
             foreach (var candidate in option.Aliases.Append(option.Name))
             {
-                var d = EditDistance(name, candidate);
+                var d = Hosting.Spelling.Distance(name, candidate);
                 if (d > 0 && d < bestDistance) (best, bestDistance) = (candidate, d);
             }
         return best;
-    }
-
-    /// <summary>Levenshtein distance, one row at a time.</summary>
-    private static int EditDistance(string a, string b)
-    {
-        var row = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++) row[j] = j;
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var diagonal = row[0];
-            row[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var above = row[j];
-                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
-                diagonal = above;
-            }
-        }
-        return row[b.Length];
     }
 
     /// <summary>An option that takes a number, whose bad value is named as such ("must be a number, not 'abc'"), not by a .NET type.</summary>
