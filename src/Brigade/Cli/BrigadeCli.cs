@@ -33,16 +33,17 @@ public static class BrigadeCli
             return 2;
         }
         var parse = root.Parse(args);
-        // A verb that takes configuration keys (serve) leaves its unmatched tokens to be read as such; the rest are mistakes.
+        // A verb that takes configuration keys (serve) takes every word its options do not; those that are not keys are mistakes.
         var command = parse.CommandResult.Command;
-        var unread = command.TreatUnmatchedTokensAsErrors ? [] : ConfigurationArguments.Read(command, parse.UnmatchedTokens).Problems;
+        var keys = ConfigurationArguments.Tokens(parse);
+        var unread = ConfigurationArguments.Read(command, keys).Problems;
         if (parse.Action is not ParseErrorAction && unread.Count == 0) return await parse.InvokeAsync();
         var names = new List<string>();
         for (var c = parse.CommandResult; c is not null; c = c.Parent as System.CommandLine.Parsing.CommandResult)
             names.Insert(0, c.Parent is null ? "brigade" : c.Command.Name);
         var prefix = string.Join(' ', names);
         foreach (var error in parse.Errors.Select(e => e.Message).Concat(unread)) Console.Error.WriteLine($"{prefix}: {error}");
-        foreach (var token in parse.UnmatchedTokens)
+        foreach (var token in parse.UnmatchedTokens.Concat(keys))
             if (ClosestOption(parse.CommandResult.Command, token) is { } meant)
                 Console.Error.WriteLine($"{prefix}: did you mean {meant} rather than {token}?");
         Console.Error.WriteLine($"Run '{prefix} --help' to see what it takes.");
@@ -59,29 +60,10 @@ public static class BrigadeCli
         foreach (var option in command.Options)
             foreach (var candidate in option.Aliases.Append(option.Name))
             {
-                var d = EditDistance(name, candidate);
+                var d = Hosting.Spelling.Distance(name, candidate);
                 if (d > 0 && d < bestDistance) (best, bestDistance) = (candidate, d);
             }
         return best;
-    }
-
-    /// <summary>Levenshtein distance, one row at a time.</summary>
-    private static int EditDistance(string a, string b)
-    {
-        var row = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++) row[j] = j;
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var diagonal = row[0];
-            row[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var above = row[j];
-                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
-                diagonal = above;
-            }
-        }
-        return row[b.Length];
     }
 
     /// <summary>An option that takes a number, whose bad value is named as such ("must be a number, not 'abc'"), not by a .NET type.</summary>

@@ -9,11 +9,29 @@ namespace Brigade.Cli;
 /// </summary>
 internal static class ConfigurationArguments
 {
+    /// <summary>The name of the argument, shown in the verb's help.</summary>
+    public const string Name = "--Section:Key=VALUE";
+
+    /// <summary>
+    /// The argument that takes the words a verb's options do not (configuration keys, and any mistake),
+    /// for <see cref="Read"/> to sort out. An argument rather than unmatched tokens, so the verb's help
+    /// shows the keys it takes rather than "additional arguments passed to the application".
+    /// </summary>
+    public static Argument<string[]> Create() => new(Name)
+    {
+        Description = "Any setting as a configuration key, over appsettings.json and the environment: --Brigade:Limits:Burst=50 or --Brigade:Limits:Burst 50",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    /// <summary>The words the verb of <paramref name="parse"/> left to its configuration argument; none if it has none.</summary>
+    public static IReadOnlyList<string> Tokens(ParseResult parse) =>
+        parse.CommandResult.Command.Arguments.FirstOrDefault(a => a.Name == Name) is Argument<string[]> keys ? parse.GetValue(keys) ?? [] : [];
+
     /// <param name="Arguments">The keys as <c>--Key=value</c>, for the host's command-line configuration.</param>
     /// <param name="Problems">The tokens that are neither an option nor a configuration key with its value.</param>
     internal sealed record Reading(IReadOnlyList<string> Arguments, IReadOnlyList<string> Problems);
 
-    /// <summary>Reads the tokens <paramref name="command"/>'s options did not take.</summary>
+    /// <summary>Reads the tokens <paramref name="command"/>'s options did not take (<see cref="Tokens"/>).</summary>
     public static Reading Read(Command command, IReadOnlyList<string> tokens)
     {
         var arguments = new List<string>();

@@ -21,13 +21,14 @@ public static class ServeCommand
         var postgres = new Option<string>("--postgres") { Description = "PostgreSQL connection string for --store postgres, e.g. \"Host=db;Username=brigade;Password=...;Database=brigade\"" };
         var rabbitMq = new Option<string>("--rabbitmq") { Description = "Relay every event to RabbitMQ (exchange brigade.events), e.g. amqp://user:pass@host:5672/" };
 
-        var command = new Command("serve", "Run the Brigade server. Any setting can also be given as a configuration key: --Brigade:Limits:Burst=50 (or --Brigade:Limits:Burst 50)") { urls, dataDir, catalog, timeScale, store, postgres, rabbitMq, demo, demoRate };
-        // Configuration keys (--Brigade:Limits:Burst=50) are left unmatched and read by ConfigurationArguments;
-        // BrigadeCli.RunAsync refuses any other unmatched token as before.
-        command.TreatUnmatchedTokensAsErrors = false;
+        // Configuration keys (--Brigade:Limits:Burst=50) go to this argument and are read by ConfigurationArguments;
+        // BrigadeCli.RunAsync refuses any other word it takes.
+        var keys = ConfigurationArguments.Create();
+
+        var command = new Command("serve", "Run the Brigade server.") { urls, dataDir, catalog, timeScale, store, postgres, rabbitMq, demo, demoRate, keys };
         command.SetAction(async (ParseResult parse, CancellationToken ct) =>
         {
-            var configuration = ConfigurationArguments.Read(command, parse.UnmatchedTokens);
+            var configuration = ConfigurationArguments.Read(command, ConfigurationArguments.Tokens(parse));
             if (configuration.Problems.Count > 0) return Fail(configuration.Problems[0]);
             var settings = new Dictionary<string, string?>();
             if (parse.GetValue(urls) is { } u) settings["urls"] = u;

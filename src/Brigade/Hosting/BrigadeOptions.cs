@@ -60,12 +60,17 @@ public sealed class BrigadeOptions
     /// </summary>
     public List<string> DeviceHeartbeatOutlets { get; set; } = [];
 
-    /// <summary>The settings in <paramref name="configuration"/>'s "Brigade" section; a value of the wrong type (a word where a number belongs) is named.</summary>
+    /// <summary>
+    /// The settings in <paramref name="configuration"/>'s "Brigade" section. A key no setting reads (a
+    /// misspelt one) and a value of the wrong type (a word where a number belongs) are named.
+    /// </summary>
     public static BrigadeOptions Bind(IConfiguration configuration)
     {
+        var section = configuration.GetSection(Section);
+        if (UnknownSettings.Find(section, typeof(BrigadeOptions)) is { Count: > 0 } unknown) throw new SettingsException(string.Join("; ", unknown));
         try
         {
-            return configuration.GetSection(Section).Get<BrigadeOptions>() ?? new BrigadeOptions();
+            return section.Get<BrigadeOptions>() ?? new BrigadeOptions();
         }
         catch (InvalidOperationException e)
         {

@@ -69,7 +69,11 @@ public sealed class PrometheusExporter : IDisposable
         return string.Join(",", pairs.Select(p => $"{p.Item1}=\"{Escape(p.Item2)}\""));
     }
 
-    private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+    /// <summary>A label value as the text format wants it: backslash, double quote and line feed escaped.</summary>
+    private static string Escape(string value) => EscapeHelp(value).Replace("\"", "\\\"", StringComparison.Ordinal);
+
+    /// <summary>HELP text as the text format wants it: backslash and line feed escaped (a double quote stays as it is).</summary>
+    private static string EscapeHelp(string text) => text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 
     private static string Sanitize(string name)
     {
@@ -169,7 +173,7 @@ public sealed class PrometheusExporter : IDisposable
         public void Write(StringBuilder text)
         {
             if (_cells.IsEmpty) return;
-            if (!string.IsNullOrEmpty(instrument.Description)) text.Append("# HELP ").Append(Name).Append(' ').Append(instrument.Description.Replace("\n", " ", StringComparison.Ordinal)).Append('\n');
+            if (!string.IsNullOrEmpty(instrument.Description)) text.Append("# HELP ").Append(Name).Append(' ').Append(EscapeHelp(instrument.Description)).Append('\n');
             text.Append("# TYPE ").Append(Name).Append(' ').Append(_kind switch { Kind.Histogram => "histogram", Kind.Counter => "counter", _ => "gauge" }).Append('\n');
             foreach (var (labels, cell) in _cells.OrderBy(c => c.Key, StringComparer.Ordinal))
             {

@@ -77,6 +77,41 @@ public class ServeCommandTests
     }
 
     [Fact]
+    public async Task A_misspelt_configuration_key_on_the_command_line_is_named_with_the_one_meant_and_exits_with_code_2()
+    {
+        using var dir = new TempDir("serve");
+        var (code, _, error) = await RunAsync("serve", "--data-dir", dir, "--Brigade:TimeScael=5");
+
+        Assert.Equal(2, code);
+        Assert.Contains("brigade serve: Brigade:TimeScael is not a setting; did you mean Brigade:TimeScale?", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dir));
+    }
+
+    [Fact]
+    public async Task A_misspelt_setting_in_the_environment_is_named_with_the_one_meant_and_exits_with_code_2()
+    {
+        using var dir = new TempDir("serve");
+        var (code, _, error) = await Processes.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "brigade.dll"), "serve", "--data-dir", dir],
+            new Dictionary<string, string> { ["Brigade__Catalgo"] = "menu.json" });
+
+        Assert.Equal(2, code);
+        Assert.Contains("brigade serve: Brigade:Catalgo is not a setting; did you mean Brigade:Catalog?", error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dir));
+    }
+
+    [Fact]
+    public async Task Serve_help_shows_the_configuration_keys_it_takes_rather_than_arguments_for_another_application()
+    {
+        var (code, output, _) = await RunAsync("serve", "--help");
+
+        Assert.Equal(0, code);
+        Assert.Contains("brigade serve [<--Section:Key=VALUE>...] [options]", output, StringComparison.Ordinal);
+        Assert.Contains("--Brigade:Limits:Burst=50", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("additional arguments", output, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task A_mistyped_option_is_answered_with_the_option_it_most_likely_meant()
     {
         var (code, _, error) = await RunAsync(["serve", "--time-scal", "600"]);

@@ -257,6 +257,20 @@ public class TokenTests
         Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_token_verb_with_a_misspelt_signing_key_setting_names_it_instead_of_signing_with_another_key()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "brigade-token-" + Guid.NewGuid().ToString("N"));
+        var (code, output, error) = await Processes.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "brigade.dll"), "token", "--role", "admin", "--subject", "ops", "--data-dir", dir],
+            new Dictionary<string, string> { ["Brigade__Auth__SigninKey"] = new string('k', 32) });
+
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        Assert.Contains("brigade token: Brigade:Auth:SigninKey is not a setting; did you mean Brigade:Auth:SigningKey?", error, StringComparison.Ordinal);
+        // No key file was made for a token nobody's server would accept.
+        Assert.False(Directory.Exists(dir));
+    }
+
     private static Task<(int Code, string Output, string Error)> RunAsync(params string[] args) =>
         Processes.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "brigade.dll"), .. args]);
 }

@@ -51,6 +51,34 @@ public class PrometheusExporterTests
     }
 
     [Fact]
+    public void Help_text_escapes_backslash_and_line_feed_as_the_text_format_requires()
+    {
+        var scope = new object();
+        using var meter = new Meter("test.exporter.help", null, null, scope);
+        using var exporter = new PrometheusExporter(scope);
+        meter.CreateCounter<long>("test.paths", "{path}", "Paths under C:\\data\nper \"outlet\"").Add(1);
+
+        var lines = exporter.Scrape().Split('\n');
+
+        // A scraper reads \\ as a backslash and \n as a line feed: the text comes back as written (a double quote needs no escape here).
+        Assert.Contains("# HELP test_paths_total Paths under C:\\\\data\\nper \"outlet\"", lines);
+        Assert.Contains("test_paths_total 1", lines);
+    }
+
+    [Fact]
+    public void Label_values_escape_backslash_double_quote_and_line_feed()
+    {
+        var scope = new object();
+        using var meter = new Meter("test.exporter.labels", null, null, scope);
+        using var exporter = new PrometheusExporter(scope);
+        meter.CreateCounter<long>("test.labelled").Add(1, new KeyValuePair<string, object?>("path", "C:\\data\n\"x\""));
+
+        var lines = exporter.Scrape().Split('\n');
+
+        Assert.Contains("test_labelled_total{path=\"C:\\\\data\\n\\\"x\\\"\"} 1", lines);
+    }
+
+    [Fact]
     public void The_runtime_s_collections_pauses_allocations_and_cpu_time_are_exported()
     {
         using var exporter = new PrometheusExporter(new object());
