@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Brigade.Tests.Support;
 
-/// <summary>Run a command to completion (at most a minute) and capture what it printed.</summary>
+/// <summary>Run a command to completion (at most a minute, then it is killed) and capture what it printed.</summary>
 public static class Processes
 {
     public static async Task<(int Code, string Output, string Error)> RunAsync(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
@@ -14,7 +14,18 @@ public static class Processes
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // A command that should have stopped (a server that started when it should have refused)
+            // must not outlive its test.
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish within 60 s:\n{await output}{await error}");
+        }
         return (process.ExitCode, await output, await error);
     }
 }
