@@ -66,6 +66,29 @@ public static class BrigadeCli
         return best;
     }
 
+    /// <summary>An option that takes a whole number, whose bad value is named as such ("must be a whole number, not '1.5'"), not by a .NET type.</summary>
+    public static Option<int> WholeNumberOption(string name, string description, Func<int> defaultValue) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => defaultValue(),
+        CustomParser = result => ParseWhole(name, result) ?? 0,
+    };
+
+    /// <summary>As <see cref="WholeNumberOption(string, string, Func{int})"/>, for an option with no default.</summary>
+    public static Option<int?> WholeNumberOption(string name, string description) => new(name)
+    {
+        Description = description,
+        CustomParser = result => ParseWhole(name, result),
+    };
+
+    private static int? ParseWhole(string name, System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)) return value;
+        result.AddError($"{name} must be a whole number from {int.MinValue} to {int.MaxValue}, not '{text}'");
+        return null;
+    }
+
     /// <summary>An option that takes a number, whose bad value is named as such ("must be a number, not 'abc'"), not by a .NET type.</summary>
     public static Option<double?> NumberOption(string name, string description) => new(name)
     {

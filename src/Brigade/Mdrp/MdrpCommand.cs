@@ -27,8 +27,8 @@ public static class MdrpCommand
             Arity = ArgumentArity.OneOrMore,
         };
         var output = new Option<string>("--out") { Description = "Output folder (one sub-folder per instance).", Required = true };
-        var interval = new Option<int>("--interval") { Description = "Minutes between decision rounds.", DefaultValueFactory = _ => 1 };
-        var parallel = new Option<int>("--parallel") { Description = "Instances solved at once (default: one per core).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var interval = Cli.BrigadeCli.WholeNumberOption("--interval", "Minutes between decision rounds.", () => 1);
+        var parallel = Cli.BrigadeCli.WholeNumberOption("--parallel", "Instances solved at once (default: one per core).", () => Environment.ProcessorCount);
         var command = new Command("mdrp", "Solve Meal Delivery Routing Problem instances online and check the solutions.")
         {
             dirs, output, interval, parallel,

@@ -20,7 +20,7 @@ public static class SimulateCommand
         {
             Description = $"A built-in scenario ({string.Join(", ", ScenarioLoader.BuiltIns)}) or a scenario file (JSON).",
         };
-        var seed = new Option<int?>("--seed") { Description = "Random seed (default: the scenario's). The same seed gives the same result." };
+        var seed = Cli.BrigadeCli.WholeNumberOption("--seed", "Random seed (default: the scenario's). The same seed gives the same result.");
         var variant = new Option<string?>("--variant") { Description = "Run one named variant of the scenario instead of its baseline." };
         var compare = new Option<string[]>("--compare")
         {
@@ -35,7 +35,9 @@ public static class SimulateCommand
         };
         command.SetAction((ParseResult pr, CancellationToken ct) =>
         {
-            var variants = pr.GetValue(compare) is { Length: > 0 } c ? c : [pr.GetValue(variant) ?? ScenarioCompiler.Baseline];
+            // Names apart or joined by commas: --compare a b, --compare a,b.
+            var compared = (pr.GetValue(compare) ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
+            var variants = compared is { Length: > 0 } c ? c : [pr.GetValue(variant) ?? ScenarioCompiler.Baseline];
             return Task.FromResult(Run(pr.GetValue(scenario)!, variants, pr.GetValue(seed), pr.GetValue(output), pr.GetValue(list), AnsiConsole.Console, ct));
         });
         return command;

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using Brigade.Cli;
 using Brigade.Simulation;
+using Brigade.Tests.Support;
 using Spectre.Console;
 
 namespace Brigade.Tests.Simulation;
@@ -43,6 +45,38 @@ public class SimulateCommandTests
             Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
             Assert.DoesNotContain("http://", html, StringComparison.Ordinal);
             Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("simulate pizza-rush --seed 99999999999999999999", "brigade simulate: --seed must be a whole number from -2147483648 to 2147483647, not '99999999999999999999'")]
+    [InlineData("simulate pizza-rush --seed 1.5", "brigade simulate: --seed must be a whole number")]
+    [InlineData("mdrp . --out x --interval abc", "brigade mdrp: --interval must be a whole number from -2147483648 to 2147483647, not 'abc'")]
+    [InlineData("mdrp . --out x --parallel 1e5", "brigade mdrp: --parallel must be a whole number")]
+    public async Task A_number_the_command_cannot_read_is_named_without_a_type_name(string arguments, string says)
+    {
+        var (code, output, error) = await Processes.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "brigade.dll"), .. arguments.Split(' ')]);
+
+        Assert.Equal(2, code);
+        Assert.Contains(says, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", output + error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Variants_to_compare_may_be_joined_by_commas()
+    {
+        var output = Directory.CreateTempSubdirectory("brigade-sim-").FullName;
+        try
+        {
+            var code = BrigadeCli.Build().Parse(["simulate", "coffee-morning", "--compare", "baseline,extra-barista", "--out", output]).Invoke();
+
+            Assert.Equal(0, code);
+            using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
+            Assert.Equal(["baseline", "extra-barista"], json.RootElement.GetProperty("variants").EnumerateArray().Select(v => v.GetProperty("variant").GetString()));
         }
         finally
         {
