@@ -5,7 +5,7 @@
 import { api } from '../api.js';
 import { h, $, replace, params, keyed, setText, setAttr, announce } from '../dom.js';
 import { initNav, showProblem } from '../ui.js';
-import { follow, showState } from '../live.js';
+import { followAgain, showState, unreachable } from '../live.js';
 import { clock as formatClock, duration, spokenDuration, shortId } from '../format.js';
 import { KitchenClock } from '../clock.js';
 
@@ -46,20 +46,33 @@ async function chooseOutlet() {
 function startDisplay() {
   $('#display').hidden = false;
   loadItemNames();
-  follow(`${base}/stream`, {
+  let clearOutage = null;
+  followAgain(`${base}/stream`, {
     events: ['kitchen'],
     onMessage: (_, data) => {
       clock.observe(data.at);
       render(data);
     },
-    onState: async state => {
-      showState($('#live'), state);
-      if (state !== 'failed') return;
+    onState: (state, info) => {
+      showState($('#live'), state, {}, info);
+      if (state === 'live') {
+        clearOutage?.();
+        clearOutage = null;
+      }
+    },
+    // The stream was refused: ask the API why (no such outlet, not signed in, or the server is down).
+    onRefused: async () => {
       try {
-        await api(base); // says why: no such outlet, not signed in, …
-        showProblem(problem, new Error('Live updates stopped. Reload the page to reconnect.'), { focus: false });
+        const current = await api(base); // refused in passing (a gateway, a restart): catch up, follow again
+        clock.observe(current.at);
+        render(current);
+        return true;
       } catch (e) {
-        showProblem(problem, e, { focus: false });
+        const clear = showProblem(problem, e, { focus: false });
+        // The network or the server is down, not the outlet gone: keep showing the kitchen and try again.
+        if (!unreachable(e)) return false;
+        clearOutage = clear;
+        return true;
       }
     },
   });
