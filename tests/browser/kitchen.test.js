@@ -152,6 +152,59 @@ test('a double click on start or bump sends the action once and shows no refusal
   assert.deepEqual(unexpectedProblems(page), []);
 });
 
+/** Two clicks as a hurried hand makes them, a moment apart, on whatever is under the pointer. */
+async function doubleClick(page, locator) {
+  const box = await locator.boundingBox();
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await page.waitForTimeout(120);
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+}
+
+test('a double click on a chef\'s sick or back sends it once and shows no refusal', async () => {
+  const page = await browser.newPage();
+  const posts = [];
+  page.on('request', r => { if (r.method() === 'POST') posts.push(new URL(r.url()).pathname); });
+  await page.goto(`${server.url}/kitchen.html?outlet=staff-kitchen`);
+  await page.locator('#live[data-state="live"]').waitFor();
+  const bo = page.locator('#chefs tr', { hasText: 'Bo' });
+
+  // The first click's answer comes back before the view showing Bo sick: the second click is not sent.
+  await doubleClick(page, bo.getByRole('button', { name: 'Sick: Bo' }));
+  await bo.locator('.state', { hasText: 'sick' }).waitFor();
+  await doubleClick(page, bo.getByRole('button', { name: 'Back: Bo' }));
+  await bo.locator('.state:not(:text("sick"))').waitFor();
+  await page.waitForTimeout(500); // a second answer, had there been one, would be in by now
+
+  assert.deepEqual(posts.filter(p => p.includes('/chefs/bo/')), ['/api/outlets/staff-kitchen/kitchen/chefs/bo/sick', '/api/outlets/staff-kitchen/kitchen/chefs/bo/back']);
+  assert.equal(await page.locator('#problem').textContent(), '');
+  assert.deepEqual(unexpectedProblems(page), []);
+});
+
+test('the second click of a double click is no new action when the view has changed the button under it', async () => {
+  const page = await browser.newPage();
+  const posts = [];
+  page.on('request', r => { if (r.method() === 'POST') posts.push(new URL(r.url()).pathname); });
+  await page.goto(`${server.url}/kitchen.html?outlet=staff-kitchen`);
+  await page.locator('#live[data-state="live"]').waitFor();
+  const unit = page.locator('#equipment li', { hasText: 'Unit 1' });
+  await unit.getByRole('button', { name: 'Report broken: oven unit 1' }).click();
+  // The view arrives before the second click: the button under the pointer now reads "Report fixed",
+  // and the browser counts the press as the second of a double click.
+  const fixed = unit.getByRole('button', { name: 'Report fixed: oven unit 1' });
+  await fixed.waitFor();
+  const box = await fixed.boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down({ clickCount: 2 });
+  await page.mouse.up({ clickCount: 2 });
+  await page.waitForTimeout(500);
+
+  assert.deepEqual(posts.filter(p => p.includes('/equipment/')), ['/api/outlets/staff-kitchen/kitchen/equipment/oven/units/0/broken']);
+  assert.match(await unit.textContent(), /broken/);
+  await unit.getByRole('button', { name: 'Report fixed: oven unit 1' }).click();
+  await unit.getByText('0 of 1 in use').waitFor();
+  assert.deepEqual(unexpectedProblems(page), []);
+});
+
 test('the display reconnects by itself after its stream drops and a gateway refuses it for a while', async () => {
   const view = (await server.api('/api/outlets/staff-kitchen/kitchen')).body;
   const page = await browser.newPage();
