@@ -1,4 +1,4 @@
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './support/server.js';
 import { launchBrowser, screenshot, unexpectedProblems, accessibilityFindings } from './support/browser.js';
@@ -15,6 +15,11 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.stop();
+});
+
+// Each open tab keeps its streams: close them, or the browser's six connections to the server run out.
+afterEach(async () => {
+  for (const page of browser.context.pages()) await page.close();
 });
 
 test('the dispatcher map shows outlets with their health, couriers moving, orders and the router’s decisions, live', async () => {
@@ -99,4 +104,38 @@ test('the alerts list shows the most recently resolved alerts first, not the old
   assert.match(await list.first().textContent(), /rule-79 /);
   assert.match(await list.last().textContent(), /rule-30 /);
   assert.deepEqual(unexpectedProblems(page, { allow404: true }), []);
+});
+
+test('the dispatcher map follows the fleet again by itself after its stream is refused for a while', async () => {
+  const page = await browser.newPage();
+  // The page loads the dispatch view; its stream sends one update, then the connection drops, and
+  // while the network is down the gateway in front answers 502 (which an EventSource never retries).
+  const snapshot = (await server.api('/api/dispatch')).body;
+  let down = true;
+  let loads = 0;
+  let streams = 0;
+  await page.route(url => /^\/api\/dispatch(\/stream)?$/.test(url.pathname), route => {
+    const stream = new URL(route.request().url()).pathname.endsWith('/stream');
+    if (!down || (!stream && ++loads === 1)) return route.continue();
+    if (stream && ++streams === 1) {
+      return route.fulfill({
+        status: 200,
+        headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' },
+        body: `retry: 100\n\nevent: dispatch\ndata: ${JSON.stringify(snapshot)}\n\n`,
+      });
+    }
+    return route.fulfill({ status: 502, contentType: 'text/plain', body: 'Bad gateway' });
+  });
+  await page.goto(`${server.url}/dispatch.html`);
+  const fleet = page.locator('.feed[data-feed="fleet"]');
+  await fleet.locator('.feed-state', { hasText: /Not connected \(Bad Gateway\): trying again in \d+ s/ }).waitFor();
+  await page.evaluate(() => { window.notReloaded = true; });
+  // What the page knew stays on the map.
+  assert.equal(await page.locator('#map svg .courier').count(), 12);
+
+  down = false;
+  await fleet.locator('.feed-state', { hasText: 'Live' }).waitFor({ timeout: 30_000 });
+  assert.equal(await fleet.getAttribute('data-state'), 'live');
+  assert.equal(await page.evaluate(() => window.notReloaded), true);
+  assert.deepEqual(page.problems.filter(p => !/status of 502/.test(p)), []);
 });

@@ -1,4 +1,4 @@
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, fixture } from './support/server.js';
 import { launchBrowser, screenshot, unexpectedProblems, accessibilityFindings } from './support/browser.js';
@@ -15,6 +15,11 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.stop();
+});
+
+// Each open tab keeps its streams: close them, or the browser's six connections to the server run out.
+afterEach(async () => {
+  for (const page of browser.context.pages()) await page.close();
 });
 
 async function placePizza() {
@@ -145,4 +150,94 @@ test('a double click on start or bump sends the action once and shows no refusal
   assert.equal(posts.filter(p => p.endsWith('/bump')).length, 1);
   assert.equal(await page.locator('#problem').textContent(), '');
   assert.deepEqual(unexpectedProblems(page), []);
+});
+
+/** Two clicks as a hurried hand makes them, a moment apart, on whatever is under the pointer. */
+async function doubleClick(page, locator) {
+  const box = await locator.boundingBox();
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await page.waitForTimeout(120);
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+}
+
+test('a double click on a chef\'s sick or back sends it once and shows no refusal', async () => {
+  const page = await browser.newPage();
+  const posts = [];
+  page.on('request', r => { if (r.method() === 'POST') posts.push(new URL(r.url()).pathname); });
+  await page.goto(`${server.url}/kitchen.html?outlet=staff-kitchen`);
+  await page.locator('#live[data-state="live"]').waitFor();
+  const bo = page.locator('#chefs tr', { hasText: 'Bo' });
+
+  // The first click's answer comes back before the view showing Bo sick: the second click is not sent.
+  await doubleClick(page, bo.getByRole('button', { name: 'Sick: Bo' }));
+  await bo.locator('.state', { hasText: 'sick' }).waitFor();
+  await doubleClick(page, bo.getByRole('button', { name: 'Back: Bo' }));
+  await bo.locator('.state:not(:text("sick"))').waitFor();
+  await page.waitForTimeout(500); // a second answer, had there been one, would be in by now
+
+  assert.deepEqual(posts.filter(p => p.includes('/chefs/bo/')), ['/api/outlets/staff-kitchen/kitchen/chefs/bo/sick', '/api/outlets/staff-kitchen/kitchen/chefs/bo/back']);
+  assert.equal(await page.locator('#problem').textContent(), '');
+  assert.deepEqual(unexpectedProblems(page), []);
+});
+
+test('the second click of a double click is no new action when the view has changed the button under it', async () => {
+  const page = await browser.newPage();
+  const posts = [];
+  page.on('request', r => { if (r.method() === 'POST') posts.push(new URL(r.url()).pathname); });
+  await page.goto(`${server.url}/kitchen.html?outlet=staff-kitchen`);
+  await page.locator('#live[data-state="live"]').waitFor();
+  const unit = page.locator('#equipment li', { hasText: 'Unit 1' });
+  await unit.getByRole('button', { name: 'Report broken: oven unit 1' }).click();
+  // The view arrives before the second click: the button under the pointer now reads "Report fixed",
+  // and the browser counts the press as the second of a double click.
+  const fixed = unit.getByRole('button', { name: 'Report fixed: oven unit 1' });
+  await fixed.waitFor();
+  const box = await fixed.boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down({ clickCount: 2 });
+  await page.mouse.up({ clickCount: 2 });
+  await page.waitForTimeout(500);
+
+  assert.deepEqual(posts.filter(p => p.includes('/equipment/')), ['/api/outlets/staff-kitchen/kitchen/equipment/oven/units/0/broken']);
+  assert.match(await unit.textContent(), /broken/);
+  await unit.getByRole('button', { name: 'Report fixed: oven unit 1' }).click();
+  await unit.getByText('0 of 1 in use').waitFor();
+  assert.deepEqual(unexpectedProblems(page), []);
+});
+
+test('the display reconnects by itself after its stream drops and a gateway refuses it for a while', async () => {
+  const view = (await server.api('/api/outlets/staff-kitchen/kitchen')).body;
+  const page = await browser.newPage();
+  // The first stream sends the kitchen as it is, then the connection drops; while the network is
+  // down, the gateway in front answers 502 to everything (which an EventSource never retries).
+  let down = true;
+  let streams = 0;
+  await page.route('**/api/outlets/staff-kitchen/kitchen**', route => {
+    if (!down) return route.continue();
+    if (new URL(route.request().url()).pathname.endsWith('/stream') && ++streams === 1) {
+      return route.fulfill({
+        status: 200,
+        headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' },
+        body: `retry: 100\n\nid: ${view.version}\nevent: kitchen\ndata: ${JSON.stringify(view)}\n\n`,
+      });
+    }
+    return route.fulfill({ status: 502, contentType: 'text/plain', body: 'Bad gateway' });
+  });
+  await page.goto(`${server.url}/kitchen.html?outlet=staff-kitchen`);
+  await page.locator('#heading', { hasText: 'Staff Kitchen' }).waitFor();
+  await page.getByRole('alert').getByText('Bad Gateway (502)').waitFor();
+  await page.locator('#live[data-state="failed"], #live[data-state="reconnecting"]').waitFor();
+  await page.evaluate(() => { window.notReloaded = true; });
+  // The display still shows the kitchen it knows.
+  assert.deepEqual(await page.locator('#chefs th[scope="row"]').allTextContents(), ['Ana', 'Bo', 'Cy']);
+
+  // An order comes in while the display cannot hear of it; then the network is back, and the
+  // display follows the kitchen again, without a reload.
+  const id = await placePizza();
+  down = false;
+  await page.locator('#live[data-state="live"]').waitFor({ timeout: 30_000 });
+  await page.getByRole('region', { name: /^Pizza/ }).getByRole('article', { name: `Order …${id.slice(-6)}` }).waitFor();
+  assert.equal(await page.locator('#problem').textContent(), '', 'the outage notice is gone');
+  assert.equal(await page.evaluate(() => window.notReloaded), true);
+  assert.deepEqual(page.problems.filter(p => !/status of 502/.test(p)), []);
 });

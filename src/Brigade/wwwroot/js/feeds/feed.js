@@ -11,7 +11,7 @@
 //   render(body, data, ctx)  draw it (ctx.map is the page's city map, where there is one)
 import { api } from '../api.js';
 import { h, replace } from '../dom.js';
-import { follow } from '../live.js';
+import { followAgain, retryText, unreachable } from '../live.js';
 import { clock } from '../format.js';
 
 export function mountFeed(feed, host, ctx = {}) {
@@ -39,13 +39,16 @@ export function mountFeed(feed, host, ctx = {}) {
   };
 
   let timer = null;
+  let outage = null; // why the last load failed, while the server cannot be reached
   const load = async () => {
+    outage = null;
     try {
       const data = feed.load ? await feed.load(api) : await api(feed.url);
       draw(data);
       if (!feed.stream) setState('loaded', `Updated at ${clock(new Date().toISOString())}.`);
       return true;
     } catch (e) {
+      if (unreachable(e)) outage = e;
       if (e.status === 404) {
         setState('unavailable', h('strong', {}, 'Not available yet: '),
           `this server does not publish ${feed.title.toLowerCase()} (`, h('code', { text: `GET ${feed.url}` }), ' answered 404).');
@@ -69,10 +72,15 @@ export function mountFeed(feed, host, ctx = {}) {
   (async () => {
     if (!(await load())) return;
     if (feed.stream) {
-      follow(feed.stream.url, {
+      followAgain(feed.stream.url, {
         events: feed.stream.events,
         onMessage: (_, data) => draw(data),
-        onState: s => setState(s, { live: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…', failed: 'Live updates stopped.', closed: 'Closed.' }[s] ?? s),
+        onState: (s, { retryMs } = {}) => setState(s, retryMs != null
+          ? retryText(retryMs, outage?.title ?? outage?.message)
+          : { live: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…', failed: 'Live updates stopped.', closed: 'Closed.' }[s] ?? s),
+        // Refused (a gateway's 502 while the server is down ends an EventSource for good): fetch the
+        // data again, which says why; follow again unless it is gone or not for this caller.
+        onRefused: async () => (await load()) || outage !== null,
       });
     } else if (feed.refreshSeconds) {
       refresh();

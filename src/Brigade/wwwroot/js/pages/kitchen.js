@@ -5,7 +5,7 @@
 import { api } from '../api.js';
 import { h, $, replace, params, keyed, setText, setAttr, announce } from '../dom.js';
 import { initNav, showProblem } from '../ui.js';
-import { follow, showState } from '../live.js';
+import { followAgain, showState, unreachable } from '../live.js';
 import { clock as formatClock, duration, spokenDuration, shortId } from '../format.js';
 import { KitchenClock } from '../clock.js';
 
@@ -46,20 +46,34 @@ async function chooseOutlet() {
 function startDisplay() {
   $('#display').hidden = false;
   loadItemNames();
-  follow(`${base}/stream`, {
+  let clearOutage = null;
+  followAgain(`${base}/stream`, {
     events: ['kitchen'],
     onMessage: (_, data) => {
       clock.observe(data.at);
+      for (const mark of made.values()) mark.views++;
       render(data);
     },
-    onState: async state => {
-      showState($('#live'), state);
-      if (state !== 'failed') return;
+    onState: (state, info) => {
+      showState($('#live'), state, {}, info);
+      if (state === 'live') {
+        clearOutage?.();
+        clearOutage = null;
+      }
+    },
+    // The stream was refused: ask the API why (no such outlet, not signed in, or the server is down).
+    onRefused: async () => {
       try {
-        await api(base); // says why: no such outlet, not signed in, …
-        showProblem(problem, new Error('Live updates stopped. Reload the page to reconnect.'), { focus: false });
+        const current = await api(base); // refused in passing (a gateway, a restart): catch up, follow again
+        clock.observe(current.at);
+        render(current);
+        return true;
       } catch (e) {
-        showProblem(problem, e, { focus: false });
+        const clear = showProblem(problem, e, { focus: false });
+        // The network or the server is down, not the outlet gone: keep showing the kitchen and try again.
+        if (!unreachable(e)) return false;
+        clearOutage = clear;
+        return true;
       }
     },
   });
@@ -123,7 +137,7 @@ function createStation(station) {
       localStorage.setItem(chefKey(station.id), select.value);
       render(view);
     });
-    const next = h('button', { type: 'button', class: 'primary start-next', 'aria-label': `Start next task at ${station.name}`, onclick: () => startNext(station.id) }, 'Start next task');
+    const next = h('button', { type: 'button', class: 'primary start-next', 'aria-label': `Start next task at ${station.name}`, onclick: pressed(() => startNext(station.id)) }, 'Start next task');
     el.append(h('div', { class: 'controls' },
       h('div', { class: 'field' }, h('label', { for: selectId }, 'Chef', h('span', { class: 'visually-hidden' }, ` at ${station.name}`)), select),
       next));
@@ -211,8 +225,8 @@ function createTask(task) {
     h('div', {}, h('div', { class: 'label' }), h('div', { class: 'phase' })));
   if (task.station.mode === 'human') {
     li.append(h('div', { class: 'row' },
-      h('button', { type: 'button', class: 'small start', onclick: () => startTask(li.__task) }, 'Start'),
-      h('button', { type: 'button', class: 'small primary bump', onclick: () => bump(li.__task, li) }, 'Bump')));
+      h('button', { type: 'button', class: 'small start', onclick: pressed(() => startTask(li.__task)) }, 'Start'),
+      h('button', { type: 'button', class: 'small primary bump', onclick: pressed(() => bump(li.__task, li)) }, 'Bump')));
   }
   return li;
 }
@@ -250,6 +264,39 @@ function updateTask(li, task) {
 // ------------------------------------------------------------------ actions
 
 const pending = new Set(); // actions on their way: a second click on the same one is not sent again
+
+/**
+ * A button's click handler that takes a double click as one press: its second click is no new
+ * action, even when the view has put another button under the pointer in between (Sick becomes
+ * Back, Report broken becomes Report fixed, the next task moves up). A key press always counts.
+ */
+const pressed = action => event => {
+  if (event.detail > 1) return;
+  action();
+};
+
+// Changes this screen made to a chef or an equipment unit whose view is still on its way:
+// key → { from: the state they were made from, views: views come since the answer }.
+const made = new Map();
+
+/** A change of state, sent once: not again while the view still shows the state it was made from. */
+function change(key, from, path, success) {
+  if (made.get(key)?.from === from) return;
+  return act(path, undefined, () => {
+    made.set(key, { from, views: 0 });
+    success();
+  });
+}
+
+/**
+ * The view shows `state` for `key`: a change made from another state has arrived. Two views after
+ * the answer, one was taken after the change, so the mark goes whatever they show (someone may
+ * have changed it back).
+ */
+function settle(key, state) {
+  const mark = made.get(key);
+  if (mark && (mark.from !== state || mark.views >= 2)) made.delete(key);
+}
 
 /**
  * A staff action; the stream brings its effect. Resolves with { ok, answer } or { ok: false, error },
@@ -401,12 +448,14 @@ function updateChef(tr, chef) {
   setText(tr.querySelector('.skills'), chef.skills.join(', '));
   setText(tr.querySelector('.done'), chef.tasksDone);
   const actions = tr.querySelector('.actions');
+  settle(`chef:${chef.id}`, chef.state);
   if (actions.dataset.state === chef.state) return;
   const hadFocus = actions.contains(document.activeElement);
   actions.dataset.state = chef.state;
   const button = (text, path) => h('button', {
     type: 'button', class: 'small', 'aria-label': `${text}: ${chef.name}`,
-    onclick: () => act(`/chefs/${encodeURIComponent(chef.id)}/${path}`, undefined, () => announce(said, `${chef.name}: ${text.toLowerCase()}.`)),
+    onclick: pressed(() => change(`chef:${chef.id}`, chef.state, `/chefs/${encodeURIComponent(chef.id)}/${path}`,
+      () => announce(said, `${chef.name}: ${text.toLowerCase()}.`))),
   }, text);
   const buttons = chef.state === 'off' ? [button('Clock in', 'clock-in')]
     : chef.state === 'sick' ? [button('Back', 'back')]
@@ -426,16 +475,19 @@ function updateEquipment(el, eq) {
 
 function createUnit(u) {
   const li = h('li', {}, h('span', { class: 'what' }), h('button', { type: 'button', class: 'small' }));
-  li.querySelector('button').addEventListener('click', () => {
+  li.querySelector('button').addEventListener('click', pressed(() => {
     const x = li.__unit;
-    act(`/equipment/${encodeURIComponent(x.eq.id)}/units/${x.unit}/${x.broken ? 'fixed' : 'broken'}`, undefined,
+    change(unitKey(x), x.broken, `/equipment/${encodeURIComponent(x.eq.id)}/units/${x.unit}/${x.broken ? 'fixed' : 'broken'}`,
       () => announce(said, `${x.eq.id} unit ${x.unit + 1} reported ${x.broken ? 'fixed' : 'broken'}.`));
-  });
+  }));
   return li;
 }
 
+const unitKey = u => `unit:${u.eq.id}/${u.unit}`;
+
 function updateUnit(li, u) {
   li.__unit = u;
+  settle(unitKey(u), u.broken);
   const what = li.querySelector('.what');
   replace(what, `Unit ${u.unit + 1}: `, u.broken
     ? h('span', { class: 'badge bad' }, 'broken')

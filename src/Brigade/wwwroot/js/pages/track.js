@@ -3,7 +3,7 @@
 import { api } from '../api.js';
 import { h, $, replace, params, setText } from '../dom.js';
 import { initNav, showProblem } from '../ui.js';
-import { follow, showState } from '../live.js';
+import { followAgain, showState, unreachable } from '../live.js';
 import { money, clock, minutes, statusLabel, shortId, ALL_STATUSES, TERMINAL } from '../format.js';
 import { CityMap, boundsAround } from '../city-map.js';
 
@@ -41,49 +41,37 @@ function askForId() {
   $('main .split').replaceWith(form);
 }
 
-// After a refused stream, try again in 2 s, then 4, 8, … up to 30 s while the server cannot be reached.
-const RETRY_FIRST_MS = 2000;
-const RETRY_MAX_MS = 30_000;
-let retryMs = RETRY_FIRST_MS;
 let clearOutage = null;
 
 function start() {
-  stream = follow(`/api/orders/${encodeURIComponent(id)}/stream`, {
+  stream = followAgain(`/api/orders/${encodeURIComponent(id)}/stream`, {
     events: ALL_STATUSES,
     onMessage: (_, message) => onMessage(message),
-    onState: async state => {
-      showState($('#live'), state, { closed: 'Finished: no more updates' });
+    onState: (state, info) => {
+      showState($('#live'), state, { closed: 'Finished: no more updates' }, info);
       if (state === 'live') {
-        retryMs = RETRY_FIRST_MS;
         clearOutage?.();
         clearOutage = null;
       }
-      if (state !== 'failed') return;
-      // The stream was refused: ask the API why (a 404 names the missing order).
+    },
+    // The stream was refused: ask the API why (a 404 names the missing order).
+    onRefused: async () => {
       try {
         const current = await api(`/api/orders/${encodeURIComponent(id)}`);
         if (!order || current.version > order.version) onMessage({ order: current, courier: null });
-        if (!TERMINAL.has(current.status)) reconnectLater(); // refused in passing (a gateway, a restart)
+        return !TERMINAL.has(current.status); // refused in passing (a gateway, a restart)
       } catch (e) {
-        const unreachable = e.status === 0 || e.status >= 500;
         const clear = showProblem(problem, e, { focus: false });
-        if (unreachable) {
-          // The network or the server is down, not the order gone: keep what we know and try again.
+        // The network or the server is down, not the order gone: keep what we know and try again.
+        if (unreachable(e)) {
           clearOutage = clear;
-          reconnectLater();
-        } else {
-          setText($('#status-now'), e.status === 404 ? 'Unknown order' : 'Not available');
+          return true;
         }
+        setText($('#status-now'), e.status === 404 ? 'Unknown order' : 'Not available');
+        return false;
       }
     },
   });
-}
-
-/** Follow the stream again after a pause (an EventSource refused with an error status never retries by itself). */
-function reconnectLater() {
-  showState($('#live'), 'reconnecting', { reconnecting: `Not connected: trying again in ${Math.round(retryMs / 1000)} s…` });
-  setTimeout(start, retryMs);
-  retryMs = Math.min(RETRY_MAX_MS, retryMs * 2);
 }
 
 async function onMessage(message) {
