@@ -28,10 +28,17 @@ servers_dir() {
 # Is something listening on 127.0.0.1:$1?
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# A port nothing listens on, below the kernel's range for outgoing connections' local ports: a
+# port in that range may be held by a client socket (one in TIME_WAIT after a burst of requests
+# holds it for a minute) and refuse a server's bind although nothing listens on it.
 free_port() {
-    local port
+    local port low=32768 high=60999 from=20000 to
+    read -r low high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+    to=$low
+    if [ "$to" -le $((from + 1000)) ]; then from=$((high + 1)); to=65535; fi
+    if [ "$to" -le $((from + 1000)) ]; then from=20000; to=60000; fi
     for _ in $(seq 1 200); do
-        port=$(( 20000 + RANDOM % 40000 ))
+        port=$(( from + RANDOM % (to - from) ))
         if ! port_in_use "$port"; then echo "$port"; return 0; fi
     done
     echo "no free port found" >&2
