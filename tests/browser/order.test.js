@@ -121,11 +121,40 @@ test('a delivery point is picked on the map and the tracking page shows it with 
   assert.deepEqual(unexpectedProblems(page), []);
 });
 
+test('an order no kitchen could ever cook in time shows the problem, with no wait to sit out', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/order.html?restaurant=pizza-parlor&outlet=pizza-south`);
+  await page.getByLabel('Quantity of Pepperoni').fill('99');
+  await page.getByRole('button', { name: 'Place order' }).click();
+
+  const problem = page.getByRole('alert');
+  await problem.getByText(/\(422\)/).waitFor();
+  assert.match(await problem.textContent(), /even in an idle kitchen, beyond the 45m00s promise/);
+  assert.doesNotMatch(await problem.textContent(), /try again in/);
+  assert.ok(await page.getByRole('button', { name: 'Place order' }).isEnabled());
+  assert.deepEqual(page.problems.filter(p => !/status of 422/.test(p)), []);
+  await page.close();
+});
+
 test('a refused order shows the problem, with the wait from Retry-After', async () => {
+  // Fill pizza-north's promise with single pizzas until it turns one away. Twenty more, which the
+  // idle kitchen would cook within its promise, then have to wait.
+  // The API's own rate limit answers 429 too (another type): then the same order is sent again shortly.
+  let refused = false;
+  for (let i = 0, tries = 0; i < 200 && tries < 400 && !refused; tries++) {
+    const placed = await server.api('/api/orders', {
+      method: 'POST', headers: { 'Idempotency-Key': `fill-${i}` },
+      body: { restaurantId: 'pizza-parlor', outletId: 'pizza-north', items: [{ menuItemId: 'pepperoni', quantity: 1 }] },
+    });
+    if (placed.status === 429 && placed.body?.type !== 'urn:brigade:problem:outlet-full') await new Promise(r => setTimeout(r, 500));
+    else if (placed.status === 429) refused = true;
+    else i++;
+  }
+  assert.ok(refused, 'pizza-north never filled up');
   const page = await browser.newPage();
   await page.goto(`${server.url}/order.html?restaurant=pizza-parlor&outlet=pizza-north`);
   const qty = page.getByLabel('Quantity of Pepperoni');
-  await qty.fill('99');
+  await qty.fill('20');
   await page.getByRole('button', { name: 'Place order' }).click();
 
   const problem = page.getByRole('alert');
