@@ -128,7 +128,7 @@ test('the dispatcher map follows the fleet again by itself after its stream is r
   });
   await page.goto(`${server.url}/dispatch.html`);
   const fleet = page.locator('.feed[data-feed="fleet"]');
-  await fleet.locator('.feed-state', { hasText: /Not connected \(Bad Gateway\): trying again in \d+ s/ }).waitFor();
+  await fleet.locator('.feed-state', { hasText: /Cannot reach the server \(Bad Gateway\): trying again in \d+ s/ }).waitFor();
   await page.evaluate(() => { window.notReloaded = true; });
   // What the page knew stays on the map.
   assert.equal(await page.locator('#map svg .courier').count(), 12);
@@ -137,5 +137,48 @@ test('the dispatcher map follows the fleet again by itself after its stream is r
   await fleet.locator('.feed-state', { hasText: 'Live' }).waitFor({ timeout: 30_000 });
   assert.equal(await fleet.getAttribute('data-state'), 'live');
   assert.equal(await page.evaluate(() => window.notReloaded), true);
+  assert.deepEqual(page.problems.filter(p => !/status of 502/.test(p)), []);
+});
+
+/** While `down()`, the gateway in front answers 502 to every API request (the server cannot be reached). */
+async function gatewayDown(page, down) {
+  await page.route(url => url.pathname.startsWith('/api/'), route => down()
+    ? route.fulfill({ status: 502, contentType: 'text/plain', body: 'Bad gateway' })
+    : route.continue());
+}
+
+test('the operations feeds wait for a server they cannot reach as the page opens, say so, and go live once it answers', async () => {
+  const page = await browser.newPage();
+  let down = true;
+  await gatewayDown(page, () => down);
+  await page.goto(`${server.url}/operations.html`);
+  const waiting = /^Cannot reach the server \(Bad Gateway\): trying again in \d+ s…$/;
+  // A feed that follows a stream, and one that is fetched again every few seconds.
+  const figures = page.locator('.feed[data-feed="figures"]');
+  const kitchens = page.locator('.feed[data-feed="kitchens"]');
+  await figures.locator('.feed-state', { hasText: waiting }).waitFor();
+  await kitchens.locator('.feed-state', { hasText: waiting }).waitFor();
+  assert.equal(await figures.getAttribute('data-state'), 'waiting');
+  await page.evaluate(() => { window.notReloaded = true; });
+
+  down = false;
+  await figures.locator('.feed-state', { hasText: 'Live' }).waitFor({ timeout: 30_000 });
+  await figures.locator('figure[data-chart="orders-per-minute"] svg[role="img"]').waitFor();
+  await kitchens.getByRole('link', { name: 'Pizza Parlor Prenzlauer Berg' }).waitFor({ timeout: 30_000 });
+  await page.locator('.feed[data-feed="alerts"][data-state="loaded"]').waitFor({ timeout: 30_000 });
+  assert.equal(await page.evaluate(() => window.notReloaded), true);
+  assert.deepEqual(unexpectedProblems(page, { allow404: true }).filter(p => !/status of 502/.test(p)), []);
+});
+
+test('the dispatcher map waits for a server it cannot reach as the page opens, says so, and goes live once it answers', async () => {
+  const page = await browser.newPage();
+  let down = true;
+  await gatewayDown(page, () => down);
+  await page.goto(`${server.url}/dispatch.html`);
+  await page.getByRole('alert').getByText(/^Cannot reach the server \(Bad Gateway\): trying again in \d+ s…$/).waitFor();
+  down = false;
+  await page.locator('.feed[data-feed="fleet"] .feed-state', { hasText: 'Live' }).waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator('#map svg .outlet').count(), 4);
+  assert.equal(await page.locator('#problem').textContent(), '', 'the outage notice is gone');
   assert.deepEqual(page.problems.filter(p => !/status of 502/.test(p)), []);
 });

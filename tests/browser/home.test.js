@@ -45,3 +45,27 @@ test('the dashboard is served with a strict content security policy and the API 
   assert.equal(missing.status, 404);
   assert.match(missing.headers.get('content-type'), /application\/problem\+json/);
 });
+
+test('the home page waits for a server it cannot reach as it opens, says so, and lists the restaurants once it answers', async () => {
+  const page = await browser.newPage();
+  let down = true;
+  await page.route('**/api/restaurants', route => down
+    ? route.fulfill({ status: 502, contentType: 'text/plain', body: 'Bad gateway' })
+    : route.continue());
+  await page.goto(server.url);
+  await page.getByRole('alert').getByText(/^Cannot reach the server \(Bad Gateway\): trying again in \d+ s…$/).waitFor();
+  assert.equal(await page.locator('#restaurants-loading').textContent(), 'Loading restaurants…');
+  down = false;
+  await page.locator('#restaurants > li').first().waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator('#map svg .outlet').count(), 4);
+  assert.equal(await page.locator('#problem').textContent(), '', 'the outage notice is gone');
+  assert.deepEqual(page.problems.filter(p => !/status of 502/.test(p)), []);
+});
+
+test('the home page says what a refusal that is no outage means, and does not try again', async () => {
+  const page = await browser.newPage();
+  await page.route('**/api/restaurants', route => route.fulfill({ status: 403, contentType: 'application/problem+json', body: JSON.stringify({ title: 'Forbidden', detail: 'Not for you.' }) }));
+  await page.goto(server.url);
+  await page.getByRole('alert').getByText('Forbidden (403)').waitFor();
+  assert.doesNotMatch(await page.locator('#problem').textContent(), /trying again/);
+});

@@ -241,3 +241,45 @@ test('the display reconnects by itself after its stream drops and a gateway refu
   assert.equal(await page.evaluate(() => window.notReloaded), true);
   assert.deepEqual(page.problems.filter(p => !/status of 502/.test(p)), []);
 });
+
+/** While `down()`, the gateway in front answers 502 to every API request (the server cannot be reached). */
+async function gatewayDown(page, down) {
+  await page.route(url => url.pathname.startsWith('/api/'), route => down()
+    ? route.fulfill({ status: 502, contentType: 'text/plain', body: 'Bad gateway' })
+    : route.continue());
+}
+
+test('the display waits for a server it cannot reach as it opens, says so, and follows the kitchen once it answers', async () => {
+  const id = await placePizza();
+  const page = await browser.newPage();
+  let down = true;
+  await gatewayDown(page, () => down);
+  await page.goto(`${server.url}/kitchen.html?outlet=staff-kitchen`);
+  const live = page.locator('#live');
+  await live.filter({ hasText: /^Cannot reach the server \(Bad Gateway\): trying again in 2 s…$/ }).waitFor();
+  // The pause grows while the server stays out of reach.
+  await live.filter({ hasText: /^Cannot reach the server \(Bad Gateway\): trying again in 4 s…$/ }).waitFor();
+  await page.evaluate(() => { window.notReloaded = true; });
+
+  down = false;
+  await page.locator('#live[data-state="live"]').waitFor({ timeout: 30_000 });
+  await page.locator('#heading', { hasText: 'Staff Kitchen' }).waitFor();
+  // The tasks are named after the menu, though the gateway refused its first request too.
+  const ticket = page.getByRole('region', { name: /^Pizza/ }).getByRole('article', { name: `Order …${id.slice(-6)}` });
+  await ticket.locator('.task .label', { hasText: /^Pizza 1 · top$/ }).waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator('#problem').textContent(), '', 'the outage notice is gone');
+  assert.equal(await page.evaluate(() => window.notReloaded), true);
+  assert.deepEqual(page.problems.filter(p => !/status of 502/.test(p)), []);
+});
+
+test('without an outlet the kitchen page waits for a server it cannot reach, then offers the outlets', async () => {
+  const page = await browser.newPage();
+  let down = true;
+  await gatewayDown(page, () => down);
+  await page.goto(`${server.url}/kitchen.html`);
+  await page.getByRole('alert').getByText(/^Cannot reach the server \(Bad Gateway\): trying again in \d+ s…$/).waitFor();
+  down = false;
+  await page.getByRole('link', { name: 'Staff Kitchen' }).waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator('#problem').textContent(), '', 'the outage notice is gone');
+  assert.deepEqual(page.problems.filter(p => !/status of 502/.test(p)), []);
+});

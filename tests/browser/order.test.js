@@ -242,3 +242,53 @@ test('the tracking page reconnects by itself after the connection drops and a ga
   assert.equal(await page.locator('#problem').textContent(), '', 'the outage notice is gone');
   assert.deepEqual(page.problems.filter(p => !/status of 502/.test(p)), []);
 });
+
+/** While `down(path)`, the gateway in front answers 502 to the API request (the server cannot be reached). */
+async function gatewayDown(page, down) {
+  await page.route(url => url.pathname.startsWith('/api/'), route => down(new URL(route.request().url()).pathname)
+    ? route.fulfill({ status: 502, contentType: 'text/plain', body: 'Bad gateway' })
+    : route.continue());
+}
+
+test('the tracking page waits for a server it cannot reach as it opens, says so, and shows the order once it answers', async () => {
+  const placed = await server.api('/api/orders', {
+    method: 'POST',
+    headers: { 'Idempotency-Key': `first-load-${Date.now()}` },
+    body: { restaurantId: 'corner-coffee', outletId: 'coffee-central', items: [{ menuItemId: 'latte', quantity: 1 }] },
+  });
+  assert.equal(placed.status, 201, JSON.stringify(placed.body));
+  const page = await browser.newPage();
+  await page.addInitScript(t => localStorage.setItem('brigade.token', t), server.adminToken);
+  let down = () => true;
+  await gatewayDown(page, path => down(path));
+  await page.goto(`${server.url}/track.html?id=${placed.body.id}`);
+  await page.locator('#live', { hasText: /^Cannot reach the server \(Bad Gateway\): trying again in \d+ s…$/ }).waitFor();
+  await page.getByRole('alert').getByText('Bad Gateway (502)').waitFor();
+  await page.evaluate(() => { window.notReloaded = true; });
+
+  // The order answers again, the catalog not yet: the page follows the order, its items by id for now.
+  down = path => path.startsWith('/api/restaurants');
+  await page.locator('#live[data-state="live"]').waitFor({ timeout: 30_000 });
+  await page.locator('#items', { hasText: /^1 × latte$/ }).waitFor();
+  assert.equal(await page.locator('#problem').textContent(), '', 'the outage notice is gone');
+
+  // The catalog answers: the items are named and the outlet is on the map.
+  down = () => false;
+  await page.locator('#items', { hasText: /1 × Latte/ }).waitFor({ timeout: 30_000 });
+  await page.locator('#map svg .outlet').waitFor();
+  assert.equal(await page.evaluate(() => window.notReloaded), true);
+  assert.deepEqual(page.problems.filter(p => !/status of 502/.test(p)), []);
+});
+
+test('the order page waits for a server it cannot reach as it opens, says so, and shows the menu once it answers', async () => {
+  const page = await browser.newPage();
+  let down = true;
+  await gatewayDown(page, () => down);
+  await page.goto(`${server.url}/order.html?restaurant=corner-coffee`);
+  await page.getByRole('alert').getByText(/^Cannot reach the server \(Bad Gateway\): trying again in \d+ s…$/).waitFor();
+  down = false;
+  await page.getByRole('button', { name: 'One more Latte' }).waitFor({ timeout: 30_000 });
+  assert.equal(await page.getByLabel('Restaurant').inputValue(), 'corner-coffee');
+  assert.equal(await page.locator('#problem').textContent(), '', 'the outage notice is gone');
+  assert.deepEqual(page.problems.filter(p => !/status of 502/.test(p)), []);
+});

@@ -44,12 +44,47 @@ export function follow(path, { events, onMessage, onState = () => {} }) {
   };
 }
 
-// After a refused stream, try again in 2 s, then 4, 8, … up to 30 s while it stays refused.
+// After a refused stream, or a load the server did not answer, try again in 2 s, then 4, 8, … up to 30 s.
 const PAUSE_FIRST_MS = 2000;
 const PAUSE_MAX_MS = 30_000;
 
+/** The pauses between tries: next() is 2 s, then twice the last, up to 30 s; reset() starts over. */
+function pauses() {
+  let ms = PAUSE_FIRST_MS;
+  return {
+    next() {
+      const now = ms;
+      ms = Math.min(PAUSE_MAX_MS, ms * 2);
+      return now;
+    },
+    reset() {
+      ms = PAUSE_FIRST_MS;
+    },
+  };
+}
+
 /** Whether an API error means the server could not be reached (the network, a gateway's 502), not an answer about what was asked. */
 export const unreachable = error => error?.status === 0 || error?.status >= 500;
+
+/**
+ * A page's first load: `load()`, and again while the server cannot be reached (see unreachable),
+ * after 2 s, 4 s, … up to 30 s, calling onWait(error, retryMs) before each pause. Resolves with
+ * what load() resolves with; rejects with the first error that is an answer (404, 401, 403, …),
+ * which is not tried again.
+ */
+export async function loadAgain(load, { onWait = () => {} } = {}) {
+  const pause = pauses();
+  for (;;) {
+    try {
+      return await load();
+    } catch (e) {
+      if (!unreachable(e)) throw e;
+      const ms = pause.next();
+      onWait(e, ms);
+      await new Promise(resolve => setTimeout(resolve, ms));
+    }
+  }
+}
 
 /**
  * follow(), and follow again after a refusal. An error status (a gateway's 502 while the server is
@@ -60,7 +95,7 @@ export const unreachable = error => error?.status === 0 || error?.status >= 500;
  * called with 'reconnecting' and { retryMs }. Returns { close }.
  */
 export function followAgain(path, { events, onMessage, onState = () => {}, onRefused }) {
-  let pauseMs = PAUSE_FIRST_MS;
+  const pause = pauses();
   let stream = null;
   let timer = null;
   let closed = false;
@@ -75,7 +110,7 @@ export function followAgain(path, { events, onMessage, onState = () => {}, onRef
       events,
       onMessage,
       onState: async name => {
-        if (name === 'live') pauseMs = PAUSE_FIRST_MS;
+        if (name === 'live') pause.reset();
         state(name);
         if (name !== 'failed' || closed) return;
         let again = false;
@@ -85,9 +120,9 @@ export function followAgain(path, { events, onMessage, onState = () => {}, onRef
           // the page could not say why: stop rather than retry blindly
         }
         if (!again || closed) return;
-        state('reconnecting', { retryMs: pauseMs });
-        timer = setTimeout(open, pauseMs);
-        pauseMs = Math.min(PAUSE_MAX_MS, pauseMs * 2);
+        const retryMs = pause.next();
+        state('reconnecting', { retryMs });
+        timer = setTimeout(open, retryMs);
       },
     });
   };
@@ -111,11 +146,17 @@ const STATE_TEXT = {
   closed: 'Finished',
 };
 
-/** Show a stream's state in an element (text, not only colour); `retryMs` from followAgain says when it tries again. */
-export function showState(el, state, texts = {}, { retryMs } = {}) {
+/**
+ * Show a stream's state in an element (text, not only colour); `retryMs` from followAgain says when
+ * it tries again, and `outage` the error that says the server cannot be reached, when it is so.
+ */
+export function showState(el, state, texts = {}, { retryMs, outage } = {}) {
   el.dataset.state = state;
-  el.textContent = retryMs != null ? retryText(retryMs) : texts[state] ?? STATE_TEXT[state] ?? state;
+  el.textContent = retryMs != null ? retryText(retryMs, outage) : texts[state] ?? STATE_TEXT[state] ?? state;
 }
 
-/** "Not connected (why): trying again in 4 s…" */
-export const retryText = (ms, why) => `Not connected${why ? ` (${why})` : ''}: trying again in ${Math.round(ms / 1000)} s…`;
+/**
+ * "Cannot reach the server (Bad Gateway): trying again in 4 s…" when `outage`, the error of the
+ * last request, says the server cannot be reached; "Not connected: trying again in 4 s…" otherwise.
+ */
+export const retryText = (ms, outage) => `${unreachable(outage) ? `Cannot reach the server${outage.title ? ` (${outage.title})` : ''}` : 'Not connected'}: trying again in ${Math.round(ms / 1000)} s…`;

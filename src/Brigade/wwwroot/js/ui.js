@@ -2,6 +2,7 @@
 import { h, replace } from './dom.js';
 import { explain } from './api.js';
 import { getToken, describeToken } from './auth.js';
+import { loadAgain, retryText } from './live.js';
 
 /**
  * Show an error in a notice element (role="alert" in the page). For 429/503 with Retry-After,
@@ -45,6 +46,29 @@ export function showProblem(box, error, { onRetryReady, focus = true } = {}) {
 export function showNotice(box, kind, ...content) {
   box.className = `notice ${kind}`;
   replace(box, ...content);
+}
+
+/**
+ * A page's first load (loadAgain): while the server cannot be reached, the notice box says so and
+ * when it tries again; the notice goes once the server answers. Rejects with an answer that is no
+ * outage (404, 401, 403, …) for the page to show as it does today.
+ */
+export async function firstLoad(box, load) {
+  let shown = null;
+  try {
+    return await loadAgain(load, {
+      onWait: (error, retryMs) => {
+        shown = h('p', { text: retryText(retryMs, error) });
+        showNotice(box, 'warn', shown);
+      },
+    });
+  } finally {
+    // Only our own notice: the page may have shown something else there meanwhile.
+    if (shown && box.firstChild === shown) {
+      box.replaceChildren();
+      box.className = 'notice';
+    }
+  }
 }
 
 /** Mark the current page in the main navigation and show who is signed in. */

@@ -1,6 +1,7 @@
 // Live feeds for the admin pages. A feed is a small module describing where its data comes from
 // and how to show it; this runner fetches it, follows its stream, and shows an honest state when
-// the server does not publish it yet (404), or when the caller may not see it (401/403).
+// the server does not publish it yet (404), when the caller may not see it (401/403), or when the
+// server cannot be reached (then it tries again by itself).
 //
 // A feed module's default export:
 //   id, title, description
@@ -11,7 +12,7 @@
 //   render(body, data, ctx)  draw it (ctx.map is the page's city map, where there is one)
 import { api } from '../api.js';
 import { h, replace } from '../dom.js';
-import { followAgain, retryText, unreachable } from '../live.js';
+import { followAgain, loadAgain, retryText, unreachable } from '../live.js';
 import { clock } from '../format.js';
 
 export function mountFeed(feed, host, ctx = {}) {
@@ -40,23 +41,29 @@ export function mountFeed(feed, host, ctx = {}) {
 
   let timer = null;
   let outage = null; // why the last load failed, while the server cannot be reached
+  const get = () => (feed.load ? feed.load(api) : api(feed.url));
+  const show = data => {
+    draw(data);
+    if (!feed.stream) setState('loaded', `Updated at ${clock(new Date().toISOString())}.`);
+  };
+  const showFailure = e => {
+    if (e.status === 404) {
+      setState('unavailable', h('strong', {}, 'Not available yet: '),
+        `this server does not publish ${feed.title.toLowerCase()} (`, h('code', { text: `GET ${feed.url}` }), ' answered 404).');
+    } else if (e.status === 401 || e.status === 403) {
+      setState('signin', 'Sign in as an administrator to see this. ', h('a', { href: '/signin.html' }, 'Sign in'));
+    } else {
+      setState('error', e.message);
+    }
+  };
   const load = async () => {
     outage = null;
     try {
-      const data = feed.load ? await feed.load(api) : await api(feed.url);
-      draw(data);
-      if (!feed.stream) setState('loaded', `Updated at ${clock(new Date().toISOString())}.`);
+      show(await get());
       return true;
     } catch (e) {
       if (unreachable(e)) outage = e;
-      if (e.status === 404) {
-        setState('unavailable', h('strong', {}, 'Not available yet: '),
-          `this server does not publish ${feed.title.toLowerCase()} (`, h('code', { text: `GET ${feed.url}` }), ' answered 404).');
-      } else if (e.status === 401 || e.status === 403) {
-        setState('signin', 'Sign in as an administrator to see this. ', h('a', { href: '/signin.html' }, 'Sign in'));
-      } else {
-        setState('error', e.message);
-      }
+      showFailure(e);
       return false;
     }
   };
@@ -70,13 +77,19 @@ export function mountFeed(feed, host, ctx = {}) {
   };
 
   (async () => {
-    if (!(await load())) return;
+    // The first load: while the server cannot be reached, say so and try again (2 s, 4 s, … 30 s).
+    try {
+      show(await loadAgain(get, { onWait: (e, retryMs) => setState('waiting', retryText(retryMs, e)) }));
+    } catch (e) {
+      showFailure(e);
+      return;
+    }
     if (feed.stream) {
       followAgain(feed.stream.url, {
         events: feed.stream.events,
         onMessage: (_, data) => draw(data),
         onState: (s, { retryMs } = {}) => setState(s, retryMs != null
-          ? retryText(retryMs, outage?.title ?? outage?.message)
+          ? retryText(retryMs, outage)
           : { live: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…', failed: 'Live updates stopped.', closed: 'Closed.' }[s] ?? s),
         // Refused (a gateway's 502 while the server is down ends an EventSource for good): fetch the
         // data again, which says why; follow again unless it is gone or not for this caller.

@@ -3,7 +3,7 @@
 // coordinates.
 import { api } from '../api.js';
 import { $ } from '../dom.js';
-import { initNav, showProblem } from '../ui.js';
+import { initNav, showProblem, firstLoad } from '../ui.js';
 import { CityMap, boundsForOutlets, outletsOf } from '../city-map.js';
 import { mountFeed } from '../feeds/feed.js';
 import fleet from '../feeds/fleet.js';
@@ -12,7 +12,8 @@ import routing from '../feeds/routing.js';
 initNav();
 
 try {
-  const outlets = outletsOf(await api('/api/restaurants'));
+  // While the server cannot be reached, the page says so and tries again by itself.
+  const outlets = outletsOf(await firstLoad($('#problem'), () => api('/api/restaurants')));
   const map = new CityMap($('#map'), {
     bounds: boundsForOutlets(outlets),
     title: 'Dispatcher map',

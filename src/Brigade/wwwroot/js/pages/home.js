@@ -1,13 +1,14 @@
 // Home: names Brigade, lists the restaurants with links to order and to each outlet's kitchen display.
 import { api } from '../api.js';
 import { h, $ } from '../dom.js';
-import { initNav, showProblem } from '../ui.js';
+import { initNav, showProblem, firstLoad } from '../ui.js';
 import { CityMap, boundsForOutlets, outletsOf } from '../city-map.js';
 
 initNav();
 
 try {
-  const restaurants = await api('/api/restaurants');
+  // While the server cannot be reached, the page says so and tries again by itself.
+  const restaurants = await firstLoad($('#problem'), () => api('/api/restaurants'));
   $('#restaurants-loading').remove();
   $('#restaurants').append(...restaurants.map(r => h('li', { class: 'card restaurant' },
     h('h3', { text: r.name }),

@@ -4,8 +4,8 @@
 // a button being pressed or focused is never swapped out from under the user.
 import { api } from '../api.js';
 import { h, $, replace, params, keyed, setText, setAttr, announce } from '../dom.js';
-import { initNav, showProblem } from '../ui.js';
-import { followAgain, showState, unreachable } from '../live.js';
+import { initNav, showProblem, firstLoad } from '../ui.js';
+import { followAgain, loadAgain, showState, unreachable } from '../live.js';
 import { clock as formatClock, duration, spokenDuration, shortId } from '../format.js';
 import { KitchenClock } from '../clock.js';
 
@@ -33,7 +33,7 @@ else startDisplay();
 async function chooseOutlet() {
   $('#chooser').hidden = false;
   try {
-    const restaurants = await api('/api/restaurants');
+    const restaurants = await firstLoad(problem, () => api('/api/restaurants'));
     replace($('#outlets'), restaurants.flatMap(r => r.outlets.map(o =>
       h('li', {}, h('a', { href: `/kitchen.html?outlet=${encodeURIComponent(o.id)}` }, o.name), h('span', { class: 'muted', text: ` (${r.name})` })))));
   } catch (e) {
@@ -47,6 +47,7 @@ function startDisplay() {
   $('#display').hidden = false;
   loadItemNames();
   let clearOutage = null;
+  let outage = null; // the error of the last catch-up, while the server cannot be reached
   followAgain(`${base}/stream`, {
     events: ['kitchen'],
     onMessage: (_, data) => {
@@ -55,7 +56,7 @@ function startDisplay() {
       render(data);
     },
     onState: (state, info) => {
-      showState($('#live'), state, {}, info);
+      showState($('#live'), state, {}, { ...info, outage });
       if (state === 'live') {
         clearOutage?.();
         clearOutage = null;
@@ -63,6 +64,7 @@ function startDisplay() {
     },
     // The stream was refused: ask the API why (no such outlet, not signed in, or the server is down).
     onRefused: async () => {
+      outage = null;
       try {
         const current = await api(base); // refused in passing (a gateway, a restart): catch up, follow again
         clock.observe(current.at);
@@ -72,6 +74,7 @@ function startDisplay() {
         const clear = showProblem(problem, e, { focus: false });
         // The network or the server is down, not the outlet gone: keep showing the kitchen and try again.
         if (!unreachable(e)) return false;
+        outage = e;
         clearOutage = clear;
         return true;
       }
@@ -81,12 +84,13 @@ function startDisplay() {
   setInterval(heartbeats, HEARTBEAT_CHECK_MS);
 }
 
+/** Tasks are named after the menu; while the server cannot be reached, ids do and it tries again (the stream says why). */
 async function loadItemNames() {
   try {
-    const restaurants = await api('/api/restaurants');
+    const restaurants = await loadAgain(() => api('/api/restaurants'));
     const r = restaurants.find(x => x.outlets.some(o => o.id === outletId));
     if (!r) return;
-    const menu = await api(`/api/restaurants/${encodeURIComponent(r.id)}/menu`);
+    const menu = await loadAgain(() => api(`/api/restaurants/${encodeURIComponent(r.id)}/menu`));
     for (const item of menu.items) itemNames.set(item.id, item.name);
     if (view) render(view);
   } catch {

@@ -1,7 +1,7 @@
 // Customer: choose a restaurant and items, pickup or delivery, place the order, go to tracking.
 import { api, newKey } from '../api.js';
 import { h, $, replace, params } from '../dom.js';
-import { initNav, showProblem, showNotice } from '../ui.js';
+import { initNav, showProblem, showNotice, firstLoad } from '../ui.js';
 import { money, clock, shortId, statusLabel } from '../format.js';
 import { currentToken } from '../auth.js';
 import { CityMap, boundsForOutlets } from '../city-map.js';
@@ -118,9 +118,11 @@ async function selectRestaurant(id) {
   renderOutlets();
   renderMap();
   replace(menuList, h('li', { id: 'menu-loading', class: 'muted' }, 'Loading the menu…'));
+  const chosen = restaurant;
   try {
-    const answer = await api(`/api/restaurants/${encodeURIComponent(restaurant.id)}/menu`);
-    if (answer.restaurantId !== restaurant.id) return; // the user has moved on
+    // While the server cannot be reached, the page says so and tries again, until the user moves on.
+    const answer = await firstLoad(problem, async () => (restaurant === chosen ? api(`/api/restaurants/${encodeURIComponent(chosen.id)}/menu`) : null));
+    if (restaurant !== chosen || answer.restaurantId !== restaurant.id) return; // the user has moved on
     menu = answer.items;
     renderMenu();
   } catch (e) {
@@ -199,7 +201,8 @@ latInput.addEventListener('input', showPoint);
 lonInput.addEventListener('input', showPoint);
 
 try {
-  restaurants = await api('/api/restaurants');
+  // While the server cannot be reached, the page says so and tries again by itself.
+  restaurants = await firstLoad(problem, () => api('/api/restaurants'));
   replace(restaurantSelect, restaurants.map(r => h('option', { value: r.id }, r.name)));
   if (params().get('delivery') === '1') form.elements.fulfilment.value = 'delivery';
   onFulfilmentChange();

@@ -3,7 +3,7 @@
 import { api } from '../api.js';
 import { h, $, replace, params, setText } from '../dom.js';
 import { initNav, showProblem } from '../ui.js';
-import { followAgain, showState, unreachable } from '../live.js';
+import { followAgain, loadAgain, showState, unreachable } from '../live.js';
 import { money, clock, minutes, statusLabel, shortId, ALL_STATUSES, TERMINAL } from '../format.js';
 import { CityMap, boundsAround } from '../city-map.js';
 
@@ -23,6 +23,8 @@ let map = null;
 let mapKey = '';
 let courier = null; // { lat, lon, etaSeconds }
 let stream = null;
+let clearOutage = null;
+let outage = null; // the error of the last plain request for the order, while the server cannot be reached
 
 if (!id) {
   askForId();
@@ -41,14 +43,12 @@ function askForId() {
   $('main .split').replaceWith(form);
 }
 
-let clearOutage = null;
-
 function start() {
   stream = followAgain(`/api/orders/${encodeURIComponent(id)}/stream`, {
     events: ALL_STATUSES,
     onMessage: (_, message) => onMessage(message),
     onState: (state, info) => {
-      showState($('#live'), state, { closed: 'Finished: no more updates' }, info);
+      showState($('#live'), state, { closed: 'Finished: no more updates' }, { ...info, outage });
       if (state === 'live') {
         clearOutage?.();
         clearOutage = null;
@@ -56,6 +56,7 @@ function start() {
     },
     // The stream was refused: ask the API why (a 404 names the missing order).
     onRefused: async () => {
+      outage = null;
       try {
         const current = await api(`/api/orders/${encodeURIComponent(id)}`);
         if (!order || current.version > order.version) onMessage({ order: current, courier: null });
@@ -64,6 +65,7 @@ function start() {
         const clear = showProblem(problem, e, { focus: false });
         // The network or the server is down, not the order gone: keep what we know and try again.
         if (unreachable(e)) {
+          outage = e;
           clearOutage = clear;
           return true;
         }
@@ -86,21 +88,48 @@ async function onMessage(message) {
   }
   render(previous);
   await ensureCatalog();
-  renderEstimate(); // it names the outlet
+  renderCatalogued();
+}
+
+/** What names the outlet and the menu items. */
+function renderCatalogued() {
+  renderEstimate();
   renderItems();
   renderWhere();
 }
 
 let catalogLoading = null;
 
-/** Outlets (for the map) and menu names, fetched once. */
+/**
+ * Outlets (for the map) and menu names, fetched once. Resolves after the first try: while the
+ * server cannot be reached, the order shows without them and they come (and are drawn) once it answers.
+ */
 function ensureCatalog() {
-  catalogLoading ??= (async () => {
-    restaurants = await api('/api/restaurants').catch(() => []);
-    const menu = await api(`/api/restaurants/${encodeURIComponent(order.restaurantId)}/menu`).catch(() => null);
-    if (menu) menuNames = new Map(menu.items.map(i => [i.id, i]));
-  })();
+  catalogLoading ??= new Promise(firstTry => {
+    let waited = false;
+    loadAgain(loadCatalog, {
+      onWait: () => {
+        waited = true;
+        firstTry();
+      },
+    })
+      .catch(() => {}) // an answer that is no outage: ids will do
+      .then(() => {
+        firstTry();
+        if (waited) renderCatalogued();
+      });
+  });
   return catalogLoading;
+}
+
+async function loadCatalog() {
+  const unlessUnreachable = fallback => e => {
+    if (unreachable(e)) throw e;
+    return fallback;
+  };
+  restaurants ??= await api('/api/restaurants').catch(unlessUnreachable([]));
+  const menu = await api(`/api/restaurants/${encodeURIComponent(order.restaurantId)}/menu`).catch(unlessUnreachable(null));
+  if (menu) menuNames = new Map(menu.items.map(i => [i.id, i]));
 }
 
 function render(previous) {
