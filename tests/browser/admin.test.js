@@ -1,7 +1,7 @@
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './support/server.js';
-import { launchBrowser, screenshot, unexpectedProblems, accessibilityFindings } from './support/browser.js';
+import { launchBrowser, screenshot, unexpectedProblems, accessibilityFindings, gatewayDown } from './support/browser.js';
 
 // Demo mode: synthetic customers keep the kitchens and the simulated couriers busy.
 let server;
@@ -140,12 +140,6 @@ test('the dispatcher map follows the fleet again by itself after its stream is r
   assert.deepEqual(page.problems.filter(p => !/status of 502/.test(p)), []);
 });
 
-/** While `down()`, the gateway in front answers 502 to every API request (the server cannot be reached). */
-async function gatewayDown(page, down) {
-  await page.route(url => url.pathname.startsWith('/api/'), route => down()
-    ? route.fulfill({ status: 502, contentType: 'text/plain', body: 'Bad gateway' })
-    : route.continue());
-}
 
 test('the operations feeds wait for a server they cannot reach as the page opens, say so, and go live once it answers', async () => {
   const page = await browser.newPage();

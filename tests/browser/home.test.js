@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './support/server.js';
-import { launchBrowser, screenshot, unexpectedProblems, accessibilityFindings } from './support/browser.js';
+import { launchBrowser, screenshot, unexpectedProblems, accessibilityFindings, gatewayDown } from './support/browser.js';
 
 let server;
 let browser;
@@ -49,9 +49,7 @@ test('the dashboard is served with a strict content security policy and the API 
 test('the home page waits for a server it cannot reach as it opens, says so, and lists the restaurants once it answers', async () => {
   const page = await browser.newPage();
   let down = true;
-  await page.route('**/api/restaurants', route => down
-    ? route.fulfill({ status: 502, contentType: 'text/plain', body: 'Bad gateway' })
-    : route.continue());
+  await gatewayDown(page, path => down && path === '/api/restaurants');
   await page.goto(server.url);
   await page.getByRole('alert').getByText(/^Cannot reach the server \(Bad Gateway\): trying again in \d+ s…$/).waitFor();
   assert.equal(await page.locator('#restaurants-loading').textContent(), 'Loading restaurants…');

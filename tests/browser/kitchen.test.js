@@ -1,7 +1,7 @@
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, fixture } from './support/server.js';
-import { launchBrowser, screenshot, unexpectedProblems, accessibilityFindings } from './support/browser.js';
+import { launchBrowser, screenshot, unexpectedProblems, accessibilityFindings, gatewayDown } from './support/browser.js';
 
 let server;
 let browser;
@@ -242,12 +242,6 @@ test('the display reconnects by itself after its stream drops and a gateway refu
   assert.deepEqual(page.problems.filter(p => !/status of 502/.test(p)), []);
 });
 
-/** While `down()`, the gateway in front answers 502 to every API request (the server cannot be reached). */
-async function gatewayDown(page, down) {
-  await page.route(url => url.pathname.startsWith('/api/'), route => down()
-    ? route.fulfill({ status: 502, contentType: 'text/plain', body: 'Bad gateway' })
-    : route.continue());
-}
 
 test('the display waits for a server it cannot reach as it opens, says so, and follows the kitchen once it answers', async () => {
   const id = await placePizza();

@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './support/server.js';
-import { launchBrowser, screenshot, unexpectedProblems, accessibilityFindings } from './support/browser.js';
+import { launchBrowser, screenshot, unexpectedProblems, accessibilityFindings, gatewayDown } from './support/browser.js';
 
 let server;
 let browser;
@@ -243,12 +243,6 @@ test('the tracking page reconnects by itself after the connection drops and a ga
   assert.deepEqual(page.problems.filter(p => !/status of 502/.test(p)), []);
 });
 
-/** While `down(path)`, the gateway in front answers 502 to the API request (the server cannot be reached). */
-async function gatewayDown(page, down) {
-  await page.route(url => url.pathname.startsWith('/api/'), route => down(new URL(route.request().url()).pathname)
-    ? route.fulfill({ status: 502, contentType: 'text/plain', body: 'Bad gateway' })
-    : route.continue());
-}
 
 test('the tracking page waits for a server it cannot reach as it opens, says so, and shows the order once it answers', async () => {
   const placed = await server.api('/api/orders', {

@@ -86,3 +86,13 @@ export async function accessibilityFindings(page) {
     return findings;
   });
 }
+
+/**
+ * While `down(path)` is true for an API request's path, the gateway in front of the server answers it
+ * 502 (the server cannot be reached); otherwise the request goes through.
+ */
+export async function gatewayDown(page, down) {
+  await page.route(url => url.pathname.startsWith('/api/'), route => down(new URL(route.request().url()).pathname)
+    ? route.fulfill({ status: 502, contentType: 'text/plain', body: 'Bad gateway' })
+    : route.continue());
+}
