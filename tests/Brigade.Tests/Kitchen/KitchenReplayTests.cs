@@ -32,6 +32,18 @@ public class KitchenReplayTests
     private static List<(string Id, double PaidSeconds, double BusySeconds)> Pay(KitchenEngine k, double atSeconds) =>
         k.Snapshot(T0.AddSeconds(atSeconds)).Chefs.Select(c => (c.Id, Math.Round(c.PaidHours * 3600, 3), Math.Round(c.BusyHours * 3600, 3))).ToList();
 
+    /// <summary>
+    /// Human pizza (and, if asked, bread) stations, a 60 s lease with one attempt, and pizza bases on
+    /// the shelf that skip the pizza's first step (stretching one takes 120 s).
+    /// </summary>
+    private static RestaurantCatalog BasesOnTheShelf(int initial, bool humanBread = false) => TestCatalogs.Kitchen(
+        pizzaStation: """{ "id": "pizza", "mode": "human" }""",
+        breadStation: humanBread ? """{ "id": "bread", "mode": "human" }""" : """{ "id": "bread" }""",
+        outletExtra: "\"leaseSeconds\": 60, \"maxAttempts\": 1,",
+        components: """{ "id": "base", "prep": [ { "station": "pizza", "workSeconds": 120 } ] }""",
+        stock: $$"""{ "component": "base", "par": 0, "initial": {{initial}} }""",
+        pizzaFirstStep: """{ "name": "stretch", "station": "pizza", "workSeconds": 120, "produces": "base" },""");
+
     [Fact]
     public void A_kitchen_rebuilt_from_its_log_reports_the_paid_hours_the_live_one_did()
     {
@@ -94,12 +106,7 @@ public class KitchenReplayTests
         // Two pizzas, both with a base from the shelf. Chef a starts topping the first, which uses its
         // base; nobody has started the second. a's lease runs out on the last attempt and the order
         // fails: the first base is spoiled, the second goes back.
-        var catalog = TestCatalogs.Kitchen(
-            pizzaStation: """{ "id": "pizza", "mode": "human" }""",
-            outletExtra: "\"leaseSeconds\": 60, \"maxAttempts\": 1,",
-            components: """{ "id": "base", "prep": [ { "station": "pizza", "workSeconds": 120 } ] }""",
-            stock: """{ "component": "base", "par": 0, "initial": 2 }""",
-            pizzaFirstStep: """{ "name": "stretch", "station": "pizza", "workSeconds": 120, "produces": "base" },""");
+        var catalog = BasesOnTheShelf(2);
         var live = K(catalog);
         var log = new List<IDomainEvent>();
         live.Advance(T0, log);
@@ -123,13 +130,7 @@ public class KitchenReplayTests
     {
         // The order fails at a step of its own (the bread's knead, at another station) while the
         // pizza, whose base came from the shelf, has not been started: the base goes back.
-        var catalog = TestCatalogs.Kitchen(
-            pizzaStation: """{ "id": "pizza", "mode": "human" }""",
-            breadStation: """{ "id": "bread", "mode": "human" }""",
-            outletExtra: "\"leaseSeconds\": 60, \"maxAttempts\": 1,",
-            components: """{ "id": "base", "prep": [ { "station": "pizza", "workSeconds": 120 } ] }""",
-            stock: """{ "component": "base", "par": 0, "initial": 1 }""",
-            pizzaFirstStep: """{ "name": "stretch", "station": "pizza", "workSeconds": 120, "produces": "base" },""");
+        var catalog = BasesOnTheShelf(1, humanBread: true);
         var live = K(catalog);
         var log = new List<IDomainEvent>();
         live.Advance(T0, log);
@@ -151,12 +152,7 @@ public class KitchenReplayTests
     public void An_older_log_without_the_kitchens_start_or_the_task_taking_its_stock_still_replays()
     {
         // A log written before either was recorded: no KitchenStarted, and StockUsed without takenBy.
-        var catalog = TestCatalogs.Kitchen(
-            pizzaStation: """{ "id": "pizza", "mode": "human" }""",
-            outletExtra: "\"leaseSeconds\": 60, \"maxAttempts\": 1,",
-            components: """{ "id": "base", "prep": [ { "station": "pizza", "workSeconds": 120 } ] }""",
-            stock: """{ "component": "base", "par": 0, "initial": 2 }""",
-            pizzaFirstStep: """{ "name": "stretch", "station": "pizza", "workSeconds": 120, "produces": "base" },""");
+        var catalog = BasesOnTheShelf(2);
         var written = new List<IDomainEvent>();
         var live = K(catalog);
         live.Advance(T0, written);
