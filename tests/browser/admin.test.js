@@ -50,11 +50,12 @@ test('the dispatcher map shows outlets with their health, couriers moving, order
 
   const routing = page.locator('.feed[data-feed="routing"]');
   await routing.locator('li.decision').first().waitFor({ timeout: 30_000 });
-  const summary = routing.locator('li.decision details summary').first();
-  await summary.focus();
+  // The newest decision comes first, so a locator for the first would move to one arriving now: hold the element.
+  const details = await routing.locator('li.decision details').first().elementHandle();
+  await (await details.$('summary')).focus();
   await page.keyboard.press('Enter');
-  assert.equal(await routing.locator('li.decision details').first().getAttribute('open'), '');
-  assert.ok(await routing.locator('li.decision details li').count() >= 1);
+  assert.equal(await details.getAttribute('open'), '');
+  assert.ok((await details.$$('li')).length >= 1);
 
   assert.deepEqual(await accessibilityFindings(page), []);
   await page.evaluate(() => window.scrollTo(0, 0));
