@@ -165,6 +165,26 @@ test('the operations feeds wait for a server they cannot reach as the page opens
   assert.deepEqual(unexpectedProblems(page, { allow404: true }).filter(p => !/status of 502/.test(p)), []);
 });
 
+test('a feed fetched on a timer keeps what it shows when the server drops out, says so, and carries on once it answers', async () => {
+  const page = await browser.newPage();
+  let down = false;
+  await gatewayDown(page, () => down);
+  await page.goto(`${server.url}/operations.html`);
+  const kitchens = page.locator('.feed[data-feed="kitchens"]');
+  await kitchens.getByRole('link', { name: 'Pizza Parlor Prenzlauer Berg' }).waitFor({ timeout: 30_000 });
+  await kitchens.locator('.feed-state', { hasText: /^Updated at / }).waitFor();
+
+  down = true;
+  await kitchens.locator('.feed-state', { hasText: /^Cannot reach the server \(Bad Gateway\): trying again in 10 s…$/ }).waitFor({ timeout: 30_000 });
+  assert.equal(await kitchens.getAttribute('data-state'), 'waiting');
+  assert.ok(await kitchens.getByRole('link', { name: 'Pizza Parlor Prenzlauer Berg' }).isVisible(), 'what it showed stays');
+
+  down = false;
+  await kitchens.locator('.feed-state', { hasText: /^Updated at / }).waitFor({ timeout: 30_000 });
+  assert.equal(await kitchens.getAttribute('data-state'), 'loaded');
+  assert.deepEqual(unexpectedProblems(page, { allow404: true }).filter(p => !/status of 502/.test(p)), []);
+});
+
 test('the dispatcher map waits for a server it cannot reach as the page opens, says so, and goes live once it answers', async () => {
   const page = await browser.newPage();
   let down = true;

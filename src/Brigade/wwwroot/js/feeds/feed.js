@@ -52,6 +52,9 @@ export function mountFeed(feed, host, ctx = {}) {
         `this server does not publish ${feed.title.toLowerCase()} (`, h('code', { text: `GET ${feed.url}` }), ' answered 404).');
     } else if (e.status === 401 || e.status === 403) {
       setState('signin', 'Sign in as an administrator to see this. ', h('a', { href: '/signin.html' }, 'Sign in'));
+    } else if (unreachable(e) && feed.refreshSeconds && !feed.stream) {
+      // A feed fetched on a timer keeps what it showed and tries again at its next refresh.
+      setState('waiting', retryText(feed.refreshSeconds * 1000, e));
     } else {
       setState('error', e.message);
     }
