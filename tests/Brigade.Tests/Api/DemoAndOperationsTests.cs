@@ -139,7 +139,8 @@ public class DemoAndOperationsTests
     [InlineData("Payments:WebhookToleranceSeconds", "-1")]
     public void Refuses_to_start_with_a_limit_that_cannot_work_and_names_it(string setting, string value)
     {
-        var settings = new Dictionary<string, string?> { ["Brigade:DataDir"] = Path.Combine(Path.GetTempPath(), "brigade-settings-" + Guid.NewGuid().ToString("N")), [$"Brigade:{setting}"] = value };
+        using var dir = new TempDir("settings");
+        var settings = new Dictionary<string, string?> { ["Brigade:DataDir"] = dir.Path, [$"Brigade:{setting}"] = value };
         var e = Assert.Throws<SettingsException>(() => BrigadeServer.Build(settings));
         Assert.Contains($"Brigade:{setting}", e.Message, StringComparison.Ordinal);
         Assert.Null(new BrigadeOptions().Validate());
@@ -155,7 +156,8 @@ public class DemoAndOperationsTests
     [InlineData("Limits:Burst", "many")]
     public void Refuses_to_start_with_a_setting_it_cannot_use_or_read_and_names_it_instead_of_crashing_later(string setting, string value)
     {
-        var settings = new Dictionary<string, string?> { ["Brigade:DataDir"] = Path.Combine(Path.GetTempPath(), "brigade-settings-" + Guid.NewGuid().ToString("N")), [$"Brigade:{setting}"] = value };
+        using var dir = new TempDir("settings");
+        var settings = new Dictionary<string, string?> { ["Brigade:DataDir"] = dir.Path, [$"Brigade:{setting}"] = value };
         var e = Assert.Throws<SettingsException>(() => BrigadeServer.Build(settings));
         Assert.Contains($"Brigade:{setting}", e.Message, StringComparison.Ordinal);
     }
@@ -166,9 +168,10 @@ public class DemoAndOperationsTests
     [InlineData("Rules:0:WindowMinutes", "1e300", "Brigade:Alerts:Rules[0]: WindowMinutes")]
     public void Refuses_to_start_with_an_alert_time_no_timer_or_clock_can_hold_and_names_it(string setting, string value, string named)
     {
+        using var dir = new TempDir("settings");
         var settings = new Dictionary<string, string?>
         {
-            ["Brigade:DataDir"] = Path.Combine(Path.GetTempPath(), "brigade-settings-" + Guid.NewGuid().ToString("N")),
+            ["Brigade:DataDir"] = dir.Path,
             ["Brigade:Alerts:Rules:0:Kind"] = "failedOrders",
             [$"Brigade:Alerts:{setting}"] = value,
         };
@@ -179,9 +182,10 @@ public class DemoAndOperationsTests
     [Fact]
     public void Refuses_to_start_with_a_device_heartbeat_outlet_the_catalog_lacks_and_names_it()
     {
+        using var dir = new TempDir("settings");
         var settings = new Dictionary<string, string?>
         {
-            ["Brigade:DataDir"] = Path.Combine(Path.GetTempPath(), "brigade-settings-" + Guid.NewGuid().ToString("N")),
+            ["Brigade:DataDir"] = dir.Path,
             ["Brigade:DeviceHeartbeatOutlets:0"] = "pizza-north",
             ["Brigade:DeviceHeartbeatOutlets:1"] = "pizza-west",
         };
@@ -194,9 +198,10 @@ public class DemoAndOperationsTests
     public void Refuses_to_start_when_payment_is_required_of_a_restaurant_the_catalog_lacks_and_names_it()
     {
         // A misspelt restaurant would otherwise leave the list non-empty and match nothing: no order paid for.
+        using var dir = new TempDir("settings");
         var settings = new Dictionary<string, string?>
         {
-            ["Brigade:DataDir"] = Path.Combine(Path.GetTempPath(), "brigade-settings-" + Guid.NewGuid().ToString("N")),
+            ["Brigade:DataDir"] = dir.Path,
             ["Brigade:Payments:Required"] = "true",
             ["Brigade:Payments:Restaurants:0"] = "pizza-parlour",
         };

@@ -77,7 +77,17 @@ public sealed class TestApp : IAsyncDisposable
         }
         foreach (var (k, v) in extra ?? new Dictionary<string, string?>()) settings[k] = v;
         var app = new TestApp(dataDir, settings, ownsDir, services);
-        await app.BootAsync();
+        try
+        {
+            await app.BootAsync();
+        }
+        catch
+        {
+            // A server that refuses to start (the tests of bad settings) leaves no data directory behind.
+            if (app.App is not null) await app.App.DisposeAsync();
+            if (ownsDir) Directory.Delete(dataDir, recursive: true);
+            throw;
+        }
         return app;
     }
 
